@@ -1,0 +1,29 @@
+# `make test` and `make demo` build .venv on first use (about 3 minutes; the torch wheels come
+# from local disk here) and reuse it afterwards: the stamp file makes a second run take seconds.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo lint clean-venv
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev,demo]"
+	touch $(STAMP)
+
+# pytest exits 5 when it collects no test; treat that as a failure we can read, not a silent pass.
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider tests; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+demo: $(STAMP)
+	$(VENV)/bin/translate train --model dcgan --data digits --steps 300 --out runs/demo-digits --sample-every 100
+	@echo "Sample grid: runs/demo-digits/samples/ (latest: runs/demo-digits/samples/latest.png)"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check translate tests bench
+
+clean-venv:
+	rm -rf $(VENV)

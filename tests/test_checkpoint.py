@@ -1,0 +1,91 @@
+"""Bytes on disk: atomic writes, optimizer state round trip, bundles vs run folders, clear refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from translate.checkpoint import (
+    CheckpointError,
+    atomic_write_text,
+    expect_model,
+    flatten_optimizer,
+    load_checkpoint,
+    save_state,
+    unflatten_optimizer,
+)
+from translate.inference import Sampler
+
+
+def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "f.json"
+    atomic_write_text(target, "old")
+    import translate.checkpoint as ck
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ck.os, "replace", boom)
+    with pytest.raises(OSError):
+        atomic_write_text(target, "new")
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_failed_state_write_keeps_previous_states(tmp_path):
+    w = {"a": torch.ones(2)}
+    save_state(tmp_path, 1, w, {}, {"x": 1}, keep=5)
+    with pytest.raises(TypeError):
+        save_state(tmp_path, 2, w, {}, {"x": object()}, keep=5)  # not JSON-able: fails mid-write
+    assert [p.name for p in (tmp_path / "state").iterdir()] == ["step-0000001"]
+
+
+def test_keep_last_k_states(tmp_path):
+    for step in range(1, 6):
+        save_state(tmp_path, step, {"a": torch.ones(1)}, {}, {}, keep=2)
+    assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["step-0000004", "step-0000005"]
+
+
+def test_optimizer_state_round_trips_without_pickle():
+    p = torch.nn.Parameter(torch.randn(3))
+    opt = torch.optim.Adam([p], lr=0.1, betas=(0.5, 0.9))
+    for _ in range(3):
+        opt.zero_grad()
+        p.pow(2).sum().backward()
+        opt.step()
+    tensors, plain = flatten_optimizer("optim.G", opt.state_dict())
+    json.dumps(plain)  # the non-tensor part is plain JSON
+    back = unflatten_optimizer("optim.G", tensors, json.loads(json.dumps(plain)))
+    fresh = torch.optim.Adam([torch.nn.Parameter(p.detach().clone())], lr=0.1)
+    fresh.load_state_dict(back)
+    assert fresh.param_groups[0]["betas"] == (0.5, 0.9) or list(fresh.param_groups[0]["betas"]) == [0.5, 0.9]
+    for k in ("exp_avg", "exp_avg_sq", "step"):
+        assert torch.equal(fresh.state_dict()["state"][0][k], opt.state_dict()["state"][0][k])
+
+
+def test_missing_and_damaged_checkpoints_are_named(tmp_path):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_checkpoint(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CheckpointError, match="neither a bundle"):
+        load_checkpoint(tmp_path / "empty")
+    bundle = tmp_path / "b"
+    bundle.mkdir()
+    (bundle / "model.safetensors").write_bytes(b"garbage")
+    (bundle / "config.json").write_text(json.dumps({"format": "translate-bundle/1", "model": "gan"}))
+    with pytest.raises(CheckpointError, match="model.safetensors cannot be read"):
+        load_checkpoint(bundle)
+
+
+def test_family_mismatch_names_both():
+    with pytest.raises(CheckpointError, match="holds a 'cyclegan' model, but this needs 'dcgan' or 'cgan'"):
+        expect_model({"model": "cyclegan"}, ("dcgan", "cgan"), "ckpt")
+
+
+def test_sampler_refuses_translation_bundles(tmp_path):
+    from translate.checkpoint import save_bundle
+
+    save_bundle(tmp_path / "b", "cyclegan", {"kind": "translator", "nets": {}}, {"x": torch.zeros(1)}, {})
+    with pytest.raises(CheckpointError, match="'cyclegan' model, which translates images"):
+        Sampler.from_pretrained(tmp_path / "b")

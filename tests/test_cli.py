@@ -1,0 +1,121 @@
+"""The command line as a user meets it: fast help, flag precedence, train -> sample -> eval, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from translate.cli import main
+
+HELP_COMMANDS = [[], ["train"], ["train", "--model", "gan"], ["train", "--model", "dcgan"],
+                 ["train", "--model", "cgan"], ["sample"], ["eval"], ["list"]]
+
+
+@pytest.mark.parametrize("args", HELP_COMMANDS, ids=lambda a: " ".join(a) or "top")
+def test_help_is_complete_and_does_not_import_torch(args):
+    code = ("import sys, time; t = time.perf_counter(); from translate.cli import main\n"
+            "try:\n    main(sys.argv[1:] + ['--help'])\nexcept SystemExit:\n    pass\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n"
+            "print('SECONDS', time.perf_counter() - t)")
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60)
+    wall = time.perf_counter() - t0
+    assert out.returncode == 0, out.stderr
+    assert "usage: translate" in out.stdout
+    assert float(out.stdout.split("SECONDS")[1]) < 1.0 and wall < 3.0
+    if args[:3] == ["train", "--model", "dcgan"]:
+        text = " ".join(out.stdout.split())
+        assert "--ngf" in text and "minibatch (each D and each G update draws a fresh one) (default: 128)" in text
+
+
+def test_dry_run_applies_paper_defaults_then_user_flags(capsys):
+    assert main(["train", "--model", "dcgan", "--data", "mnist", "--dry-run", "--lr-d", "4e-4",
+                 "--betas-g", "0.0", "0.9"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    t = cfg["train"]
+    assert t["batch_size"] == 128 and t["lr_g"] == 2e-4  # Radford et al. 2016
+    assert t["lr_d"] == 4e-4 and t["betas_g"] == [0.0, 0.9]  # the user's TTUR wins
+    assert cfg["model"]["z_dim"] == 100 and cfg["model"]["objective"] == "nonsaturating"
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "--data", "ring8"], "--model is required"),
+    (["train", "--model", "gan"], "--data is required"),
+    (["train", "--model", "gan", "--data", "ring8", "--d-steps", "0"], "--d-steps must be at least 1"),
+    (["train", "--model", "gan", "--data", "nowhere-data", "--root", "/nonexistent"], "neither a known name"),
+])
+def test_bad_train_arguments_are_one_line_errors(argv, message):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert message in str(e.value)
+
+
+def test_unknown_model_suggests_the_closest():
+    with pytest.raises(SystemExit, match="Did you mean 'dcgan'"):
+        main(["train", "--model", "dcgna", "--data", "mnist"])
+
+
+TINY_CGAN = ["--z-dim", "8", "--ngf", "4", "--ndf", "4", "--batch-size", "16", "--log-every", "1"]
+
+
+def test_train_sample_eval_round_trip_for_cgan(tmp_path, mnist_root, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--model", "cgan", "--data", "mnist", "--root", str(mnist_root), "--holdout", "50",
+                 "--steps", "3", "--out", str(run), *TINY_CGAN]) == 0
+    # a second train into the same folder would overwrite it: refused
+    with pytest.raises(SystemExit, match="already holds a run"):
+        main(["train", "--model", "cgan", "--data", "mnist", "--root", str(mnist_root), "--out", str(run)])
+    # resuming may extend the run but not change its recipe
+    with pytest.raises(SystemExit, match="cannot change --lr-g"):
+        main(["train", "--resume", str(run), "--lr-g", "1e-3"])
+    assert main(["train", "--resume", str(run), "--steps", "4"]) == 0
+    assert json.loads((run / "bundle" / "config.json").read_text())["step"] == 4
+
+    assert main(["sample", "--checkpoint", str(run), "--n", "20", "--out", str(tmp_path / "grid.png")]) == 0
+    grid = Image.open(tmp_path / "grid.png")
+    assert grid.size == (2 + 2 * 30, 2 + 10 * 30)  # 2 per class, one row per class, 28 px + 2 px padding
+    assert main(["sample", "--checkpoint", str(run / "bundle"), "--n", "5", "--label", "7",
+                 "--out", str(tmp_path / "sevens")]) == 0
+    assert sorted(p.name for p in (tmp_path / "sevens").iterdir()) == [f"{i:05d}.png" for i in range(5)]
+    assert main(["sample", "--checkpoint", str(run), "--interpolate", "--n", "3", "--steps", "5",
+                 "--out", str(tmp_path / "walk.png")]) == 0
+    assert Image.open(tmp_path / "walk.png").size == (2 + 5 * 30, 2 + 3 * 30)
+    with pytest.raises(SystemExit, match="unknown label 'cat'"):
+        main(["sample", "--checkpoint", str(run), "--label", "cat", "--out", str(tmp_path / "x.png")])
+
+
+def test_gan_points_sample_npy_and_modes_eval(tmp_path, capsys):
+    run = tmp_path / "ring"
+    assert main(["train", "--model", "gan", "--data", "ring8", "--steps", "3", "--out", str(run),
+                 "--g-hidden", "8", "--d-hidden", "8"]) == 0
+    assert main(["sample", "--checkpoint", str(run), "--n", "100", "--out", str(tmp_path / "p.npy")]) == 0
+    pts = np.load(tmp_path / "p.npy")
+    assert pts.shape == (100, 2) and pts.dtype == np.float32
+    capsys.readouterr()
+    assert main(["eval", "--checkpoint", str(run), "--metric", "modes", "--json", str(tmp_path / "m.json")]) == 0
+    res = json.loads((tmp_path / "m.json").read_text())
+    assert res["n_modes"] == 8 and res["n_samples"] == 2500 and 0 <= res["high_quality"] <= 1
+    assert "reverse_kl" in capsys.readouterr().out
+
+
+def test_parzen_eval_on_mnist_files(tmp_path, mnist_root, capsys):
+    run = tmp_path / "dc"
+    assert main(["train", "--model", "dcgan", "--data", "mnist", "--root", str(mnist_root), "--holdout", "50",
+                 "--steps", "2", "--out", str(run), *TINY_CGAN]) == 0
+    assert main(["eval", "--checkpoint", str(run), "--metric", "parzen", "--n", "300",
+                 "--json", str(tmp_path / "p.json")]) == 0
+    res = json.loads((tmp_path / "p.json").read_text())
+    assert res["n_samples"] == 300 and res["n_test"] == 200 and np.isfinite(res["log_likelihood"])
+    assert 0.1 <= res["sigma"] <= 1.0
+
+
+def test_list_shows_registries(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "cgan, dcgan, gan" in out and "hinge" in out and "wgan-gp" in out and "ring8" in out

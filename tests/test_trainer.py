@@ -1,0 +1,234 @@
+"""The training loop: k-step schedule, TTUR, exact resume, NaN stop, signals, EMA, precision checks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import make_config
+
+from translate.checkpoint import latest_state, list_states, load_checkpoint, load_state
+from translate.trainer import Trainer
+
+
+def _adam_steps(opt: torch.optim.Optimizer) -> set[int]:
+    return {int(s["step"]) for s in opt.state.values()}
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_k_discriminator_updates_per_generator_update_each_on_a_fresh_batch(tmp_path, k):
+    cfg = make_config("gan", "ring8", train={"steps": 5, "d_steps": k})
+    tr = Trainer(cfg, tmp_path / "run", quiet=True)
+    seen = []
+    original = tr.model.d_loss
+
+    def spy(batch, fakes=None):
+        seen.append(batch["x"].clone())
+        return original(batch, fakes)
+
+    tr.model.d_loss = spy
+    tr.fit()
+    assert _adam_steps(tr.optimizers["D"]) == {5 * k}
+    assert _adam_steps(tr.optimizers["G"]) == {5}
+    assert tr.stream.position == 5 * (k + 1)  # k D batches + 1 G batch per step
+    assert len(seen) == 5 * k
+    assert all(not torch.equal(a, b) for a, b in zip(seen, seen[1:]))  # never the same minibatch twice
+
+
+def test_ttur_learning_rates_betas_and_linear_decay(tmp_path):
+    cfg = make_config("gan", "ring8", train={"steps": 4, "lr_g": 1e-4, "lr_d": 4e-4, "betas_g": (0.0, 0.9),
+                                             "betas_d": (0.5, 0.99), "lr_decay_steps": 2})
+    tr = Trainer(cfg, tmp_path / "run", quiet=True)
+    assert tr.optimizers["G"].param_groups[0]["betas"] == (0.0, 0.9)
+    assert tr.optimizers["D"].param_groups[0]["betas"] == (0.5, 0.99)
+    lrs = []
+    original = tr._set_learning_rates
+
+    def record():
+        original()
+        lrs.append((tr.optimizers["G"].param_groups[0]["lr"], tr.optimizers["D"].param_groups[0]["lr"]))
+
+    tr._set_learning_rates = record
+    tr.fit()
+    assert lrs == [pytest.approx(v) for v in [(1e-4, 4e-4), (1e-4, 4e-4), (1e-4, 4e-4), (5e-5, 2e-4)]]
+
+
+def test_sgd_with_momentum(tmp_path):
+    tr = Trainer(make_config("gan", "ring8", train={"optim": "sgd", "momentum": 0.8}), tmp_path / "r", quiet=True)
+    assert isinstance(tr.optimizers["G"], torch.optim.SGD) and tr.optimizers["D"].defaults["momentum"] == 0.8
+    tr.fit()
+
+
+def _all_state(tr: Trainer) -> dict[str, torch.Tensor]:
+    out = dict(tr._weights())
+    for role, opt in tr.optimizers.items():
+        for i, st in opt.state.items():
+            for k, v in st.items():
+                out[f"{role}.{id(i)}.{k}"] = v
+    return out
+
+
+@pytest.mark.parametrize("model,data,extra", [
+    ("gan", "ring8", {"ema": 0.9, "d_steps": 2}),
+    ("cgan", "mnist", {"ema": 0.9}),
+    ("dcgan", "mnist", {"lr_decay_steps": 3}),
+])
+def test_resume_continues_bit_exactly(tmp_path, mnist_root, model, data, extra):
+    """N steps straight == N/2 steps, stop, resume from disk, N/2 more (weights, EMA, Adam moments)."""
+    train = {"steps": 6, "checkpoint_every": 3, **extra}
+    straight = Trainer(make_config(model, data, str(mnist_root), train=train), tmp_path / "a", quiet=True)
+    straight.fit()
+
+    # the first half is interrupted the way Ctrl-C does it: during step 3, so step 3 completes and saves
+    first = Trainer(make_config(model, data, str(mnist_root), train=train), tmp_path / "b", quiet=True)
+    g_loss = first.model.g_loss
+
+    def interrupt_during_step_3(batch):
+        if first.step == 2:
+            first.stop_requested = "SIGINT"
+        return g_loss(batch)
+
+    first.model.g_loss = interrupt_during_step_3
+    first.fit()
+    resumed = Trainer(make_config(model, data, str(mnist_root), train=train), tmp_path / "b", resume=True,
+                      quiet=True)
+    assert resumed.step == 3
+    resumed.fit()
+
+    a, b = _all_state(straight), _all_state(resumed)
+    assert {k for k in a if "." in k} and len(a) == len(b)
+    wa, wb = straight._weights(), resumed._weights()
+    assert wa.keys() == wb.keys()
+    for k in wa:
+        assert torch.equal(wa[k], wb[k]), k
+    for role in ("G", "D"):
+        sa, sb = straight.optimizers[role].state_dict(), resumed.optimizers[role].state_dict()
+        for i in sa["state"]:
+            for key in sa["state"][i]:
+                assert torch.equal(sa["state"][i][key], sb["state"][i][key]), (role, i, key)
+    # losses.csv holds one row per step, with no duplicates from the resumed half
+    rows = (tmp_path / "b" / "losses.csv").read_text().splitlines()[1:]
+    assert [int(r.split(",")[0]) for r in rows] == list(range(1, 7))
+
+
+def test_nan_loss_stops_with_message_and_keeps_last_good_state(tmp_path):
+    cfg = make_config("gan", "ring8", train={"steps": 20, "checkpoint_every": 4, "log_every": 2})
+    tr = Trainer(cfg, tmp_path / "run", quiet=True)
+    original = tr.model.g_loss
+
+    def poisoned(batch):
+        out = original(batch)
+        if tr.step >= 9:
+            out.total = out.total * float("nan")
+        return out
+
+    tr.model.g_loss = poisoned
+    with pytest.raises(SystemExit, match=r"loss G became nan at step 10.*step-0000008"):
+        tr.fit()
+    assert [p.name for p in list_states(tmp_path / "run")] == ["step-0000004", "step-0000008"]
+    weights, _, meta = load_state(latest_state(tmp_path / "run"))
+    assert meta["step"] == 8 and all(torch.isfinite(v).all() for v in weights.values() if v.is_floating_point())
+
+
+def test_sigterm_finishes_the_step_saves_and_exits_zero(tmp_path):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "translate", "train", "--model", "gan", "--data", "ring8", "--steps", "1000000",
+           "--out", str(run), "--g-hidden", "16", "--d-hidden", "16", "--batch-size", "32", "--log-every", "5",
+           "--sample-every", "1000000", "--checkpoint-every", "1000000"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.time() + 120
+    while not (run / "losses.csv").exists() or (run / "losses.csv").stat().st_size < 200:
+        assert proc.poll() is None and time.time() < deadline, proc.stderr.read() if proc.poll() else "timeout"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert f"translate train --resume {run}" in err
+    state = latest_state(run)
+    assert state is not None
+    step = load_state(state)[2]["step"]
+    assert 0 < step < 1000000
+    config, tensors = load_checkpoint(run / "bundle")
+    assert config["step"] == step and config["model"] == "gan"
+
+
+def test_bundle_holds_the_ema_generator(tmp_path):
+    tr = Trainer(make_config("gan", "ring8", train={"steps": 3, "ema": 0.5}), tmp_path / "run", quiet=True)
+    tr.fit()
+    config, tensors = load_checkpoint(tmp_path / "run" / "bundle")
+    assert config["ema"] is True
+    ema = tr.ema.nets["G"].state_dict()
+    live = tr.model.G.state_dict()
+    assert all(torch.equal(tensors[f"G.{k}"], v) for k, v in ema.items())
+    assert any(not torch.equal(ema[k], live[k]) for k in ema if ema[k].is_floating_point())
+    # a run folder resolves to the same EMA weights as its bundle
+    _, from_run = load_checkpoint(tmp_path / "run")
+    assert from_run.keys() == tensors.keys() and all(torch.equal(from_run[k], tensors[k]) for k in tensors)
+
+
+def test_run_folder_has_grids_losses_and_plot(tmp_path, mnist_root):
+    cfg = make_config("cgan", "mnist", str(mnist_root), train={"steps": 2, "sample_every": 1})
+    Trainer(cfg, tmp_path / "run", quiet=True).fit()
+    run = tmp_path / "run"
+    for name in ("config.json", "reals.png", "fakes_init.png", "losses.csv", "losses.png",
+                 "samples/latest.png", "samples/step-0000001.png", "samples/step-0000002.png"):
+        assert (run / name).is_file(), name
+    from PIL import Image
+
+    grid = Image.open(run / "samples/latest.png")  # cGAN: one row per class (10 classes, 1 per row at n=16)
+    assert grid.size[1] > grid.size[0]
+    header = (run / "losses.csv").read_text().splitlines()[0].split(",")
+    assert header[:3] == ["step", "D", "G"] and "d_real" in header and "g_adv" in header
+
+
+def test_fp16_on_cpu_is_refused_and_bf16_runs(tmp_path):
+    with pytest.raises(SystemExit, match="fp16 needs a CUDA GPU"):
+        Trainer(make_config("gan", "ring8", train={"precision": "fp16", "device": "cpu"}), tmp_path / "a", quiet=True)
+    tr = Trainer(make_config("gan", "ring8", train={"precision": "bf16", "device": "cpu", "steps": 2}),
+                 tmp_path / "b", quiet=True)
+    tr.fit()
+    assert torch.isfinite(torch.cat([p.flatten() for p in tr.model.parameters()])).all()
+
+
+def test_cuda_requested_without_gpu_is_a_clear_error(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(SystemExit, match="no CUDA GPU"):
+        Trainer(make_config("gan", "ring8", train={"device": "cuda"}), tmp_path / "a", quiet=True)
+
+
+def test_resume_as_another_model_names_both(tmp_path, mnist_root):
+    Trainer(make_config("dcgan", "mnist", str(mnist_root), train={"steps": 1}), tmp_path / "r", quiet=True).fit()
+    with pytest.raises(SystemExit, match="is a 'dcgan' run; it cannot resume as 'cgan'"):
+        Trainer(make_config("cgan", "mnist", str(mnist_root)), tmp_path / "r", resume=True, quiet=True)
+    with pytest.raises(SystemExit, match="does not fit this architecture.*shape mismatch"):
+        Trainer(make_config("dcgan", "mnist", str(mnist_root), model_kw={"ngf": 8}), tmp_path / "r",
+                resume=True, quiet=True)
+
+
+def test_wrong_data_kind_is_explained(tmp_path, mnist_root):
+    with pytest.raises(SystemExit, match="needs class labels"):
+        Trainer(make_config("cgan", "ring8"), tmp_path / "a", quiet=True)
+    with pytest.raises(SystemExit, match="try --model gan"):
+        Trainer(make_config("dcgan", "ring8"), tmp_path / "b", quiet=True)
+
+
+def test_deterministic_flag_is_honoured(tmp_path):
+    try:
+        Trainer(make_config("gan", "ring8", train={"deterministic": True, "steps": 2}), tmp_path / "a",
+                quiet=True).fit()
+        assert torch.are_deterministic_algorithms_enabled()
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
+def test_paths_stay_relative_to_the_run(tmp_path):
+    tr = Trainer(make_config("gan", "ring8", train={"steps": 2}), tmp_path / "run", quiet=True)
+    assert tr.fit() == Path(tmp_path / "run")

@@ -1,0 +1,221 @@
+"""Every byte the project writes to disk goes through here: atomic files and folders, the run state
+for exact resume, and inference bundles. safetensors for tensors, JSON for the rest; no pickle.
+
+Run state  <run>/state/step-XXXXXXX/  weights.safetensors  (every net, "<attr>.<param>", EMA as "ema.*")
+                                      optim.safetensors    (optimizer moments "optim.<role>.*", RNG "rng.*")
+                                      state.json           (step, config, data position, optimizer
+                                                            hyper-parameters, scaler, versions)
+Bundle     <dir>/config.json + model.safetensors (generators only, EMA weights when the run had EMA)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+STATE_FORMAT = "translate-state/1"
+BUNDLE_FORMAT = "translate-bundle/1"
+STATE_DIR = "state"
+
+
+class CheckpointError(SystemExit):
+    """A checkpoint that cannot be used; the message says which file and why."""
+
+
+# ------------------------------------------------------------------------------------------ atomic
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def _write_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, indent=2) + "\n")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} is missing: not a translate checkpoint folder") from None
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{path} is not valid JSON ({e}); the checkpoint is damaged") from None
+
+
+def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(str(path))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} is missing: the checkpoint is incomplete") from None
+    except Exception as e:
+        raise CheckpointError(f"{path} cannot be read as safetensors ({e}); the checkpoint is damaged") from None
+
+
+def _contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+
+
+class _AtomicDir:
+    """Write a folder under a temporary name in the same parent, then rename it into place."""
+
+    def __init__(self, final: Path):
+        self.final = final
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+
+    def __enter__(self) -> Path:
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return False
+        if self.final.exists():  # replacing: move the old one aside first, delete it after the swap
+            old = self.final.with_name(f".{self.final.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(self.final, old)
+            os.replace(self.tmp, self.final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(self.tmp, self.final)
+        return False
+
+
+# --------------------------------------------------------------------------------------- run state
+def state_dir(run_dir: Path, step: int) -> Path:
+    return Path(run_dir) / STATE_DIR / f"step-{step:07d}"
+
+
+def list_states(run_dir: Path) -> list[Path]:
+    d = Path(run_dir) / STATE_DIR
+    return sorted(p for p in d.glob("step-*") if p.is_dir()) if d.is_dir() else []
+
+
+def latest_state(run_dir: Path) -> Path | None:
+    states = list_states(run_dir)
+    return states[-1] if states else None
+
+
+def save_state(run_dir: Path, step: int, weights: dict, optim: dict, meta: dict, keep: int) -> Path:
+    final = state_dir(run_dir, step)
+    with _AtomicDir(final) as tmp:
+        save_file(_contiguous(weights), str(tmp / "weights.safetensors"))
+        save_file(_contiguous(optim), str(tmp / "optim.safetensors"))
+        _write_json(tmp / "state.json", {"format": STATE_FORMAT, "step": step, **meta})
+    for old in list_states(run_dir)[:-keep] if keep > 0 else []:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def load_state(path: Path) -> tuple[dict, dict, dict]:
+    """(weights, optim tensors, state.json) of one saved state folder."""
+    meta = _read_json(path / "state.json")
+    if meta.get("format") != STATE_FORMAT:
+        raise CheckpointError(f"{path / 'state.json'}: unknown format {meta.get('format')!r}")
+    return _load_tensors(path / "weights.safetensors"), _load_tensors(path / "optim.safetensors"), meta
+
+
+# ---------------------------------------------------------------------------------- optimizer state
+def flatten_optimizer(prefix: str, sd: dict) -> tuple[dict[str, torch.Tensor], dict]:
+    """Split an optimizer state_dict into tensors (for safetensors) and a JSON-able remainder."""
+    tensors, plain = {}, {"param_groups": sd["param_groups"], "state": {}}
+    for idx, st in sd["state"].items():
+        plain["state"][str(idx)] = {}
+        for k, v in st.items():
+            if torch.is_tensor(v):
+                tensors[f"{prefix}.{idx}.{k}"] = v
+            else:
+                plain["state"][str(idx)][k] = v
+    return tensors, plain
+
+
+def unflatten_optimizer(prefix: str, tensors: dict, plain: dict) -> dict:
+    state: dict = {int(i): dict(v) for i, v in plain["state"].items()}
+    for key, v in tensors.items():
+        if key.startswith(prefix + "."):
+            idx, name = key[len(prefix) + 1:].split(".", 1)
+            state.setdefault(int(idx), {})[name] = v
+    return {"state": state, "param_groups": plain["param_groups"]}
+
+
+# ------------------------------------------------------------------------------------------ bundles
+def save_bundle(out: Path, model_name: str, export_config: dict, tensors: dict, info: dict) -> Path:
+    config = {"format": BUNDLE_FORMAT, "model": model_name, **export_config, **info}
+    with _AtomicDir(Path(out)) as tmp:
+        save_file(_contiguous(tensors), str(tmp / "model.safetensors"), metadata={"format": BUNDLE_FORMAT})
+        _write_json(tmp / "config.json", config)
+    return Path(out)
+
+
+def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    """(bundle config, generator tensors) from a bundle folder or a run folder.
+
+    A run folder gives its newest saved state, with the EMA weights when the run kept an EMA.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    if (path / "model.safetensors").is_file():
+        config = _read_json(path / "config.json")
+        if config.get("format") != BUNDLE_FORMAT:
+            raise CheckpointError(f"{path / 'config.json'}: unknown format {config.get('format')!r}")
+        return config, _load_tensors(path / "model.safetensors")
+    state = latest_state(path)
+    if state is None:
+        raise CheckpointError(f"{path} is neither a bundle (config.json + model.safetensors) nor a run "
+                              f"folder with saved states ({path / STATE_DIR}/step-*)")
+    weights, _, meta = load_state(state)
+    bundle = meta.get("bundle")
+    if bundle is None:
+        raise CheckpointError(f"{state / 'state.json'} has no bundle description")
+    prefix = "ema." if meta.get("has_ema") else ""
+    tensors = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)} if prefix else weights
+    wanted = tuple(f"{n}." for n in bundle["nets"])
+    return bundle, {k: v for k, v in tensors.items() if k.startswith(wanted)}
+
+
+def expect_model(config: dict, wanted: str | tuple[str, ...], where: Path | str) -> None:
+    """Fail with both names when a checkpoint belongs to another model family."""
+    wanted = (wanted,) if isinstance(wanted, str) else wanted
+    if config.get("model") not in wanted:
+        raise CheckpointError(f"{where} holds a {config.get('model')!r} model, but this needs "
+                              f"{' or '.join(repr(w) for w in wanted)}")
+
+
+def load_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], where: Path | str) -> None:
+    """load_state_dict(strict) with a message that names the file and the first mismatches."""
+    own = module.state_dict()
+    missing = [k for k in own if k not in tensors]
+    unexpected = [k for k in tensors if k not in own]
+    shapes = [f"{k}: file {tuple(tensors[k].shape)} vs model {tuple(own[k].shape)}"
+              for k in own if k in tensors and tensors[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        parts = []
+        if shapes:
+            parts.append("shape mismatch " + "; ".join(shapes[:3]))
+        if missing:
+            parts.append(f"missing {missing[:3]}")
+        if unexpected:
+            parts.append(f"unexpected {unexpected[:3]}")
+        raise CheckpointError(f"{where} does not fit this architecture ({', '.join(parts)}); was it made "
+                              f"with other net options (width, size, classes)?")
+    module.load_state_dict(tensors, strict=True)

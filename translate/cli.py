@@ -1,0 +1,310 @@
+"""`translate` command line. Nothing below this module sees argparse.
+
+`--help` must stay fast: only torch-free modules (config, models/configs) are imported at module
+level; every command imports what it needs inside its handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from translate import __version__
+from translate.config import DataConfig, RunConfig, TrainConfig, add_dataclass_args, build, given
+from translate.models.configs import MODEL_CONFIGS, OBJECTIVE_NAMES
+
+COMMANDS = {
+    "train": "train a model (gan, dcgan, cgan) and leave a run folder with grids, losses and states",
+    "sample": "draw samples (a PNG grid, a folder of PNGs, or an .npy of points) from a checkpoint",
+    "eval": "score a checkpoint: modes, parzen, fid or kid",
+    "list": "list models, objectives, nets and data set names",
+}
+
+EXAMPLES = """examples:
+  translate train --model gan --data ring8
+  translate train --model dcgan --data mnist --root ../shared/data --steps 3000
+  translate train --model cgan --data digits --objective hinge --d-steps 2 --lr-d 4e-4
+  translate train --resume checkpoints/run-001-dcgan-mnist --steps 6000
+  translate sample --checkpoint checkpoints/run-001-dcgan-mnist --n 64 --out grid.png
+  translate eval --checkpoint checkpoints/run-002-gan-ring8 --metric modes
+"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=32, width=110)
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="translate", formatter_class=_Formatter, epilog=EXAMPLES,
+        description="Adversarial image generation and image-to-image translation on one training engine.\n"
+                    "Run `translate COMMAND --help` for a command's options.")
+    p.add_argument("--version", action="version", version=f"translate {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name, text in COMMANDS.items():
+        sub.add_parser(name, help=text, add_help=False)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    handlers = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "list": cmd_list}
+    if argv and argv[0] in handlers:
+        try:
+            return handlers[argv[0]](argv[1:]) or 0
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+    _top_parser().parse_args(argv or ["--help"])
+    return 0
+
+
+# ------------------------------------------------------------------------------------------- train
+def _train_parser(model_name: str | None) -> argparse.ArgumentParser:
+    mcls = MODEL_CONFIGS.get(model_name) if model_name else None
+    p = argparse.ArgumentParser(
+        prog="translate train", formatter_class=_Formatter,
+        description="Train a model. Defaults are the published ones; `--model NAME --help` also lists that "
+                    "model's options and its paper defaults.\nProgress, losses.csv, losses.png, sample grids "
+                    "and resumable states go to the run folder.",
+        epilog="models: " + ", ".join(MODEL_CONFIGS) + "\nobjectives: " + ", ".join(OBJECTIVE_NAMES)
+               + "\n\n" + EXAMPLES)
+    p.add_argument("--model", choices=list(MODEL_CONFIGS), help="what to train (required unless --resume)")
+    add_dataclass_args(p.add_argument_group("data"), DataConfig, "data")
+    add_dataclass_args(p.add_argument_group("training"), TrainConfig, "train",
+                       defaults=mcls.TRAIN_DEFAULTS if mcls else None)
+    if mcls:
+        add_dataclass_args(p.add_argument_group(f"{model_name} (model options; paper defaults)"), mcls, "model")
+    return p
+
+
+def _next_run_dir(model: str, data: str, base: Path = Path("checkpoints")) -> Path:
+    tag = Path(data).name.replace(" ", "_") or "data"
+    nums = [int(p.name.split("-")[1]) for p in base.glob("run-*") if p.name.split("-")[1].isdigit()]
+    return base / f"run-{max(nums, default=0) + 1:03d}-{model}-{tag}"
+
+
+def _validate(cfg: RunConfig) -> None:
+    t = cfg.train
+    for name in ("steps", "batch_size", "d_steps", "log_every", "sample_every", "checkpoint_every", "n_samples"):
+        if getattr(t, name) < 1:
+            raise SystemExit(f"--{name.replace('_', '-')} must be at least 1, got {getattr(t, name)}")
+    if t.lr_g <= 0 or t.lr_d <= 0:
+        raise SystemExit("learning rates (--lr-g, --lr-d) must be positive")
+    if not 0 <= t.lr_decay_steps <= t.steps:
+        raise SystemExit(f"--lr-decay-steps must be between 0 and --steps ({t.steps})")
+
+
+def cmd_train(argv: list[str]) -> int:
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--model")
+    pre.add_argument("--resume")
+    known, _ = pre.parse_known_args(argv)
+    saved = None
+    if known.resume:
+        cfg_path = Path(known.resume) / "config.json"
+        if not cfg_path.is_file():
+            raise SystemExit(f"--resume {known.resume}: {cfg_path} not found (is this a run folder?)")
+        saved = RunConfig.from_dict(json.loads(cfg_path.read_text()))
+        if known.model and known.model != saved.model_name:
+            raise SystemExit(f"{known.resume} is a {saved.model_name!r} run; it cannot resume as --model "
+                             f"{known.model}")
+    model_name = saved.model_name if saved else known.model
+    if model_name is not None and model_name not in MODEL_CONFIGS:
+        from translate.registry import unknown_name_message
+
+        raise SystemExit(unknown_name_message("model", model_name, MODEL_CONFIGS))
+    ns = _train_parser(model_name).parse_args(argv)
+    if saved:
+        cfg = _resume_config(saved, ns)
+    else:
+        if model_name is None:
+            raise SystemExit("translate train: --model is required (one of: " + ", ".join(MODEL_CONFIGS) + ")")
+        mcls = MODEL_CONFIGS[model_name]
+        cfg = RunConfig(model_name, build(TrainConfig, mcls.TRAIN_DEFAULTS, given(ns, "train")),
+                        build(DataConfig, given(ns, "data")), build(mcls, given(ns, "model")))
+        if not cfg.data.data:
+            raise SystemExit("translate train: --data is required (e.g. ring8, mnist, digits, or a folder)")
+    _validate(cfg)
+    if cfg.train.dry_run:
+        print(json.dumps(cfg.to_dict(), indent=2))
+        return 0
+    from translate.checkpoint import latest_state
+    from translate.trainer import Trainer
+
+    if saved:
+        run_dir = Path(known.resume)
+    else:
+        run_dir = Path(cfg.train.out) if cfg.train.out else _next_run_dir(model_name, cfg.data.data)
+        if latest_state(run_dir) is not None:
+            raise SystemExit(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick "
+                             f"another --out")
+    Trainer(cfg, run_dir, resume=saved is not None).fit()
+    return 0
+
+
+def _resume_config(saved: RunConfig, ns: argparse.Namespace) -> RunConfig:
+    from translate.trainer import RESUME_MUTABLE
+
+    typed = given(ns, "train")
+    frozen = {k: v for k, v in typed.items() if k not in RESUME_MUTABLE and getattr(saved.train, k) != v}
+    others = {**given(ns, "data"), **given(ns, "model")}
+    if frozen or others:
+        names = ", ".join("--" + k.replace("_", "-") for k in {**frozen, **others})
+        raise SystemExit(f"cannot change {names} when resuming (the run would not continue exactly); "
+                         f"only {', '.join('--' + k.replace('_', '-') for k in RESUME_MUTABLE[:6])} may change")
+    saved.train = build(TrainConfig, vars(saved.train), {k: v for k, v in typed.items() if k != "resume"})
+    saved.train.resume = ""
+    return saved
+
+
+# ------------------------------------------------------------------------------------------ sample
+def _checkpoint_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", required=True, metavar="DIR",
+                   help="a bundle (config.json + model.safetensors) or a run folder (its newest state, EMA "
+                        "weights when the run kept them)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="(default: auto)")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+
+
+def cmd_sample(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(
+        prog="translate sample", formatter_class=_Formatter,
+        description="Draw samples from a trained generator.",
+        epilog="OUT ending in .png: one grid; .npy: an (N, 2) float array for point models (N, C, H, W) for "
+               "images; anything else: a folder of PNGs.\n\nexamples:\n"
+               "  translate sample --checkpoint RUN --n 64 --out grid.png\n"
+               "  translate sample --checkpoint RUN --n 100 --label 7 --out sevens/\n"
+               "  translate sample --checkpoint RUN --interpolate --n 8 --out walk.png\n"
+               "  translate sample --checkpoint RING8_RUN --n 2500 --out points.npy")
+    _checkpoint_arg(p)
+    p.add_argument("--n", type=int, default=64, help="samples (rows with --interpolate) (default: 64)")
+    p.add_argument("--out", required=True, metavar="PATH", help="file or folder to write")
+    p.add_argument("--label", help="class name or index for conditional models (default: every class, a row "
+                                   "each)")
+    p.add_argument("--interpolate", action="store_true",
+                   help="latent walks between random pairs, one row each (Radford et al. 2016)")
+    p.add_argument("--steps", type=int, default=8, help="images per interpolation row (default: 8)")
+    p.add_argument("--nrow", type=int, default=0, help="images per grid row (default: 8, or per class)")
+    a = p.parse_args(argv)
+    if a.n < 1:
+        raise SystemExit("--n must be at least 1")
+    import numpy as np
+
+    from translate.inference import load
+    from translate.runlog import save_png, save_samples
+
+    sampler = load(a.checkpoint, device=a.device)
+    out = Path(a.out)
+    nrow = a.nrow or 8
+    try:
+        if a.interpolate:
+            x = sampler.interpolate(a.n, a.steps, seed=a.seed, label=a.label)
+            nrow = a.steps
+        elif sampler.conditional and a.label is None:
+            per = max(1, a.n // len(sampler.class_names))
+            labels = [i for i in range(len(sampler.class_names)) for _ in range(per)]
+            x = sampler.generate(sampler.noise(len(labels), a.seed), sampler._labels(labels, len(labels), a.seed))
+            nrow = a.nrow or per
+        else:
+            x = sampler.sample(a.n, labels=a.label, seed=a.seed)
+    except ValueError as e:
+        raise SystemExit(f"translate sample: {e}") from None
+    if out.suffix == ".npy":
+        from translate.checkpoint import atomic_write_bytes
+        import io
+
+        buf = io.BytesIO()
+        np.save(buf, x.numpy().astype(np.float32))
+        atomic_write_bytes(out, buf.getvalue())
+    elif out.suffix.lower() == ".png":
+        save_samples({"samples": x}, out, nrow=nrow)
+    else:
+        if sampler.output != "images":
+            raise SystemExit("point models write .npy or .png (a scatter plot), not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        for i, img in enumerate(sampler.to_uint8(x)):
+            save_png(img, out / f"{i:05d}.png")
+    print(f"wrote {len(x)} samples to {out}")
+    return 0
+
+
+# -------------------------------------------------------------------------------------------- eval
+def cmd_eval(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(
+        prog="translate eval", formatter_class=_Formatter,
+        description="Score a checkpoint. modes: modes captured, %% high-quality samples and reverse KL on "
+                    "2,500 samples of a toy mixture (VEEGAN/PacGAN protocol). parzen: Gaussian Parzen-window "
+                    "log-likelihood of the MNIST test split from 10,000 samples, sigma chosen on 1,000 "
+                    "held-out training digits (Goodfellow et al. 2014). fid/kid: Inception-v3 features "
+                    "from a local weights file.",
+        epilog="examples:\n  translate eval --checkpoint RUN --metric modes\n"
+               "  translate eval --checkpoint RUN --metric parzen --root ../shared/data\n"
+               "  translate eval --checkpoint RUN --metric fid --inception inception_v3.pth")
+    _checkpoint_arg(p)
+    p.add_argument("--metric", required=True, choices=("modes", "parzen", "fid", "kid"))
+    p.add_argument("--data", help="data set to compare with (default: the one the checkpoint trained on)")
+    p.add_argument("--root", default=None, help="folder holding named data sets (default: the run's, or "
+                                                "datasets)")
+    p.add_argument("--n", type=int, default=0,
+                   help="samples (default: 2500 modes, 10000 parzen, 5000 fid/kid)")
+    p.add_argument("--inception", help="Inception-v3 weights file for fid/kid (or $TRANSLATE_INCEPTION)")
+    p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
+    a = p.parse_args(argv)
+    from translate import evaluate
+    from translate.inference import load
+
+    sampler = load(a.checkpoint, device=a.device)
+    train_data, train_root = _training_data(Path(a.checkpoint))
+    data = a.data or sampler.config.get("train_data") or train_data
+    root = Path(a.root or train_root or "datasets")
+    if a.metric == "modes":
+        res = evaluate.eval_modes(sampler, Path(data).name if data else "", a.n or 2500, a.seed)
+    elif a.metric == "parzen":
+        res = evaluate.eval_parzen(sampler, root, a.n or 10000, seed=a.seed)
+    else:
+        dcfg = DataConfig(data=data or "", root=str(root), size=sampler.sample_shape[-1], holdout=0)
+        res = evaluate.eval_inception(sampler, a.metric, dcfg, a.inception, a.n or 5000, a.seed)
+    res["checkpoint"] = str(a.checkpoint)
+    _print_result(res)
+    if a.json:
+        from translate.checkpoint import atomic_write_text
+
+        atomic_write_text(a.json, json.dumps(res, indent=2) + "\n")
+    return 0
+
+
+def _training_data(path: Path) -> tuple[str | None, str | None]:
+    """(data name, root) recorded by the run that made a checkpoint, if any."""
+    for cfg_path in (path / "config.json", path.parent / "config.json"):
+        try:
+            d = json.loads(cfg_path.read_text())
+        except (OSError, ValueError):
+            continue
+        if "data" in d and isinstance(d["data"], dict):
+            return d["data"].get("data"), d["data"].get("root")
+    return None, None
+
+
+def _print_result(res: dict) -> None:
+    for k, v in res.items():
+        if isinstance(v, dict):
+            continue
+        print(f"{k:>18}: {v:.4f}" if isinstance(v, float) else f"{k:>18}: {v}")
+
+
+# -------------------------------------------------------------------------------------------- list
+def cmd_list(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="translate list", description="List what can be named on the command line.")
+    p.parse_args(argv)
+    from translate.data.datasets import TOY_NAMES
+    from translate.registry import MODELS, NETS, OBJECTIVES
+
+    print("models:     " + ", ".join(MODELS.names()))
+    print("objectives: " + ", ".join(OBJECTIVES.names()))
+    print("nets:       " + ", ".join(NETS.names()))
+    print("data:       " + ", ".join((*TOY_NAMES, "mnist", "digits", "cifar10")) + ", or a folder of images")
+    return 0

@@ -1,0 +1,195 @@
+"""Run configuration: TrainConfig, DataConfig, RunConfig, and the dataclass <-> argparse bridge.
+
+Torch-free on purpose: `translate --help` and `translate train --help` import only this module and
+`models/configs.py`, so help stays under a second.
+
+Precedence of values, lowest first: dataclass defaults < the model's `TRAIN_DEFAULTS` (the paper's
+optimizer/schedule settings) < flags the user typed. The bridge makes every flag default to
+"not given" (argparse.SUPPRESS) so the layers can be told apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+CONFIG_FORMAT = "translate-run/1"
+
+
+def opt(default: Any, help: str, choices: tuple | None = None, metavar: str | None = None):
+    """A dataclass field that carries its CLI help text (and choices) with it."""
+    meta = {"help": help, "choices": choices, "metavar": metavar}
+    if isinstance(default, (list, dict, tuple)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class TrainConfig:
+    steps: int = opt(2000, "generator updates to run (one 'step' = k D updates + 1 G update)")
+    batch_size: int = opt(64, "examples per minibatch (each D and each G update draws a fresh one)")
+    d_steps: int = opt(1, "k: discriminator updates per generator update (Goodfellow et al. 2014, Alg. 1)")
+    optim: str = opt("adam", "optimizer for every role", choices=("adam", "sgd"))
+    lr_g: float = opt(2e-4, "generator learning rate (TTUR: set it apart from --lr-d)")
+    lr_d: float = opt(2e-4, "discriminator learning rate")
+    betas_g: tuple = opt((0.5, 0.999), "Adam betas of the generator", metavar="B1 B2")
+    betas_d: tuple = opt((0.5, 0.999), "Adam betas of the discriminator", metavar="B1 B2")
+    momentum: float = opt(0.9, "SGD momentum (with --optim sgd)")
+    weight_decay: float = opt(0.0, "L2 weight decay for every role")
+    lr_decay_steps: int = opt(0, "decay the learning rates linearly to 0 over the last N steps (0: constant)")
+    grad_clip: float = opt(0.0, "clip each role's gradient norm to this value (0: off)")
+    ema: float = opt(0.0, "keep an exponential moving average of G with this decay, e.g. 0.999 (0: off)")
+    device: str = opt("auto", "where to train", choices=("auto", "cpu", "cuda"))
+    precision: str = opt(
+        "fp32", "autocast precision; bf16/fp16 are GPU features (fp16 uses GradScaler)",
+        choices=("fp32", "bf16", "fp16"),
+    )
+    seed: int = opt(0, "seed for weights, noise and data order (recorded in the run)")
+    deterministic: bool = opt(False, "use deterministic kernels only (slower on GPU; CPU is already exact)")
+    out: str = opt("", "run folder (default: a new numbered folder under runs/)", metavar="DIR")
+    resume: str = opt("", "continue the run in DIR from its latest saved state", metavar="DIR")
+    log_every: int = opt(10, "flush losses to losses.csv, check them for NaN/inf and refresh the bar")
+    sample_every: int = opt(500, "write a sample grid from a fixed noise batch every N steps")
+    checkpoint_every: int = opt(1000, "save the full training state every N steps")
+    keep_checkpoints: int = opt(3, "keep only the newest N saved states")
+    n_samples: int = opt(64, "images (or points x 16) in each sample grid")
+    tensorboard: bool = opt(False, "also log to TensorBoard (needs the tensorboard package)")
+    dry_run: bool = opt(False, "print the resolved configuration and exit")
+
+
+@dataclass
+class DataConfig:
+    data: str = opt(
+        "", "data set name (ring8, grid25, mnist, digits, cifar10) or a folder of images "
+        "(class sub-folders for cgan)", metavar="NAME_OR_PATH",
+    )
+    root: str = opt("datasets", "where named data sets live and are downloaded to", metavar="DIR")
+    size: int = opt(0, "image side in pixels (0: the model's default)")
+    max_images: int = opt(0, "use only the first N training examples (0: all)")
+    holdout: int = opt(
+        1000, "mnist: keep the last N training digits out of training (Parzen sigma selection uses them)"
+    )
+    workers: int = opt(0, "DataLoader worker processes for image folders")
+
+
+@dataclass
+class RunConfig:
+    model_name: str
+    train: TrainConfig
+    data: DataConfig
+    model: Any  # the model's own Config dataclass
+
+    def to_dict(self) -> dict:
+        return {
+            "format": CONFIG_FORMAT,
+            "model_name": self.model_name,
+            "train": dataclasses.asdict(self.train),
+            "data": dataclasses.asdict(self.data),
+            "model": dataclasses.asdict(self.model),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> RunConfig:
+        from translate.models.configs import MODEL_CONFIGS
+
+        if d.get("format") != CONFIG_FORMAT:
+            raise ValueError(f"unknown run config format {d.get('format')!r} (expected {CONFIG_FORMAT})")
+        name = d["model_name"]
+        return cls(
+            model_name=name,
+            train=from_dict(TrainConfig, d["train"]),
+            data=from_dict(DataConfig, d["data"]),
+            model=from_dict(MODEL_CONFIGS[name], d["model"]),
+        )
+
+    def save(self, path: str | Path) -> None:
+        from translate.checkpoint import atomic_write_text
+
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+
+def from_dict(cls, d: dict):
+    """Build dataclass `cls` from a dict, ignoring unknown keys (older/newer runs) and restoring tuples."""
+    kwargs = {}
+    for f in fields(cls):
+        if f.name in d:
+            v = d[f.name]
+            kwargs[f.name] = tuple(v) if isinstance(v, list) and _is_tuple(f.type) else v
+    return cls(**kwargs)
+
+
+def _is_tuple(tp) -> bool:
+    return tp in (tuple, "tuple") or typing.get_origin(tp) is tuple
+
+
+# ----------------------------------------------------------------------------------------------- bridge
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _base_type(tp):
+    if isinstance(tp, str):  # `from __future__ import annotations` leaves strings
+        return {"int": int, "float": float, "str": str, "bool": bool, "tuple": tuple}.get(tp.split(" ")[0], str)
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        return next(a for a in typing.get_args(tp) if a is not type(None))
+    return tp
+
+
+def add_dataclass_args(parser: argparse._ActionsContainer, cls, prefix: str, defaults: dict | None = None):
+    """Add one flag per field of `cls`; parsed values land in `prefix.field` (absent when not typed).
+
+    `defaults` (field -> value) only changes what --help shows, e.g. a model's paper defaults.
+    """
+    defaults = defaults or {}
+    for f in fields(cls):
+        meta = f.metadata
+        tp = _base_type(f.type)
+        default = defaults.get(f.name, f.default if f.default is not dataclasses.MISSING else f.default_factory())
+        help_text = meta.get("help", "")
+        if tp is not bool:
+            help_text += f" (default: {_show(default)})"
+        kw: dict[str, Any] = {"dest": f"{prefix}.{f.name}", "default": argparse.SUPPRESS, "help": help_text}
+        if tp is bool:
+            parser.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, **kw)
+            continue
+        if tp is tuple:
+            elem = type(default[0]) if default else float
+            kw.update(nargs=len(default) if default else "+", type=elem)
+            if meta.get("metavar"):
+                kw["metavar"] = tuple(meta["metavar"].split())
+        else:
+            kw["type"] = tp
+        if meta.get("choices"):
+            kw["choices"] = meta["choices"]
+        kw.setdefault("metavar", meta.get("metavar") or (None if meta.get("choices") else f.name.upper()))
+        parser.add_argument(_flag(f.name), **kw)
+
+
+def _show(v) -> str:
+    if isinstance(v, tuple):
+        return " ".join(str(x) for x in v)
+    return repr(v) if v == "" else str(v)
+
+
+def given(namespace: argparse.Namespace, prefix: str) -> dict:
+    """The values the user typed for `prefix.*` flags."""
+    p = prefix + "."
+    return {k[len(p):]: v for k, v in vars(namespace).items() if k.startswith(p)}
+
+
+def build(cls, *layers: dict):
+    """Instantiate `cls` from its defaults overlaid by each layer in turn; unknown keys are an error."""
+    names = {f.name for f in fields(cls)}
+    merged: dict = {}
+    for layer in layers:
+        unknown = set(layer) - names
+        if unknown:
+            raise ValueError(f"{cls.__name__} has no field(s) {sorted(unknown)}")
+        merged.update(layer)
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()})

@@ -1,0 +1,137 @@
+"""Find data on disk and check it before training starts: named sets under --root, image folders
+(flat, or one sub-folder per class), MNIST idx files. Every failure names the path and the fix."""
+
+from __future__ import annotations
+
+import gzip
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm"}
+
+
+def resolve_folder(name: str, root: Path) -> Path:
+    for cand in (Path(name), root / name):
+        if cand.is_dir():
+            return cand
+    raise SystemExit(f"data {name!r} is neither a known name (ring8, grid25, mnist, digits, cifar10) nor a "
+                     f"folder (looked for {Path(name)} and {root / name})")
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+
+
+def list_images(folder: Path, labeled: bool) -> tuple[list[Path], list[int], list[str]]:
+    """(paths, labels, class names). Class names come from immediate sub-folders that hold images;
+    for unlabeled use, every image under `folder` is taken. Unreadable files are skipped with a warning."""
+    classes: list[str] = []
+    labels: list[int] = []
+    if labeled:
+        subdirs = sorted(d for d in folder.iterdir() if d.is_dir() and _images_in(d))
+        classes = [d.name for d in subdirs]
+        paths = []
+        for k, d in enumerate(subdirs):
+            found = _images_in(d)
+            paths += found
+            labels += [k] * len(found)
+        if len(classes) < 2:
+            raise SystemExit(f"{folder}: a class-conditional model needs one sub-folder of images per class "
+                             f"(found {len(classes)}), e.g. {folder}/cat/*.png {folder}/dog/*.png")
+    else:
+        paths = _images_in(folder)
+    if not paths:
+        raise SystemExit(f"{folder} holds no images ({', '.join(sorted(IMAGE_EXTS))})")
+    good = [i for i, p in enumerate(paths) if _readable(p)]
+    if len(good) < len(paths):
+        warnings.warn(f"{folder}: skipped {len(paths) - len(good)} unreadable image(s)", stacklevel=2)
+        paths = [paths[i] for i in good]
+        labels = [labels[i] for i in good] if labels else labels
+    return paths, labels, classes
+
+
+def _readable(path: Path) -> bool:
+    try:
+        with Image.open(path) as im:
+            im.verify()
+        return True
+    except Exception as e:
+        warnings.warn(f"skipping {path}: cannot read it as an image ({e})", stacklevel=3)
+        return False
+
+
+def load_image(path: Path, channels: int = 3) -> Image.Image:
+    """Decode, apply EXIF orientation, and convert any mode (L, P, RGBA, I;16...) to RGB or L."""
+    with Image.open(path) as im:
+        im = ImageOps.exif_transpose(im)
+        if im.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit: scale to 8-bit before converting
+            a = np.asarray(im, dtype=np.float64)
+            im = Image.fromarray(np.clip(a / 257.0, 0, 255).astype(np.uint8))
+        return im.convert("RGB" if channels == 3 else "L")
+
+
+def resize_center_crop(img: Image.Image, size: int) -> Image.Image:
+    w, h = img.size
+    s = size / min(w, h)
+    img = img.resize((max(size, round(w * s)), max(size, round(h * s))), Image.BICUBIC)
+    w, h = img.size
+    left, top = (w - size) // 2, (h - size) // 2
+    return img.crop((left, top, left + size, top + size))
+
+
+# ------------------------------------------------------------------------------------------- MNIST
+@dataclass
+class MnistFiles:
+    images_train: Path
+    labels_train: Path
+    images_test: Path | None
+    labels_test: Path | None
+
+
+def _first(folder: Path, stems: tuple[str, ...]) -> Path | None:
+    for stem in stems:
+        for suffix in ("", ".gz"):
+            p = folder / f"{stem}{suffix}"
+            if p.is_file():
+                return p
+    return None
+
+
+def find_mnist(root: Path) -> MnistFiles:
+    """MNIST idx files in `root/mnist` (or `root`): the full 60k training split when present, else the
+    5k subset (train5k-*); t10k-* for the test split."""
+    for folder in (root / "mnist", root):
+        img = _first(folder, ("train-images-idx3-ubyte", "train5k-images-idx3-ubyte"))
+        if img is None:
+            continue
+        lab = _first(folder, (img.name.split("-images")[0] + "-labels-idx1-ubyte",))
+        if lab is None:
+            raise SystemExit(f"{img} has no matching labels file next to it")
+        return MnistFiles(img, lab, _first(folder, ("t10k-images-idx3-ubyte",)),
+                          _first(folder, ("t10k-labels-idx1-ubyte",)))
+    raise SystemExit(f"MNIST not found under {root / 'mnist'}: put train-images-idx3-ubyte.gz and "
+                     f"train-labels-idx1-ubyte.gz (and t10k-*) there, or pass --root to the folder that "
+                     f"holds mnist/")
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read an idx file (raw or gzip): magic 2051 = uint8 images (N, H, W), 2049 = uint8 labels (N,)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as e:
+        raise SystemExit(f"{path}: cannot read ({e}); download it again") from None
+    magic = int.from_bytes(data[:4], "big")
+    ndim = {2051: 3, 2049: 1}.get(magic)
+    if ndim is None:
+        raise SystemExit(f"{path}: not an MNIST idx file (magic {magic}, expected 2051 or 2049)")
+    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(shape)):
+        raise SystemExit(f"{path}: truncated ({body.size} bytes of pixels, header says {shape})")
+    return body.reshape(shape).copy()

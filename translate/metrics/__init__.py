@@ -1,0 +1,1 @@
+"""Sample-quality metrics: mode coverage on toy mixtures, Parzen-window log-likelihood, FID and KID."""

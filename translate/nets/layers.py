@@ -1,0 +1,31 @@
+"""Weight initialisation shared by every net."""
+
+from __future__ import annotations
+
+from torch import nn
+
+INIT_KINDS = ("normal", "xavier", "kaiming", "orthogonal")
+
+
+def init_weights(net: nn.Module, kind: str = "normal", gain: float = 0.02) -> nn.Module:
+    """Radford et al. 2016 (and pix2pix/CycleGAN): conv/linear weights ~ N(0, gain), biases 0,
+    norm scales ~ N(1, gain), norm shifts 0. `kind` picks another scheme for conv/linear weights."""
+    if kind not in INIT_KINDS:
+        raise ValueError(f"unknown init {kind!r}; valid: {', '.join(INIT_KINDS)}")
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
+            w = m.weight
+            if kind == "normal":
+                nn.init.normal_(w, 0.0, gain)
+            elif kind == "xavier":
+                nn.init.xavier_normal_(w, gain=gain)
+            elif kind == "kaiming":
+                nn.init.kaiming_normal_(w, a=0, mode="fan_in")
+            else:
+                nn.init.orthogonal_(w, gain=gain)
+            if getattr(m, "bias", None) is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) and m.affine:
+            nn.init.normal_(m.weight, 1.0, gain)
+            nn.init.zeros_(m.bias)
+    return net

@@ -1,0 +1,177 @@
+"""What a run leaves for people: losses.csv (every step), losses.png, sample grids, the progress bar
+and optional TensorBoard. Losses arrive as device tensors and are copied to the host once per
+`flush`, so the hot loop never waits on the GPU."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+
+import torch
+
+from translate.checkpoint import atomic_write_bytes
+
+
+class NonFiniteLoss(RuntimeError):
+    pass
+
+
+class RunLog:
+    def __init__(self, run_dir: Path, total_steps: int, start_step: int, tensorboard: bool, quiet=False):
+        self.run_dir = run_dir
+        self.csv_path = run_dir / "losses.csv"
+        self.pending: list[tuple[int, dict[str, torch.Tensor]]] = []
+        self.columns: list[str] | None = None
+        if self.csv_path.exists():
+            self._truncate_after(start_step)
+        self.bar = None
+        if not quiet:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total_steps, initial=start_step, unit="step", dynamic_ncols=True,
+                            disable=None)
+        self.tb = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                raise SystemExit("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+            self.tb = SummaryWriter(str(run_dir / "tensorboard"))
+
+    def _truncate_after(self, step: int) -> None:
+        """On resume, drop rows a crashed run wrote after its last saved state."""
+        with open(self.csv_path, newline="") as f:
+            rows = list(csv.reader(f))
+        if not rows:
+            return
+        self.columns = rows[0][1:]
+        kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) <= step]
+        with open(self.csv_path, "w", newline="") as f:
+            csv.writer(f).writerows(kept)
+
+    def record(self, step: int, losses: dict[str, torch.Tensor]) -> None:
+        self.pending.append((step, losses))
+
+    def flush(self) -> dict[str, float]:
+        """Write pending rows; raise NonFiniteLoss naming the first bad step and term."""
+        if not self.pending:
+            return {}
+        names = sorted({k for _, d in self.pending for k in d})
+        values = torch.stack([torch.stack([d.get(k, torch.tensor(float("nan"), device=next(iter(d.values()))
+                                                                  .device)).float() for k in names])
+                              for _, d in self.pending]).cpu()
+        steps = [s for s, _ in self.pending]
+        self.pending = []
+        if self.columns is None:
+            self.columns = names
+            with open(self.csv_path, "w", newline="") as f:
+                csv.writer(f).writerow(["step", *names])
+        with open(self.csv_path, "a", newline="") as f:
+            w = csv.writer(f)
+            for s, row in zip(steps, values.tolist()):
+                w.writerow([s, *(f"{row[names.index(c)]:.6g}" if c in names else "" for c in self.columns)])
+        bad = ~torch.isfinite(values)
+        if bad.any():
+            i, j = (int(v) for v in bad.nonzero()[0])
+            raise NonFiniteLoss(f"loss {names[j]} became {values[i, j].item()} at step {steps[i]}")
+        last = dict(zip(names, values[-1].tolist()))
+        if self.tb is not None:
+            for s, row in zip(steps, values.tolist()):
+                for k, v in zip(names, row):
+                    self.tb.add_scalar(f"loss/{k}", v, s)
+        return last
+
+    def progress(self, step: int, last: dict[str, float]) -> None:
+        if self.bar is not None:
+            self.bar.n = step
+            self.bar.set_postfix({k: f"{v:.3f}" for k, v in last.items() if k in ("D", "G")}, refresh=False)
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        if self.tb is not None:
+            self.tb.close()
+
+    def plot_losses(self) -> None:
+        if not self.csv_path.exists():
+            return
+        plot_losses(self.csv_path, self.run_dir / "losses.png")
+
+
+def plot_losses(csv_path: Path, png_path: Path) -> None:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib.pyplot as plt
+
+    with open(csv_path, newline="") as f:
+        rows = list(csv.reader(f))
+    if len(rows) < 2:
+        return
+    header, body = rows[0], rows[1:]
+    steps = [int(r[0]) for r in body]
+    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
+    window = max(1, len(body) // 100)  # light smoothing so the trend is readable
+    for j, name in enumerate(header[1:], start=1):
+        ys = [float(r[j]) if r[j] else math.nan for r in body]
+        if window > 1:
+            ys = [sum(ys[max(0, i - window + 1):i + 1]) / len(ys[max(0, i - window + 1):i + 1])
+                  for i in range(len(ys))]
+        ax.plot(steps, ys, label=name, lw=1.2 if name in ("D", "G") else 0.7)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.legend(fontsize=7, ncol=4)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    tmp = png_path.with_suffix(".tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, png_path)
+
+
+def save_samples(tensors: dict[str, torch.Tensor], path: Path, nrow: int = 8,
+                 reference: torch.Tensor | None = None) -> None:
+    """Images (N, C, H, W) in [-1, 1] -> one PNG grid; points (N, 2) -> a scatter plot PNG
+    (over `reference` real points in grey when given)."""
+    x = next(iter(tensors.values())).detach().float().cpu()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if x.dim() == 2:
+        _scatter(x, reference, path)
+        return
+    from torchvision.utils import make_grid
+
+    from translate.data.transforms import to_uint8
+
+    grid = to_uint8(make_grid(x, nrow=nrow, padding=2, pad_value=1.0))
+    save_png(grid, path)
+
+
+def save_png(chw_uint8: torch.Tensor, path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    arr = chw_uint8.permute(1, 2, 0).numpy()
+    img = Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _scatter(points: torch.Tensor, reference: torch.Tensor | None, path: Path) -> None:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    if reference is not None:
+        r = reference.detach().cpu()
+        ax.scatter(r[:, 0], r[:, 1], s=2, c="0.7", label="real")
+    ax.scatter(points[:, 0], points[:, 1], s=2, c="C1", label="generated")
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=7, markerscale=4)
+    fig.tight_layout()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)

@@ -1,0 +1,309 @@
+"""The training loop, for every model: it knows roles ("G", "D") and the GanModel contract, nothing
+model-specific. Read `Trainer.fit` top to bottom; the helpers below it do one thing each.
+
+One step = k discriminator updates, each on a fresh minibatch, then one generator update on a fresh
+minibatch (Goodfellow et al. 2014, Algorithm 1), or G first with D reusing its fakes for models that
+ask for it (CycleGAN). Each role has its own optimizer, learning rate and betas (TTUR), its own
+GradScaler under fp16, and only the role being stepped has requires_grad set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from translate import __version__
+from translate.checkpoint import (
+    flatten_optimizer,
+    latest_state,
+    load_into,
+    load_state,
+    save_bundle,
+    save_state,
+    unflatten_optimizer,
+)
+from translate.config import RunConfig
+from translate.data import BatchStream, open_data
+from translate.data.loader import peek
+from translate.ema import EMA
+from translate.models.base import GanModel, LossOutput
+from translate.registry import MODELS
+from translate.runlog import NonFiniteLoss, RunLog, save_samples
+from translate.schedules import lr_factor
+
+# Train-config fields that may change when a run is resumed; any other change would break exactness.
+RESUME_MUTABLE = ("steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
+                  "tensorboard", "device", "resume", "out", "dry_run")
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda was given but no CUDA GPU is visible; use --device cpu (or auto)")
+    return torch.device(name)
+
+
+def check_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype, or None for fp32."""
+    if precision == "fp32":
+        return None
+    if device.type != "cuda":
+        if precision == "fp16":
+            raise SystemExit("--precision fp16 needs a CUDA GPU (on CPU it is ~500x slower); use fp32")
+        print("note: bf16 autocast on CPU runs, but slower than fp32 on most CPUs", file=sys.stderr)
+    return torch.bfloat16 if precision == "bf16" else torch.float16
+
+
+class Trainer:
+    def __init__(self, cfg: RunConfig, run_dir: Path, resume: bool = False, quiet: bool = False):
+        t = cfg.train
+        self.cfg, self.run_dir, self.quiet = cfg, Path(run_dir), quiet
+        self.device = resolve_device(t.device)
+        self.amp_dtype = check_precision(t.precision, self.device)
+        if t.deterministic:
+            torch.use_deterministic_algorithms(True)
+            torch.backends.cudnn.benchmark = False
+
+        model_cls = MODELS.get(cfg.model_name)
+        self.source, self.info = open_data(cfg.data, cfg.model_name, model_cls.Config.DATA_KINDS)
+        torch.manual_seed(t.seed)  # weights, then the noise the model draws, come from this stream
+        self.model: GanModel = model_cls(cfg.model, self.info).to(self.device)
+        if self.model.update_order == "g_first" and t.d_steps != 1:
+            raise SystemExit(f"--model {cfg.model_name} updates G first and lets D reuse its fakes, which "
+                             f"needs --d-steps 1 (got {t.d_steps})")
+        self.roles = self.model.roles()
+        self.optimizers = {role: self._make_optimizer(role, params) for role, params in self.roles.items()}
+        fp16 = self.amp_dtype == torch.float16
+        self.scalers = {role: torch.amp.GradScaler("cuda", enabled=fp16) for role in self.roles}
+        self.ema = EMA(self.model.export(), t.ema) if t.ema else None
+        self.fixed = self.model.fixed_inputs(t.n_samples, torch.Generator().manual_seed(t.seed))
+        self.step, position = 0, 0
+        self.last_saved: Path | None = None
+        if resume:
+            position = self._restore()
+        self.stream = BatchStream(self.source, t.batch_size, t.seed, self.device, position, cfg.data.workers)
+        self.stop_requested: str | None = None
+
+    # ------------------------------------------------------------------------------------ the loop
+    def fit(self) -> Path:
+        t, model = self.cfg.train, self.model
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.cfg.save(self.run_dir / "config.json")
+        log = RunLog(self.run_dir, t.steps, self.step, t.tensorboard, self.quiet)
+        if self.step == 0:
+            self._write_initial_grids()
+        old_handlers = self._catch_signals()
+        t0, s0 = time.time(), self.step
+        try:
+            while self.step < t.steps and not self.stop_requested:
+                self._set_learning_rates()
+                if model.update_order == "d_first":
+                    for _ in range(t.d_steps):
+                        batch = next(self.stream)
+                        d_out = self._update("D", lambda b=batch: model.d_loss(b))
+                    batch = next(self.stream)
+                    g_out = self._update("G", lambda: model.g_loss(batch))
+                else:
+                    batch = next(self.stream)
+                    g_out = self._update("G", lambda: model.g_loss(batch))
+                    d_out = self._update("D", lambda: model.d_loss(batch, fakes=g_out.fakes))
+                if self.ema is not None:
+                    self.ema.update()
+                self.step += 1
+                log.record(self.step, {"D": d_out.total.detach(), "G": g_out.total.detach(),
+                                       **d_out.terms, **g_out.terms})
+                last = self.step == t.steps
+                if self.step % t.log_every == 0 or last:
+                    log.progress(self.step, log.flush())
+                if self.step % t.sample_every == 0 or last:
+                    self._write_samples()
+                    log.plot_losses()
+                if self.step % t.checkpoint_every == 0 or last:
+                    log.flush()
+                    self._save()
+            if self.stop_requested:
+                log.flush()
+                self._save()
+                log.plot_losses()
+        except NonFiniteLoss as e:
+            log.close()
+            where = (f"the last good state is {self.last_saved}; resume with --resume {self.run_dir} and "
+                     f"a lower learning rate") if self.last_saved else "no state was saved before it"
+            raise SystemExit(f"stopped: {e}. {where}.") from None
+        finally:
+            self._restore_signals(old_handlers)
+        log.close()
+        rate = (self.step - s0) / max(time.time() - t0, 1e-9)
+        bundle = self._write_bundle()
+        self._say(f"{'stopped' if self.stop_requested else 'finished'} at step {self.step}/{t.steps} "
+                  f"({rate:.1f} steps/s). Run folder: {self.run_dir}")
+        self._say(f"  samples: {self.run_dir / 'samples' / 'latest.png'}   losses: "
+                  f"{self.run_dir / 'losses.png'}   bundle: {bundle}")
+        if self.stop_requested:
+            self._say(f"  interrupted by {self.stop_requested}; continue with: translate train --resume "
+                      f"{self.run_dir}")
+        return self.run_dir
+
+    # --------------------------------------------------------------------------------- one update
+    def _update(self, role: str, compute) -> LossOutput:
+        opt, scaler = self.optimizers[role], self.scalers[role]
+        for r, params in self.roles.items():  # only the stepped role builds gradients
+            for p in params:
+                p.requires_grad_(r == role)
+        with self._autocast():
+            out = compute()
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(out.total).backward()
+        if self.cfg.train.grad_clip:
+            scaler.unscale_(opt)
+            nn.utils.clip_grad_norm_(self.roles[role], self.cfg.train.grad_clip)
+        scaler.step(opt)
+        scaler.update()
+        return out
+
+    def _autocast(self):
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def _make_optimizer(self, role: str, params) -> torch.optim.Optimizer:
+        t = self.cfg.train
+        lr = {"G": t.lr_g, "D": t.lr_d}[role]
+        betas = {"G": t.betas_g, "D": t.betas_d}[role]
+        fused = {"foreach": True} if self.device.type == "cuda" else {}
+        if t.optim == "adam":
+            return torch.optim.Adam(params, lr=lr, betas=tuple(betas), weight_decay=t.weight_decay, **fused)
+        return torch.optim.SGD(params, lr=lr, momentum=t.momentum, weight_decay=t.weight_decay, **fused)
+
+    def _set_learning_rates(self) -> None:
+        t = self.cfg.train
+        f = lr_factor(self.step, t.steps, t.lr_decay_steps)
+        for role, opt in self.optimizers.items():
+            for g in opt.param_groups:
+                g["lr"] = {"G": t.lr_g, "D": t.lr_d}[role] * f
+
+    # ------------------------------------------------------------------------------------- signals
+    def _catch_signals(self):
+        def handler(signum, frame):
+            if self.stop_requested:  # a second Ctrl-C: stop now, without saving
+                raise KeyboardInterrupt
+            self.stop_requested = signal.Signals(signum).name
+            self._say(f"\n{self.stop_requested}: finishing this step and saving (again to abort)")
+
+        try:
+            return {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        except ValueError:  # not the main thread: leave signals alone
+            return {}
+
+    @staticmethod
+    def _restore_signals(old) -> None:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+    # ------------------------------------------------------------------------------ images on disk
+    def _write_initial_grids(self) -> None:
+        n = self.cfg.train.n_samples * (16 if self.info.kind == "points" else 1)
+        self.reals = peek(self.source, n, self.cfg.train.seed)["x"]
+        save_samples({"reals": self.reals}, self.run_dir / "reals.png", nrow=self._nrow())
+        self._write_samples(name="fakes_init.png")
+
+    def _write_samples(self, name: str | None = None) -> None:
+        nets = self.ema.nets if self.ema is not None else None
+        fixed = self.fixed
+        if self.info.kind == "points":  # one fixed batch of points is too few to judge modes
+            fixed = self.model.fixed_inputs(self.cfg.train.n_samples * 16,
+                                            torch.Generator().manual_seed(self.cfg.train.seed))
+        out = self.model.visuals(fixed, nets)
+        reals = getattr(self, "reals", None)
+        if reals is None and self.info.kind == "points":
+            reals = peek(self.source, len(next(iter(out.values()))), self.cfg.train.seed)["x"]
+            self.reals = reals
+        kw = {"nrow": self._nrow(), "reference": reals if self.info.kind == "points" else None}
+        if name:
+            save_samples(out, self.run_dir / name, **kw)
+            return
+        d = self.run_dir / "samples"
+        save_samples(out, d / f"step-{self.step:07d}.png", **kw)
+        save_samples(out, d / "latest.png", **kw)
+
+    def _nrow(self) -> int:
+        return int(self.fixed.get("nrow", 8))
+
+    # ------------------------------------------------------------------------------ state on disk
+    def _weights(self) -> dict[str, torch.Tensor]:
+        w = dict(self.model.state_dict())
+        if self.ema is not None:
+            w.update({f"ema.{k}": v for k, v in self.ema.state_tensors().items()})
+        w.update({f"extra.{k}": v for k, v in self.model.extra_state().items()})
+        return w
+
+    def _bundle_config(self) -> dict:
+        return {"model": self.cfg.model_name, **self.model.export_config()}
+
+    def _save(self) -> None:
+        t = self.cfg.train
+        optim_tensors, optim_plain = {}, {}
+        for role, opt in self.optimizers.items():
+            tensors, plain = flatten_optimizer(f"optim.{role}", opt.state_dict())
+            optim_tensors.update(tensors)
+            optim_plain[role] = plain
+        optim_tensors["rng.cpu"] = torch.get_rng_state()
+        if self.device.type == "cuda":
+            for i, s in enumerate(torch.cuda.get_rng_state_all()):
+                optim_tensors[f"rng.cuda.{i}"] = s
+        meta = {
+            "config": self.cfg.to_dict(),
+            "data_position": self.stream.position,
+            "optimizers": optim_plain,
+            "scalers": {r: s.state_dict() for r, s in self.scalers.items()},
+            "has_ema": self.ema is not None,
+            "bundle": self._bundle_config(),
+            "versions": {"translate": __version__, "torch": torch.__version__},
+            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        self.last_saved = save_state(self.run_dir, self.step, self._weights(), optim_tensors, meta,
+                                     t.keep_checkpoints)
+
+    def _restore(self) -> int:
+        path = latest_state(self.run_dir)
+        if path is None:
+            raise SystemExit(f"--resume {self.run_dir}: no saved state in {self.run_dir / 'state'}")
+        weights, optim, meta = load_state(path)
+        saved_model = meta["config"]["model_name"]
+        if saved_model != self.cfg.model_name:
+            raise SystemExit(f"{path} is a {saved_model!r} run; it cannot resume as {self.cfg.model_name!r}")
+        plain = {k: v for k, v in weights.items() if not k.startswith(("ema.", "extra."))}
+        load_into(self.model, plain, path / "weights.safetensors")
+        if self.ema is not None:
+            self.ema.load_state_tensors({k[4:]: v for k, v in weights.items() if k.startswith("ema.")})
+        self.model.load_extra_state({k[6:]: v for k, v in weights.items() if k.startswith("extra.")})
+        for role, opt in self.optimizers.items():
+            opt.load_state_dict(unflatten_optimizer(f"optim.{role}", optim, meta["optimizers"][role]))
+            self.scalers[role].load_state_dict(meta["scalers"][role])
+        torch.set_rng_state(optim["rng.cpu"])
+        if self.device.type == "cuda":
+            states = [optim[k] for k in sorted(optim) if k.startswith("rng.cuda.")]
+            if len(states) == torch.cuda.device_count():
+                torch.cuda.set_rng_state_all(states)
+        self.step, self.last_saved = int(meta["step"]), path
+        self._say(f"resuming {self.run_dir} from step {self.step} ({path.name})")
+        return int(meta["data_position"])
+
+    def _write_bundle(self) -> Path:
+        nets = self.ema.nets if self.ema is not None else self.model.export()
+        tensors = {f"{n}.{k}": v for n, net in nets.items() for k, v in net.state_dict().items()}
+        info = {"step": self.step, "ema": self.ema is not None, "train_data": self.info.name,
+                "translate_version": __version__}
+        return save_bundle(self.run_dir / "bundle", self.cfg.model_name, self.model.export_config(),
+                           tensors, info)
+
+    def _say(self, msg: str) -> None:
+        if not self.quiet:
+            print(msg, file=sys.stderr, flush=True)
