@@ -76,9 +76,21 @@ def test_idx_errors_name_the_file(tmp_path):
         read_idx(tmp_path / "short")
 
 
-def test_missing_mnist_says_where_to_put_it(tmp_path):
-    with pytest.raises(SystemExit, match="MNIST not found under"):
+def test_missing_mnist_tries_the_downloader_then_says_where_to_put_it(tmp_path, monkeypatch):
+    import torchvision.datasets
+
+    calls = []
+
+    class OfflineMNIST:
+        def __init__(self, root, train, download):
+            calls.append((root, train, download))
+            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", OfflineMNIST)
+    with pytest.raises(SystemExit, match=r"MNIST not found under .*download failed: RuntimeError.*put "
+                                         r"train-images-idx3-ubyte.gz"):
         open_data(DataConfig(data="mnist", root=str(tmp_path)), "dcgan", ("images",))
+    assert calls == [(str(tmp_path / "mnist"), True, True)]
 
 
 def _save(path, mode, size=(20, 12)):
@@ -121,7 +133,8 @@ def test_unknown_data_and_empty_folder_are_clear(tmp_path):
 
 
 def test_batch_size_larger_than_data_is_explained(mnist_root):
-    source, _ = open_data(DataConfig(data="mnist", root=str(mnist_root), max_images=10, holdout=0), "dcgan", ("images",))
+    dcfg = DataConfig(data="mnist", root=str(mnist_root), max_images=10, holdout=0)
+    source, _ = open_data(dcfg, "dcgan", ("images",))
     with pytest.raises(ValueError, match="fewer than --batch-size"):
         BatchStream(source, 64, seed=0)
 

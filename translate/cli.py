@@ -214,8 +214,9 @@ def cmd_sample(argv: list[str]) -> int:
     except ValueError as e:
         raise SystemExit(f"translate sample: {e}") from None
     if out.suffix == ".npy":
-        from translate.checkpoint import atomic_write_bytes
         import io
+
+        from translate.checkpoint import atomic_write_bytes
 
         buf = io.BytesIO()
         np.save(buf, x.numpy().astype(np.float32))

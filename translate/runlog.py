@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import math
 import os
+import sys
+import time
 from pathlib import Path
 
 import torch
@@ -27,9 +29,12 @@ class RunLog:
         if self.csv_path.exists():
             self._truncate_after(start_step)
         self.bar = None
+        self.quiet, self.total = quiet, total_steps
+        self.t0, self.s0, self.last_line = time.time(), start_step, time.time()
         if not quiet:
             from tqdm import tqdm
 
+            # tqdm draws only on a terminal; elsewhere (nohup, CI) `progress` prints a line now and then
             self.bar = tqdm(total=total_steps, initial=start_step, unit="step", dynamic_ncols=True,
                             disable=None)
         self.tb = None
@@ -84,10 +89,18 @@ class RunLog:
         return last
 
     def progress(self, step: int, last: dict[str, float]) -> None:
-        if self.bar is not None:
+        shown = {k: f"{v:.3f}" for k, v in last.items() if k in ("D", "G")}
+        if self.bar is not None and not self.bar.disable:
             self.bar.n = step
-            self.bar.set_postfix({k: f"{v:.3f}" for k, v in last.items() if k in ("D", "G")}, refresh=False)
+            self.bar.set_postfix(shown, refresh=False)
             self.bar.refresh()
+        elif not self.quiet and (time.time() - self.last_line > 30 or step == self.total):
+            self.last_line = time.time()
+            rate = (step - self.s0) / max(self.last_line - self.t0, 1e-9)
+            eta = (self.total - step) / rate if rate > 0 else float("inf")
+            losses = "  ".join(f"{k} {v}" for k, v in shown.items())
+            print(f"step {step}/{self.total}  {losses}  {rate:.2f} steps/s  ETA {eta / 60:.1f} min",
+                  file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -106,14 +106,12 @@ class Trainer:
                 self._set_learning_rates()
                 if model.update_order == "d_first":
                     for _ in range(t.d_steps):
-                        batch = next(self.stream)
-                        d_out = self._update("D", lambda b=batch: model.d_loss(b))
-                    batch = next(self.stream)
-                    g_out = self._update("G", lambda: model.g_loss(batch))
+                        d_out = self._update("D", model.d_loss, next(self.stream))
+                    g_out = self._update("G", model.g_loss, next(self.stream))
                 else:
                     batch = next(self.stream)
-                    g_out = self._update("G", lambda: model.g_loss(batch))
-                    d_out = self._update("D", lambda: model.d_loss(batch, fakes=g_out.fakes))
+                    g_out = self._update("G", model.g_loss, batch)
+                    d_out = self._update("D", model.d_loss, batch, fakes=g_out.fakes)
                 if self.ema is not None:
                     self.ema.update()
                 self.step += 1
@@ -152,13 +150,13 @@ class Trainer:
         return self.run_dir
 
     # --------------------------------------------------------------------------------- one update
-    def _update(self, role: str, compute) -> LossOutput:
+    def _update(self, role: str, loss_fn, *args, **kwargs) -> LossOutput:
         opt, scaler = self.optimizers[role], self.scalers[role]
         for r, params in self.roles.items():  # only the stepped role builds gradients
             for p in params:
                 p.requires_grad_(r == role)
         with self._autocast():
-            out = compute()
+            out = loss_fn(*args, **kwargs)
         opt.zero_grad(set_to_none=True)
         scaler.scale(out.total).backward()
         if self.cfg.train.grad_clip:

@@ -72,7 +72,7 @@ def _resize_uint8(images: Tensor, size: int) -> Tensor:
 
 
 def load_mnist(root: Path, holdout: int, size: int) -> tuple[TensorImages, list[str]]:
-    folder = folders.find_mnist(root)
+    folder = folders.find_mnist(root, download=True)
     images = torch.from_numpy(folders.read_idx(folder.images_train)).unsqueeze(1)
     labels = torch.from_numpy(folders.read_idx(folder.labels_train)).long()
     if holdout:

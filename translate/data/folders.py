@@ -101,10 +101,11 @@ def _first(folder: Path, stems: tuple[str, ...]) -> Path | None:
     return None
 
 
-def find_mnist(root: Path) -> MnistFiles:
+def find_mnist(root: Path, download: bool = False) -> MnistFiles:
     """MNIST idx files in `root/mnist` (or `root`): the full 60k training split when present, else the
-    5k subset (train5k-*); t10k-* for the test split."""
-    for folder in (root / "mnist", root):
+    5k subset (train5k-*); t10k-* for the test split. With `download`, a missing set is fetched with
+    torchvision's downloader (checksummed) into root/mnist/MNIST/raw."""
+    for folder in (root / "mnist", root, root / "mnist" / "MNIST" / "raw"):
         img = _first(folder, ("train-images-idx3-ubyte", "train5k-images-idx3-ubyte"))
         if img is None:
             continue
@@ -113,7 +114,18 @@ def find_mnist(root: Path) -> MnistFiles:
             raise SystemExit(f"{img} has no matching labels file next to it")
         return MnistFiles(img, lab, _first(folder, ("t10k-images-idx3-ubyte",)),
                           _first(folder, ("t10k-labels-idx1-ubyte",)))
-    raise SystemExit(f"MNIST not found under {root / 'mnist'}: put train-images-idx3-ubyte.gz and "
+    if download:
+        try:
+            from torchvision.datasets import MNIST
+
+            MNIST(str(root / "mnist"), train=True, download=True)
+            MNIST(str(root / "mnist"), train=False, download=True)
+            return find_mnist(root, download=False)
+        except Exception as e:  # offline or a server error: fall through to the manual instructions
+            reason = f" (download failed: {e.__class__.__name__}: {str(e)[:120]})"
+    else:
+        reason = ""
+    raise SystemExit(f"MNIST not found under {root / 'mnist'}{reason}: put train-images-idx3-ubyte.gz and "
                      f"train-labels-idx1-ubyte.gz (and t10k-*) there, or pass --root to the folder that "
                      f"holds mnist/")
 
