@@ -100,3 +100,10 @@ def test_inception_features_from_a_local_state_dict(tmp_path):
     torch.save({"fc.weight": torch.zeros(3)}, tmp_path / "wrong.pth")
     with pytest.raises(SystemExit, match="not a torchvision inception_v3 state dict"):
         InceptionFeatures(tmp_path / "wrong.pth")
+
+
+def test_parzen_with_several_sigmas_equals_one_at_a_time():
+    rng = np.random.default_rng(4)
+    s, x = torch.tensor(rng.random((100, 6))), torch.tensor(rng.random((30, 6)))
+    both = parzen_log_likelihood(s, x, [0.1, 0.5], block=8)
+    assert torch.allclose(both[0], parzen_log_likelihood(s, x, 0.1)) and torch.allclose(both[1], parzen_log_likelihood(s, x, 0.5))

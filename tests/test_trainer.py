@@ -232,3 +232,29 @@ def test_deterministic_flag_is_honoured(tmp_path):
 def test_paths_stay_relative_to_the_run(tmp_path):
     tr = Trainer(make_config("gan", "ring8", train={"steps": 2}), tmp_path / "run", quiet=True)
     assert tr.fit() == Path(tmp_path / "run")
+
+
+def test_tensorboard_flag_without_the_package_is_explained(tmp_path):
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        with pytest.raises(SystemExit, match="pip install tensorboard"):
+            Trainer(make_config("gan", "ring8", train={"tensorboard": True}), tmp_path / "a", quiet=True).fit()
+    else:
+        Trainer(make_config("gan", "ring8", train={"tensorboard": True, "steps": 2}), tmp_path / "a", quiet=True).fit()
+        assert any((tmp_path / "a" / "tensorboard").iterdir())
+
+
+def test_ema_warms_up_then_averages_with_its_decay():
+    from translate.ema import EMA
+
+    live = torch.nn.Linear(1, 1, bias=False)
+    ema = EMA({"G": live}, decay=0.9)
+    assert ema.decay_at(0) == pytest.approx(0.1) and ema.decay_at(1000) == 0.9
+    with torch.no_grad():
+        live.weight.fill_(0.0)
+        ema.nets["G"].weight.fill_(1.0)
+    ema.update(0)  # weight 0.9 on the live value at the first update
+    assert ema.nets["G"].weight.item() == pytest.approx(0.1)
+    ema.update(1000)
+    assert ema.nets["G"].weight.item() == pytest.approx(0.09)

@@ -1,6 +1,9 @@
 """Exponential moving average of the generator(s): averaged = decay * averaged + (1 - decay) * live.
 
-Buffers (BatchNorm running statistics) are copied, not averaged, as in StyleGAN2-ADA.
+Buffers (BatchNorm running statistics) are copied, not averaged, as in StyleGAN2-ADA. Early on the
+decay is capped at (1 + n) / (10 + n) after n updates (the warm-up of TensorFlow's
+ExponentialMovingAverage), so the average is not dominated by the random initial weights for the
+first thousands of steps.
 """
 
 from __future__ import annotations
@@ -19,12 +22,17 @@ class EMA:
         self.live = nets
         self.nets = {k: copy.deepcopy(v).eval().requires_grad_(False) for k, v in nets.items()}
 
+    def decay_at(self, updates: int) -> float:
+        return min(self.decay, (1.0 + updates) / (10.0 + updates))
+
     @torch.no_grad()
-    def update(self) -> None:
+    def update(self, updates: int) -> None:
+        """Fold in the live weights; `updates` = how many updates came before this one."""
+        weight = 1.0 - self.decay_at(updates)
         for name, live in self.live.items():
             avg = self.nets[name]
             a, l = list(avg.parameters()), list(live.parameters())
-            torch._foreach_lerp_(a, l, 1.0 - self.decay)
+            torch._foreach_lerp_(a, l, weight)
             for ba, bl in zip(avg.buffers(), live.buffers()):
                 ba.copy_(bl)
 

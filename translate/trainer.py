@@ -83,7 +83,7 @@ class Trainer:
         fp16 = self.amp_dtype == torch.float16
         self.scalers = {role: torch.amp.GradScaler("cuda", enabled=fp16) for role in self.roles}
         self.ema = EMA(self.model.export(), t.ema) if t.ema else None
-        self.fixed = self.model.fixed_inputs(t.n_samples, torch.Generator().manual_seed(t.seed))
+        self.fixed = self._fixed_inputs(t.n_samples)
         self.step, position = 0, 0
         self.last_saved: Path | None = None
         if resume:
@@ -113,7 +113,7 @@ class Trainer:
                     g_out = self._update("G", model.g_loss, batch)
                     d_out = self._update("D", model.d_loss, batch, fakes=g_out.fakes)
                 if self.ema is not None:
-                    self.ema.update()
+                    self.ema.update(self.step)
                 self.step += 1
                 log.record(self.step, {"D": d_out.total.detach(), "G": g_out.total.detach(),
                                        **d_out.terms, **g_out.terms})
@@ -216,8 +216,7 @@ class Trainer:
         nets = self.ema.nets if self.ema is not None else None
         fixed = self.fixed
         if self.info.kind == "points":  # one fixed batch of points is too few to judge modes
-            fixed = self.model.fixed_inputs(self.cfg.train.n_samples * 16,
-                                            torch.Generator().manual_seed(self.cfg.train.seed))
+            fixed = self._fixed_inputs(self.cfg.train.n_samples * 16)
         out = self.model.visuals(fixed, nets)
         reals = getattr(self, "reals", None)
         if reals is None and self.info.kind == "points":
@@ -230,6 +229,11 @@ class Trainer:
         d = self.run_dir / "samples"
         save_samples(out, d / f"step-{self.step:07d}.png", **kw)
         save_samples(out, d / "latest.png", **kw)
+
+    def _fixed_inputs(self, n: int) -> dict:
+        """The model's grid inputs, drawn from their own generator (the training RNG is untouched)."""
+        fixed = self.model.fixed_inputs(n, torch.Generator().manual_seed(self.cfg.train.seed))
+        return {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in fixed.items()}
 
     def _nrow(self) -> int:
         return int(self.fixed.get("nrow", 8))

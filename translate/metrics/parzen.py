@@ -13,25 +13,32 @@ import torch
 from torch import Tensor
 
 
-def parzen_log_likelihood(samples: Tensor, x: Tensor, sigma: float, block: int = 1000) -> Tensor:
+def parzen_log_likelihood(samples: Tensor, x: Tensor, sigma, block: int = 1000) -> Tensor:
     """log p(x_i) = logsumexp_j(-||x_i - s_j||^2 / (2 sigma^2)) - log S - (D/2) log(2 pi sigma^2).
 
-    samples (S, D), x (N, D) -> (N,) float64. Distances use ||x||^2 - 2 x.s + ||s||^2 in float64.
+    samples (S, D), x (N, D) -> (N,) float64, or (len(sigma), N) when `sigma` is a list: the distance
+    matrix is computed once per block of x and reused for every sigma. Distances use
+    ||x||^2 - 2 x.s + ||s||^2 in float64.
     """
+    sigmas = [float(sigma)] if isinstance(sigma, (int, float)) else [float(s) for s in sigma]
     samples, x = samples.double(), x.double()
     s_norm = samples.pow(2).sum(1)
     d = samples.shape[1]
-    const = math.log(len(samples)) + 0.5 * d * math.log(2 * math.pi * sigma ** 2)
     out = []
     for i in range(0, len(x), block):
         xb = x[i:i + block]
         sq = (xb.pow(2).sum(1, keepdim=True) - 2 * xb @ samples.T + s_norm).clamp_min(0)
-        out.append(torch.logsumexp(-sq / (2 * sigma ** 2), dim=1) - const)
-    return torch.cat(out)
+        out.append(torch.stack([
+            torch.logsumexp(sq / (-2 * s ** 2), dim=1) - math.log(len(samples)) - 0.5 * d * math.log(2 * math.pi * s ** 2)
+            for s in sigmas]))
+    ll = torch.cat(out, dim=1)
+    return ll[0] if isinstance(sigma, (int, float)) else ll
 
 
 def select_sigma(samples: Tensor, valid: Tensor, sigmas) -> tuple[float, dict[float, float]]:
-    scores = {float(s): float(parzen_log_likelihood(samples, valid, float(s)).mean()) for s in sigmas}
+    sigmas = [float(s) for s in sigmas]
+    means = parzen_log_likelihood(samples, valid, sigmas).mean(1).tolist()
+    scores = dict(zip(sigmas, means))
     return max(scores, key=scores.get), scores
 
 

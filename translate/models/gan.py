@@ -85,8 +85,8 @@ class NoiseModel(GanModel):
     @torch.no_grad()
     def visuals(self, fixed, nets=None):
         G = (nets or {}).get("G", self.G)
-        z = fixed["z"].to(next(G.parameters()).device)
-        labels = (fixed["y"].to(z.device),) if self.conditional else ()
+        z = fixed["z"]
+        labels = (fixed["y"],) if self.conditional else ()
         was_training = G.training
         G.eval()
         out = self._generate(G, z, *labels)
