@@ -43,7 +43,7 @@ def test_k_discriminator_updates_per_generator_update_each_on_a_fresh_batch(tmp_
 
 def test_ttur_learning_rates_betas_and_linear_decay(tmp_path):
     cfg = make_config("gan", "ring8", train={"steps": 4, "lr_g": 1e-4, "lr_d": 4e-4, "betas_g": (0.0, 0.9),
-                                             "betas_d": (0.5, 0.99), "lr_decay_steps": 2})
+                                             "betas_d": (0.5, 0.99), "lr_decay": 0.5})
     tr = Trainer(cfg, tmp_path / "run", quiet=True)
     assert tr.optimizers["G"].param_groups[0]["betas"] == (0.0, 0.9)
     assert tr.optimizers["D"].param_groups[0]["betas"] == (0.5, 0.99)
@@ -77,7 +77,7 @@ def _all_state(tr: Trainer) -> dict[str, torch.Tensor]:
 @pytest.mark.parametrize("model,data,extra", [
     ("gan", "ring8", {"ema": 0.9, "d_steps": 2}),
     ("cgan", "mnist", {"ema": 0.9}),
-    ("dcgan", "mnist", {"lr_decay_steps": 3}),
+    ("dcgan", "mnist", {"lr_decay": 0.5}),
 ])
 def test_resume_continues_bit_exactly(tmp_path, mnist_root, model, data, extra):
     """N steps straight == N/2 steps, stop, resume from disk, N/2 more (weights, EMA, Adam moments)."""

@@ -94,8 +94,8 @@ def _validate(cfg: RunConfig) -> None:
             raise SystemExit(f"--{name.replace('_', '-')} must be at least 1, got {getattr(t, name)}")
     if t.lr_g <= 0 or t.lr_d <= 0:
         raise SystemExit("learning rates (--lr-g, --lr-d) must be positive")
-    if not 0 <= t.lr_decay_steps <= t.steps:
-        raise SystemExit(f"--lr-decay-steps must be between 0 and --steps ({t.steps})")
+    if not 0.0 <= t.lr_decay <= 1.0:
+        raise SystemExit(f"--lr-decay is a fraction of the run, between 0 and 1; got {t.lr_decay}")
 
 
 def cmd_train(argv: list[str]) -> int:

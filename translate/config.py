@@ -42,7 +42,8 @@ class TrainConfig:
     betas_d: tuple = opt((0.5, 0.999), "Adam betas of the discriminator", metavar="B1 B2")
     momentum: float = opt(0.9, "SGD momentum (with --optim sgd)")
     weight_decay: float = opt(0.0, "L2 weight decay for every role")
-    lr_decay_steps: int = opt(0, "decay the learning rates linearly to 0 over the last N steps (0: constant)")
+    lr_decay: float = opt(0.0, "decay the learning rates linearly to 0 over this last fraction of the run "
+                               "(0: constant; CycleGAN's 100 + 100 epochs = 0.5)")
     grad_clip: float = opt(0.0, "clip each role's gradient norm to this value (0: off)")
     ema: float = opt(0.0, "keep an exponential moving average of G with this decay, e.g. 0.999 (0: off)")
     device: str = opt("auto", "where to train", choices=("auto", "cpu", "cuda"))

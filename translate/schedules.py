@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 
-def lr_factor(step: int, total_steps: int, decay_steps: int) -> float:
-    """Constant for the first total - decay steps, then linear decay to 0 at `total_steps`
+def lr_factor(step: int, total_steps: int, decay_fraction: float) -> float:
+    """Constant for the first (1 - decay_fraction) of the run, then linear decay to 0 at `total_steps`
     (the pix2pix/CycleGAN 'linear' policy, in steps instead of epochs)."""
+    decay_steps = round(total_steps * decay_fraction)
     if decay_steps <= 0:
         return 1.0
     start = total_steps - decay_steps

@@ -182,7 +182,7 @@ class Trainer:
 
     def _set_learning_rates(self) -> None:
         t = self.cfg.train
-        f = lr_factor(self.step, t.steps, t.lr_decay_steps)
+        f = lr_factor(self.step, t.steps, t.lr_decay)
         for role, opt in self.optimizers.items():
             for g in opt.param_groups:
                 g["lr"] = {"G": t.lr_g, "D": t.lr_d}[role] * f
