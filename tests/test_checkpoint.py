@@ -89,3 +89,12 @@ def test_sampler_refuses_translation_bundles(tmp_path):
     save_bundle(tmp_path / "b", "cyclegan", {"kind": "translator", "nets": {}}, {"x": torch.zeros(1)}, {})
     with pytest.raises(CheckpointError, match="'cyclegan' model, which translates images"):
         Sampler.from_pretrained(tmp_path / "b")
+
+
+def test_atomic_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    atomic_write_text(tmp_path / "a.txt", "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask

@@ -106,4 +106,5 @@ def test_parzen_with_several_sigmas_equals_one_at_a_time():
     rng = np.random.default_rng(4)
     s, x = torch.tensor(rng.random((100, 6))), torch.tensor(rng.random((30, 6)))
     both = parzen_log_likelihood(s, x, [0.1, 0.5], block=8)
-    assert torch.allclose(both[0], parzen_log_likelihood(s, x, 0.1)) and torch.allclose(both[1], parzen_log_likelihood(s, x, 0.5))
+    assert torch.allclose(both[0], parzen_log_likelihood(s, x, 0.1))
+    assert torch.allclose(both[1], parzen_log_likelihood(s, x, 0.5))

@@ -28,9 +28,8 @@ def parzen_log_likelihood(samples: Tensor, x: Tensor, sigma, block: int = 1000) 
     for i in range(0, len(x), block):
         xb = x[i:i + block]
         sq = (xb.pow(2).sum(1, keepdim=True) - 2 * xb @ samples.T + s_norm).clamp_min(0)
-        out.append(torch.stack([
-            torch.logsumexp(sq / (-2 * s ** 2), dim=1) - math.log(len(samples)) - 0.5 * d * math.log(2 * math.pi * s ** 2)
-            for s in sigmas]))
+        log_norm = [math.log(len(samples)) + 0.5 * d * math.log(2 * math.pi * s ** 2) for s in sigmas]
+        out.append(torch.stack([torch.logsumexp(sq / (-2 * s ** 2), dim=1) - c for s, c in zip(sigmas, log_norm)]))
     ll = torch.cat(out, dim=1)
     return ll[0] if isinstance(sigma, (int, float)) else ll
 
