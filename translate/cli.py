@@ -207,7 +207,7 @@ def cmd_sample(argv: list[str]) -> int:
         elif sampler.conditional and a.label is None:
             per = max(1, a.n // len(sampler.class_names))
             labels = [i for i in range(len(sampler.class_names)) for _ in range(per)]
-            x = sampler.generate(sampler.noise(len(labels), a.seed), sampler._labels(labels, len(labels), a.seed))
+            x = sampler.generate(sampler.noise(len(labels), a.seed), sampler.labels_for(labels, len(labels)))
             nrow = a.nrow or per
         else:
             x = sampler.sample(a.n, labels=a.label, seed=a.seed)

@@ -86,9 +86,9 @@ class Sampler:
 
     def sample(self, n: int, labels=None, seed: int | None = None) -> Tensor:
         z = self.noise(n, seed)
-        return self.generate(z, self._labels(labels, n, seed))
+        return self.generate(z, self.labels_for(labels, n, seed))
 
-    def _labels(self, labels, n: int, seed: int | None) -> Tensor | None:
+    def labels_for(self, labels, n: int, seed: int | None = None) -> Tensor | None:
         if not self.conditional:
             if labels is not None:
                 raise ValueError("this model is unconditional; it takes no labels")
@@ -108,7 +108,7 @@ class Sampler:
         z = (ends[:, :1] * (1 - t) + ends[:, 1:] * t).reshape(rows * steps, self.z_dim)
         labels = None
         if self.conditional:
-            per_row = self._labels(label if label is not None else None, rows, seed)
+            per_row = self.labels_for(label if label is not None else None, rows, seed)
             labels = per_row.repeat_interleave(steps)
         return self.generate(z, labels)
 
