@@ -20,6 +20,7 @@ from torch import nn
 
 from translate import __version__
 from translate.checkpoint import (
+    atomic_write_bytes,
     flatten_optimizer,
     latest_state,
     load_into,
@@ -83,7 +84,10 @@ class Trainer:
         fp16 = self.amp_dtype == torch.float16
         self.scalers = {role: torch.amp.GradScaler("cuda", enabled=fp16) for role in self.roles}
         self.ema = EMA(self.model.export(), t.ema) if t.ema else None
-        self.fixed = self._fixed_inputs(t.n_samples)
+        # Point clouds need many samples to show modes: 16x the grid size, over a fixed real reference.
+        points = self.info.kind == "points"
+        self.fixed = self._fixed_inputs(t.n_samples * (16 if points else 1))
+        self.reference = peek(self.source, t.n_samples * 16, t.seed)["x"] if points else None
         self.step, position = 0, 0
         self.last_saved: Path | None = None
         if resume:
@@ -207,28 +211,18 @@ class Trainer:
 
     # ------------------------------------------------------------------------------ images on disk
     def _write_initial_grids(self) -> None:
-        n = self.cfg.train.n_samples * (16 if self.info.kind == "points" else 1)
-        self.reals = peek(self.source, n, self.cfg.train.seed)["x"]
-        save_samples({"reals": self.reals}, self.run_dir / "reals.png", nrow=self._nrow())
+        reals = self.reference if self.reference is not None else peek(
+            self.source, self.cfg.train.n_samples, self.cfg.train.seed)["x"]
+        save_samples({"reals": reals}, self.run_dir / "reals.png", nrow=self._nrow())
         self._write_samples(name="fakes_init.png")
 
     def _write_samples(self, name: str | None = None) -> None:
         nets = self.ema.nets if self.ema is not None else None
-        fixed = self.fixed
-        if self.info.kind == "points":  # one fixed batch of points is too few to judge modes
-            fixed = self._fixed_inputs(self.cfg.train.n_samples * 16)
-        out = self.model.visuals(fixed, nets)
-        reals = getattr(self, "reals", None)
-        if reals is None and self.info.kind == "points":
-            reals = peek(self.source, len(next(iter(out.values()))), self.cfg.train.seed)["x"]
-            self.reals = reals
-        kw = {"nrow": self._nrow(), "reference": reals if self.info.kind == "points" else None}
-        if name:
-            save_samples(out, self.run_dir / name, **kw)
-            return
-        d = self.run_dir / "samples"
-        save_samples(out, d / f"step-{self.step:07d}.png", **kw)
-        save_samples(out, d / "latest.png", **kw)
+        out = self.model.visuals(self.fixed, nets)
+        path = self.run_dir / (name or f"samples/step-{self.step:07d}.png")
+        save_samples(out, path, nrow=self._nrow(), reference=self.reference)
+        if not name:  # render once, copy the bytes
+            atomic_write_bytes(self.run_dir / "samples" / "latest.png", path.read_bytes())
 
     def _fixed_inputs(self, n: int) -> dict:
         """The model's grid inputs, drawn from their own generator (the training RNG is untouched)."""
