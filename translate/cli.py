@@ -73,7 +73,8 @@ def _train_parser(model_name: str | None) -> argparse.ArgumentParser:
         epilog="models: " + ", ".join(MODEL_CONFIGS) + "\nobjectives: " + ", ".join(OBJECTIVE_NAMES)
                + "\n\n" + EXAMPLES)
     p.add_argument("--model", choices=list(MODEL_CONFIGS), help="what to train (required unless --resume)")
-    add_dataclass_args(p.add_argument_group("data"), DataConfig, "data")
+    add_dataclass_args(p.add_argument_group("data"), DataConfig, "data",
+                       defaults=mcls.DATA_DEFAULTS if mcls else None)
     add_dataclass_args(p.add_argument_group("training"), TrainConfig, "train",
                        defaults=mcls.TRAIN_DEFAULTS if mcls else None)
     if mcls:
@@ -96,6 +97,12 @@ def _validate(cfg: RunConfig) -> None:
         raise SystemExit("learning rates (--lr-g, --lr-d) must be positive")
     if not 0.0 <= t.lr_decay <= 1.0:
         raise SystemExit(f"--lr-decay is a fraction of the run, between 0 and 1; got {t.lr_decay}")
+    if t.epochs < 0 or t.epochs_decay < 0:
+        raise SystemExit("--epochs and --epochs-decay cannot be negative")
+    d = cfg.data
+    if d.preprocess in ("resize_and_crop", "scale_width_and_crop") and 0 < d.load_size < d.crop_size:
+        raise SystemExit(f"--load-size {d.load_size} is smaller than --crop-size {d.crop_size}: the crop would not "
+                         f"fit; use a load size of at least the crop size")
 
 
 def cmd_train(argv: list[str]) -> int:
@@ -124,8 +131,16 @@ def cmd_train(argv: list[str]) -> int:
         if model_name is None:
             raise SystemExit("translate train: --model is required (one of: " + ", ".join(MODEL_CONFIGS) + ")")
         mcls = MODEL_CONFIGS[model_name]
-        cfg = RunConfig(model_name, build(TrainConfig, mcls.TRAIN_DEFAULTS, given(ns, "train")),
-                        build(DataConfig, given(ns, "data")), build(mcls, given(ns, "model")))
+        train_given = given(ns, "train")
+        if "steps" in train_given and "epochs" not in train_given:
+            train_given.setdefault("epochs_decay", 0)  # --steps replaces the model's epoch schedule
+            train_given["epochs"] = 0
+        data_given = given(ns, "data")
+        if data_given.get("size") and mcls.DATA_DEFAULTS:  # --size S: crop S from images scaled to S*286/256
+            data_given.setdefault("crop_size", data_given["size"])
+            data_given.setdefault("load_size", round(data_given["size"] * 286 / 256))
+        cfg = RunConfig(model_name, build(TrainConfig, mcls.TRAIN_DEFAULTS, train_given),
+                        build(DataConfig, mcls.DATA_DEFAULTS, data_given), build(mcls, given(ns, "model")))
         if not cfg.data.data:
             raise SystemExit("translate train: --data is required (e.g. ring8, mnist, digits, or a folder)")
     _validate(cfg)

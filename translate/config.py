@@ -42,6 +42,9 @@ class TrainConfig:
     betas_d: tuple = opt((0.5, 0.999), "Adam betas of the discriminator", metavar="B1 B2")
     momentum: float = opt(0.9, "SGD momentum (with --optim sgd)")
     weight_decay: float = opt(0.0, "L2 weight decay for every role")
+    epochs: int = opt(0, "train this many epochs at constant LR, then --epochs-decay more decaying linearly to 0 "
+                         "with the official per-epoch formula; replaces --steps (0: use --steps)")
+    epochs_decay: int = opt(0, "epochs of linear LR decay after --epochs")
     lr_decay: float = opt(0.0, "decay the learning rates linearly to 0 over this last fraction of the run "
                                "(0: constant; CycleGAN's 100 + 100 epochs = 0.5)")
     grad_clip: float = opt(0.0, "clip each role's gradient norm to this value (0: off)")
@@ -71,12 +74,25 @@ class DataConfig:
         "(class sub-folders for cgan)", metavar="NAME_OR_PATH",
     )
     root: str = opt("datasets", "where named data sets live and are downloaded to", metavar="DIR")
-    size: int = opt(0, "image side in pixels (0: the model's default)")
+    size: int = opt(0, "image side in pixels (0: the model's default); for pix2pix/CycleGAN a shortcut for "
+                       "--crop-size S --load-size S*286/256, e.g. 64 or 128 on a CPU")
     max_images: int = opt(0, "use only the first N training examples (0: all)")
     holdout: int = opt(
         1000, "mnist: keep the last N training digits out of training (Parzen sigma selection uses them)"
     )
     workers: int = opt(0, "DataLoader worker processes for image folders")
+    # Image translation (pix2pix, CycleGAN): the official data options.
+    direction: str = opt("AtoB", "translate A to B, or B to A (facades labels -> photo is BtoA)",
+                         choices=("AtoB", "BtoA"))
+    phase: str = opt("train", "which split to train on: trainA/trainB (unpaired) or train/ (paired)")
+    preprocess: str = opt("resize_and_crop", "how images are scaled and cropped for training",
+                          choices=("resize_and_crop", "scale_width", "scale_width_and_crop", "crop", "none"))
+    load_size: int = opt(0, "scale images to this size first (0: the model's default, 286; or from --size)")
+    crop_size: int = opt(0, "then randomly crop to this size (0: the model's default, 256; or --size)")
+    flip: bool = opt(True, "random horizontal flips (--no-flip to turn off)")
+    serial_batches: bool = opt(False, "unpaired data: pair A and B images in order instead of a random B")
+    input_nc: int = opt(3, "channels of the input images (1: grayscale)")
+    output_nc: int = opt(3, "channels of the output images (1: grayscale)")
 
 
 @dataclass

@@ -62,6 +62,8 @@ def unknown_name_message(kind: str, name: str, valid) -> str:
     return f"unknown {kind} {name!r}.{hint} Valid: {', '.join(sorted(valid))}."
 
 
-NETS = Registry("net", ("translate.nets.mlp", "translate.nets.dcgan"))
-MODELS = Registry("model", ("translate.models.gan", "translate.models.dcgan", "translate.models.cgan"))
+NETS = Registry("net", ("translate.nets.mlp", "translate.nets.dcgan", "translate.nets.resnet",
+                       "translate.nets.unet", "translate.nets.patchgan"))
+MODELS = Registry("model", ("translate.models.gan", "translate.models.dcgan", "translate.models.cgan",
+                           "translate.models.pix2pix", "translate.models.cyclegan"))
 OBJECTIVES = Registry("objective", ("translate.objectives",))

@@ -36,7 +36,7 @@ from translate.ema import EMA
 from translate.models.base import GanModel, LossOutput
 from translate.registry import MODELS
 from translate.runlog import NonFiniteLoss, RunLog, save_samples
-from translate.schedules import lr_factor
+from translate.schedules import epoch_lr_factor, lr_factor
 
 # Train-config fields that may change when a run is resumed; any other change would break exactness.
 RESUME_MUTABLE = ("steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
@@ -79,6 +79,9 @@ class Trainer:
         if self.model.update_order == "g_first" and t.d_steps != 1:
             raise SystemExit(f"--model {cfg.model_name} updates G first and lets D reuse its fakes, which "
                              f"needs --d-steps 1 (got {t.d_steps})")
+        self.steps_per_epoch = max(1, len(self.source) // t.batch_size) if hasattr(self.source, "__len__") else 1
+        if t.epochs:  # the papers count epochs; the loop counts steps (one batch per step for these models)
+            t.steps = self.steps_per_epoch * (t.epochs + t.epochs_decay)
         self.roles = self.model.roles()
         self.optimizers = {role: self._make_optimizer(role, params) for role, params in self.roles.items()}
         fp16 = self.amp_dtype == torch.float16
@@ -87,7 +90,7 @@ class Trainer:
         # Point clouds need many samples to show modes: 16x the grid size, over a fixed real reference.
         points = self.info.kind == "points"
         self.fixed = self._fixed_inputs(t.n_samples * (16 if points else 1))
-        self.reference = peek(self.source, t.n_samples * 16, t.seed)["x"] if points else None
+        self.reference = self._preview(t.n_samples * 16)["x"] if points else None
         self.step, position = 0, 0
         self.last_saved: Path | None = None
         if resume:
@@ -110,8 +113,11 @@ class Trainer:
                 self._set_learning_rates()
                 if model.update_order == "d_first":
                     for _ in range(t.d_steps):
-                        d_out = self._update("D", model.d_loss, next(self.stream))
-                    g_out = self._update("G", model.g_loss, next(self.stream))
+                        batch = next(self.stream)
+                        d_out = self._update("D", model.d_loss, batch)
+                    if not getattr(model, "g_reuses_d_batch", False):  # pix2pix: G on D's batch
+                        batch = next(self.stream)
+                    g_out = self._update("G", model.g_loss, batch)
                 else:
                     batch = next(self.stream)
                     g_out = self._update("G", model.g_loss, batch)
@@ -186,7 +192,10 @@ class Trainer:
 
     def _set_learning_rates(self) -> None:
         t = self.cfg.train
-        f = lr_factor(self.step, t.steps, t.lr_decay)
+        if t.epochs:
+            f = epoch_lr_factor(self.step // self.steps_per_epoch, t.epochs, t.epochs_decay)
+        else:
+            f = lr_factor(self.step, t.steps, t.lr_decay)
         for role, opt in self.optimizers.items():
             for g in opt.param_groups:
                 g["lr"] = {"G": t.lr_g, "D": t.lr_d}[role] * f
@@ -211,14 +220,24 @@ class Trainer:
 
     # ------------------------------------------------------------------------------ images on disk
     def _write_initial_grids(self) -> None:
-        reals = self.reference if self.reference is not None else peek(
-            self.source, self.cfg.train.n_samples, self.cfg.train.seed)["x"]
-        save_samples({"reals": reals}, self.run_dir / "reals.png", nrow=self._nrow())
+        if self.reference is not None:
+            reals, nrow = self.reference, self._nrow()
+        elif "A" in self.fixed:  # translation: the preview pairs, A beside B
+            a, b = (x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x for x in (self.fixed["A"], self.fixed["B"]))
+            reals, nrow = torch.stack([a, b], 1).flatten(0, 1), 2
+        else:
+            reals, nrow = self._preview(self.cfg.train.n_samples)["x"], self._nrow()
+        save_samples({"reals": reals}, self.run_dir / "reals.png", nrow=nrow)
         self._write_samples(name="fakes_init.png")
+
+    def _preview(self, n: int) -> dict:
+        return peek(self.source, n, self.cfg.train.seed)
 
     def _write_samples(self, name: str | None = None) -> None:
         nets = self.ema.nets if self.ema is not None else None
-        out = self.model.visuals(self.fixed, nets)
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):  # grids (e.g. pix2pix dropout) leave training RNG alone
+            out = self.model.visuals(self.fixed, nets)
         path = self.run_dir / (name or f"samples/step-{self.step:07d}.png")
         save_samples(out, path, nrow=self._nrow(), reference=self.reference)
         if not name:  # render once, copy the bytes
@@ -226,7 +245,7 @@ class Trainer:
 
     def _fixed_inputs(self, n: int) -> dict:
         """The model's grid inputs, drawn from their own generator (the training RNG is untouched)."""
-        fixed = self.model.fixed_inputs(n, torch.Generator().manual_seed(self.cfg.train.seed))
+        fixed = self.model.fixed_inputs(n, torch.Generator().manual_seed(self.cfg.train.seed), self._preview)
         return {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in fixed.items()}
 
     def _nrow(self) -> int:

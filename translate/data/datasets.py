@@ -135,6 +135,11 @@ def open_data(dcfg, model_name: str, accepts: tuple[str, ...], default_size: int
     name, root = dcfg.data, Path(dcfg.root)
     if not name:
         raise SystemExit("no data given: pass --data NAME_OR_PATH (e.g. --data mnist, --data ring8)")
+    for kind in ("paired", "unpaired"):
+        if kind in accepts:
+            from translate.data.pairs import open_translation_data
+
+            return open_translation_data(dcfg, kind)
     if name in TOY_NAMES:
         source, info = ToyMixture(name), DataInfo("points", name=name, dim=2)
     else:

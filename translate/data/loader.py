@@ -14,8 +14,11 @@ _EPOCH_STRIDE = 1_000_003  # keeps (seed, epoch) pairs apart
 
 
 class _BatchIndices(torch.utils.data.Sampler):
-    def __init__(self, n: int, batch_size: int, seed: int, start: int):
-        self.n, self.batch_size, self.seed, self.start = n, batch_size, seed, start
+    """Lists of indices; with `seeded`, lists of (index, item_seed) where item_seed is unique to the
+    (seed, batch, slot) triple, for sources that draw random augmentations per example."""
+
+    def __init__(self, n: int, batch_size: int, seed: int, start: int, seeded: bool = False):
+        self.n, self.batch_size, self.seed, self.start, self.seeded = n, batch_size, seed, start, seeded
         self.per_epoch = n // batch_size
 
     def __iter__(self):
@@ -25,7 +28,11 @@ class _BatchIndices(torch.utils.data.Sampler):
             g = torch.Generator().manual_seed(self.seed * _EPOCH_STRIDE + epoch)
             perm = torch.randperm(self.n, generator=g)
             while j < self.per_epoch:
-                yield perm[j * self.batch_size:(j + 1) * self.batch_size].tolist()
+                idx = perm[j * self.batch_size:(j + 1) * self.batch_size].tolist()
+                if self.seeded:
+                    base = (abs(self.seed) * _EPOCH_STRIDE + i) * self.batch_size
+                    idx = [(k, base + slot) for slot, k in enumerate(idx)]
+                yield idx
                 j += 1
                 i += 1
 
@@ -44,7 +51,7 @@ class BatchStream:
             if n < batch_size:
                 raise ValueError(f"the data has {n} examples, fewer than --batch-size {batch_size}; "
                                  f"lower --batch-size")
-            sampler = _BatchIndices(n, batch_size, seed, position)
+            sampler = _BatchIndices(n, batch_size, seed, position, getattr(source, "wants_seeds", False))
             if workers > 0:
                 loader = torch.utils.data.DataLoader(
                     source, batch_sampler=sampler, num_workers=workers, collate_fn=source.collate,

@@ -26,3 +26,72 @@ def to_uint8(x: Tensor) -> Tensor:
 def to_unit(x: Tensor) -> Tensor:
     """float in [-1, 1] -> float in [0, 1] (what Parzen and Inception expect)."""
     return x.float().add(1.0).mul(0.5).clamp(0, 1)
+
+
+# ------------------------------------------------------------------------- pix2pix / CycleGAN geometry
+PREPROCESS_MODES = ("resize_and_crop", "scale_width", "scale_width_and_crop", "crop", "none")
+
+
+class Preprocess:
+    """The official `--preprocess` modes, built on albumentations (bicubic resizes as in the official
+    code; cv2's cubic kernel, so pixels differ slightly from PIL's):
+
+      resize_and_crop        resize to load x load, random crop crop x crop
+      scale_width            resize to width `load`, keeping the aspect (height at least `crop`)
+      scale_width_and_crop   scale_width, then random crop crop x crop
+      crop                   random crop crop x crop
+      none                   only round the sides to multiples of 4 (what the ResNet generator needs)
+
+    then a horizontal flip with probability 1/2 when `flip`. `train=False` replaces random crops with
+    center crops and never flips. `paired` images ("B" alongside "image") get identical crops and flips.
+    Randomness comes only from the `seed` passed per call, so an example is a pure function of it.
+    """
+
+    def __init__(self, mode: str, load_size: int, crop_size: int, flip: bool, train: bool = True):
+        if mode not in PREPROCESS_MODES:
+            raise ValueError(f"unknown --preprocess {mode!r}; valid: {', '.join(PREPROCESS_MODES)}")
+        self.mode, self.load, self.crop, self.flip, self.train = mode, load_size, crop_size, flip, train
+        self._cache: dict = {}
+
+    def __call__(self, image: np.ndarray, seed: int, paired: np.ndarray | None = None):
+        """uint8 HWC array(s) -> transformed uint8 HWC array(s) (a tuple when `paired` is given)."""
+        h, w = image.shape[:2]
+        if paired is not None and paired.shape[:2] != (h, w):
+            raise ValueError(f"paired images differ in size: {image.shape[:2]} vs {paired.shape[:2]}")
+        key = (h, w, paired is not None)
+        pipe = self._cache.get(key)
+        if pipe is None:
+            pipe = self._cache[key] = self._build(h, w, paired is not None)
+        pipe.set_random_seed(seed)
+        if paired is None:
+            return pipe(image=image)["image"]
+        out = pipe(image=image, image_B=paired)
+        return out["image"], out["image_B"]
+
+    def _build(self, h: int, w: int, paired: bool):
+        import albumentations as A
+        import cv2
+
+        cubic = cv2.INTER_CUBIC
+        ops: list = []
+        mode, load, crop = self.mode, self.load, self.crop
+        if mode == "resize_and_crop":
+            ops.append(A.Resize(load, load, interpolation=cubic))
+            h = w = load
+        elif mode.startswith("scale_width"):
+            if w != load or h < crop:
+                h, w = int(max(load * h / w, crop)), load
+                ops.append(A.Resize(h, w, interpolation=cubic))
+        elif mode == "none":
+            h4, w4 = max(4, round(h / 4) * 4), max(4, round(w / 4) * 4)
+            if (h4, w4) != (h, w):
+                ops.append(A.Resize(h4, w4, interpolation=cubic))
+        if mode in ("resize_and_crop", "scale_width_and_crop", "crop"):
+            if h < crop or w < crop:  # too small to crop: scale the shorter side up to the crop first
+                s = crop / min(h, w)
+                h, w = max(crop, round(h * s)), max(crop, round(w * s))
+                ops.append(A.Resize(h, w, interpolation=cubic))
+            ops.append(A.RandomCrop(crop, crop) if self.train else A.CenterCrop(crop, crop))
+        if self.flip and self.train:
+            ops.append(A.HorizontalFlip(p=0.5))
+        return A.Compose(ops, additional_targets={"image_B": "image"} if paired else None)

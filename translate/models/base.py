@@ -19,10 +19,11 @@ from translate.objectives import build_objective, gradient_penalty, r1_penalty
 class DataInfo:
     """What the model needs to know about its data to size its nets."""
 
-    kind: str  # "points" | "images" | "labeled"
+    kind: str  # "points" | "images" | "labeled" | "paired" | "unpaired"
     name: str = ""
     dim: int = 0  # points: coordinates per sample
-    channels: int = 0
+    channels: int = 0  # images; for translation, the input side "A"
+    out_channels: int = 0  # translation: the output side "B"
     image_size: int = 0
     class_names: list[str] = field(default_factory=list)
 
@@ -72,8 +73,9 @@ class GanModel(nn.Module):
         """Everything inference needs to rebuild `export()` from config.json alone."""
         raise NotImplementedError
 
-    def fixed_inputs(self, n: int, generator: torch.Generator) -> dict:
-        """Inputs for the sample grids, drawn once per run from `generator` (CPU)."""
+    def fixed_inputs(self, n: int, generator: torch.Generator, preview=None) -> dict:
+        """Inputs for the sample grids, drawn once per run from `generator` (CPU); `preview(k)` returns k
+        fixed real examples (a batch dict) for models that translate real images."""
         raise NotImplementedError
 
     def visuals(self, fixed: dict, nets: dict[str, nn.Module] | None = None) -> dict[str, Tensor]:

@@ -74,7 +74,7 @@ class NoiseModel(GanModel):
             "nets": {"G": self.g_spec},
         }
 
-    def fixed_inputs(self, n, generator):
+    def fixed_inputs(self, n, generator, preview=None):
         if self.conditional:  # one row per class
             per_class = max(1, n // self.info.n_classes)
             y = torch.arange(self.info.n_classes).repeat_interleave(per_class)

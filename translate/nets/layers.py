@@ -29,3 +29,24 @@ def init_weights(net: nn.Module, kind: str = "normal", gain: float = 0.02) -> nn
             nn.init.normal_(m.weight, 1.0, gain)
             nn.init.zeros_(m.bias)
     return net
+
+
+NORM_KINDS = ("instance", "batch", "none")
+
+
+def norm_layer(kind: str, channels: int) -> nn.Module:
+    """pix2pix/CycleGAN `get_norm_layer`: InstanceNorm without affine parameters or running statistics,
+    BatchNorm with both (PyTorch's eps 1e-5 and momentum 0.1), or nothing."""
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels, affine=True, track_running_stats=True)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown norm {kind!r}; valid: {', '.join(NORM_KINDS)}")
+
+
+def conv_bias(norm: str) -> bool:
+    """The official rule: a conv followed by a norm has a bias only when that norm is InstanceNorm
+    (BatchNorm's shift makes it redundant; InstanceNorm has none). With no norm, keep the bias."""
+    return norm != "batch"

@@ -1,0 +1,215 @@
+"""Downloads of the official CycleGAN / pix2pix data sets and pretrained generators.
+
+Every transfer: a progress bar, resume of a partial `.part` file with an HTTP Range request, a size
+check against Content-Length, a SHA-256 check where the catalog knows one (the official servers
+publish none, so for now only sizes are checked unless you pass --sha256), and an atomic rename.
+Archives are extracted into a temporary folder next to the target, checked, then renamed into place,
+so an interrupted run never leaves a half data set that looks complete. Every failure is one message
+that says what failed and how to place the files by hand.
+
+The servers can be replaced with a mirror: TRANSLATE_MIRROR=https://my.mirror/path replaces
+http://efrosgans.eecs.berkeley.edu in every URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+OFFICIAL_HOST = "http://efrosgans.eecs.berkeley.edu"
+# The official download scripts (datasets/download_cyclegan_dataset.sh, download_pix2pix_dataset.sh).
+CYCLEGAN_DATASETS = ("apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo",
+                     "ukiyoe2photo", "vangogh2photo", "maps", "cityscapes", "facades", "iphone2dslr_flower",
+                     "ae_photos")
+PIX2PIX_DATASETS = ("facades", "maps", "edges2shoes", "edges2handbags", "night2day")  # cityscapes: licence
+# scripts/download_cyclegan_model.sh and download_pix2pix_model.sh; pix2pix names get a prefix because
+# both projects publish a facades_label2photo.
+CYCLEGAN_WEIGHTS = ("apple2orange", "orange2apple", "summer2winter_yosemite", "winter2summer_yosemite",
+                    "horse2zebra", "zebra2horse", "monet2photo", "style_monet", "style_cezanne", "style_ukiyoe",
+                    "style_vangogh", "sat2map", "map2sat", "cityscapes_photo2label", "cityscapes_label2photo",
+                    "facades_photo2label", "facades_label2photo", "iphone2dslr_flower")
+PIX2PIX_WEIGHTS = ("edges2shoes", "sat2map", "map2sat", "facades_label2photo", "day2night")
+# Known SHA-256 sums (name -> hex). Empty: the official servers publish none, and none could be
+# fetched here to compute them; add them as they become known.
+SHA256: dict[str, str] = {}
+
+
+class DownloadError(RuntimeError):
+    pass
+
+
+def _host() -> str:
+    return os.environ.get("TRANSLATE_MIRROR", OFFICIAL_HOST).rstrip("/")
+
+
+def dataset_url(name: str) -> str:
+    # CycleGAN's list first: its facades zip has the trainA/trainB layout; pix2pix-only sets are tars.
+    if name in CYCLEGAN_DATASETS and name != "facades":
+        return f"{_host()}/cyclegan/datasets/{name}.zip"
+    if name in PIX2PIX_DATASETS:
+        return f"{_host()}/pix2pix/datasets/{name}.tar.gz"
+    raise DownloadError(f"no official data set called {name!r}; known: "
+                        f"{', '.join(sorted(set(CYCLEGAN_DATASETS) | set(PIX2PIX_DATASETS)))}")
+
+
+def weights_url(name: str) -> tuple[str, str]:
+    """(url, model) for `translate download-weights NAME`."""
+    if name.startswith("pix2pix_") and name[8:] in PIX2PIX_WEIGHTS:
+        return f"{_host()}/pix2pix/models-pytorch/{name[8:]}.pth", "pix2pix"
+    if name in CYCLEGAN_WEIGHTS:
+        return f"{_host()}/cyclegan/pretrained_models/{name}.pth", "cyclegan"
+    known = list(CYCLEGAN_WEIGHTS) + [f"pix2pix_{n}" for n in PIX2PIX_WEIGHTS]
+    raise DownloadError(f"no official weights called {name!r}; known: {', '.join(known)}")
+
+
+# ------------------------------------------------------------------------------------------ transfer
+def fetch(url: str, dest: Path, sha256: str | None = None, quiet: bool = False, timeout: float = 30) -> Path:
+    """Download `url` to `dest` (resuming `dest.part`), check size and checksum, rename into place."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    have = part.stat().st_size if part.exists() else 0
+    req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    try:
+        resp = urllib.request.urlopen(req, timeout=timeout)
+    except urllib.error.HTTPError as e:
+        if e.code == 416 and have:  # the part file is already complete
+            resp = None
+        else:
+            raise DownloadError(f"{url}: HTTP {e.code} {e.reason}") from None
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise DownloadError(f"{url}: cannot connect ({reason})") from None
+    if resp is not None:
+        with resp:
+            resumed = resp.status == 206
+            if not resumed:
+                have = 0
+            length = resp.headers.get("Content-Length")
+            total = have + int(length) if length is not None else None
+            _stream(resp, part, "ab" if resumed else "wb", have, total, dest.name, quiet)
+        got = part.stat().st_size
+        if total is not None and got != total:
+            raise DownloadError(f"{url}: transfer ended early ({got:,} of {total:,} bytes); run the command again "
+                                f"to resume from {part}")
+    if sha256:
+        digest = _sha256(part)
+        if digest != sha256.lower():
+            part.unlink()
+            raise DownloadError(f"{url}: checksum mismatch (sha256 {digest}, expected {sha256}); the corrupt "
+                                f"download was deleted, run the command again")
+    os.replace(part, dest)
+    return dest
+
+
+def _stream(resp, part: Path, mode: str, have: int, total: int | None, label: str, quiet: bool) -> None:
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, initial=have, unit="B", unit_scale=True, desc=label, file=sys.stderr,
+                   disable=None)
+    try:
+        with open(part, mode) as f:
+            while True:
+                try:
+                    chunk = resp.read(1 << 20)
+                except (OSError, ValueError) as e:  # connection dropped: keep what arrived for a resume
+                    raise DownloadError(f"{label}: connection lost ({e}); run the command again to resume") from None
+                if not chunk:
+                    break
+                f.write(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------------------ archives
+def extract(archive: Path, root: Path, name: str) -> Path:
+    """Unpack `archive` (zip or tar.gz holding a top folder `name/`, or loose files) into root/name via a
+    temporary folder; refuses members that would land outside it."""
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / name
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
+    try:
+        try:
+            if zipfile.is_zipfile(archive):
+                with zipfile.ZipFile(archive) as z:
+                    for m in z.namelist():
+                        _check_member(tmp, m, archive)
+                    z.extractall(tmp)
+            else:
+                with tarfile.open(archive) as t:
+                    t.extractall(tmp, filter="data")  # the data filter refuses links and paths outside tmp
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as e:
+            raise DownloadError(f"{archive}: not a readable archive ({e}); delete it and download again") from None
+        inner = tmp / name
+        content = inner if inner.is_dir() else tmp
+        if not any(content.iterdir()):
+            raise DownloadError(f"{archive} is empty")
+        if target.exists():
+            raise DownloadError(f"{target} appeared while extracting; remove it or pick another --root")
+        os.replace(content, target)
+        return target
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_member(base: Path, member: str, archive: Path) -> None:
+    dest = (base / member).resolve()
+    if not dest.is_relative_to(base.resolve()):
+        raise DownloadError(f"{archive}: member {member!r} would be written outside the target; refusing")
+
+
+# --------------------------------------------------------------------------------------- data sets
+def download_dataset(name: str, root: Path, url: str | None = None, sha256: str | None = None,
+                     quiet: bool = False) -> Path:
+    root = Path(root)
+    target = root / name
+    if target.is_dir() and any(target.iterdir()):
+        return target
+    url = url or dataset_url(name)
+    archive = root / ".downloads" / url.rsplit("/", 1)[-1]
+    try:
+        fetch(url, archive, sha256 or SHA256.get(name), quiet=quiet)
+        out = extract(archive, root, name)
+    except DownloadError as e:
+        raise SystemExit(f"could not download {name}: {e}\n{_by_hand(name, root, url)}") from None
+    archive.unlink(missing_ok=True)
+    return out
+
+
+def _by_hand(name: str, root: Path, url: str) -> str:
+    layout = (f"{root / name}/train/*.jpg (side-by-side A|B pairs)" if name in PIX2PIX_DATASETS and
+              name not in CYCLEGAN_DATASETS else f"{root / name}/trainA/, trainB/, testA/, testB/")
+    return f"To place it by hand: fetch {url} elsewhere and unpack it so that it reads {layout}."
+
+
+def resolve_dataset(name: str, root: Path) -> Path:
+    """A path, a folder under `root`, or an official name (downloaded into `root` when missing)."""
+    for cand in (Path(name), Path(root) / name):
+        if cand.is_dir():
+            return cand
+    if name in CYCLEGAN_DATASETS or name in PIX2PIX_DATASETS:
+        print(f"{name} is not in {root}: downloading it", file=sys.stderr)
+        return download_dataset(name, Path(root))
+    raise SystemExit(f"data {name!r} is neither a folder (looked for {Path(name)} and {Path(root) / name}) nor "
+                     f"an official data set name (e.g. horse2zebra, facades; `translate list` shows them)")

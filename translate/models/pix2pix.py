@@ -1,0 +1,71 @@
+"""pix2pix (Isola et al. 2017): a conditional GAN whose D judges (input, output) pairs, plus an L1
+term that keeps the output close to the paired target (eq. 4: G* = arg min max L_cGAN + lambda L_L1)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from translate.models.base import LossOutput, loss_output
+from translate.models.configs import Pix2PixConfig
+from translate.models.translation import TranslationModel, discriminator_spec, generator_spec
+from translate.registry import MODELS
+
+
+@MODELS.register("pix2pix")
+class Pix2Pix(TranslationModel):
+    name = "pix2pix"
+    Config = Pix2PixConfig
+    # As the official optimize_parameters: one minibatch per step, D updated first, then G on that batch.
+    update_order = "d_first"
+    g_reuses_d_batch = True
+    grid_columns = 3
+
+    def __init__(self, cfg, info):
+        super().__init__(cfg, info)
+        self.specs = self._build({
+            "G": generator_spec(cfg, info.channels, info.out_channels),
+            "D": discriminator_spec(cfg, info.channels + info.out_channels),  # D sees concat(A, B)
+        })
+        self.pool = None
+        if cfg.pool_size:
+            from translate.models.image_pool import ImagePool
+
+            self.pool = ImagePool(cfg.pool_size)
+
+    def roles(self):
+        return {"G": list(self.G.parameters()), "D": list(self.D.parameters())}
+
+    def d_loss(self, batch, fakes=None) -> LossOutput:
+        a, b = batch["A"], batch["B"]
+        fake_b = fakes if fakes is not None else self.G(a)
+        fake_ab = torch.cat([a, fake_b.detach()], 1)
+        if self.pool is not None:
+            fake_ab = self.pool.query(fake_ab)
+        terms = self.adversarial_d_terms(self.judge(self.D), torch.cat([a, b], 1), fake_ab)
+        return loss_output({k: 0.5 * v for k, v in terms.items()})  # official: (real + fake) * 0.5
+
+    def g_loss(self, batch) -> LossOutput:
+        a, b = batch["A"], batch["B"]
+        fake_b = self.G(a)
+        adv = self.objective.g_loss(self.judge(self.D)(torch.cat([a, fake_b], 1)))
+        return loss_output({"g_adv": adv, "l1": self.cfg.lambda_l1 * F.l1_loss(fake_b, b)}, fakes=fake_b.detach())
+
+    def export(self):
+        return {"G": self.G}
+
+    def export_config(self):
+        return self._export_config({"G": self.specs["G"]}, {"AtoB": "G"})
+
+    def extra_state(self):
+        return {f"pool.{k}": v for k, v in (self.pool.state() if self.pool else {}).items()}
+
+    def load_extra_state(self, tensors):
+        if self.pool is not None:
+            self.pool.load_state({k[5:]: v for k, v in tensors.items() if k.startswith("pool.")})
+
+    @torch.no_grad()
+    def visuals(self, fixed, nets=None):
+        G = (nets or {}).get("G", self.G)
+        a, b = fixed["A"], fixed["B"]
+        return {"A | G(A) | B": self._interleave([a, self._translate_for_grid(G, a), b])}

@@ -1,0 +1,79 @@
+"""The CycleGAN ResNet generator (Johnson et al. 2016 as adapted by Zhu et al. 2017, appendix 7.2):
+c7s1-ngf, two stride-2 downsamplings, n residual blocks, two transposed-conv upsamplings, c7s1-out, Tanh.
+
+The module tree reproduces the official `ResnetGenerator` index for index (`model.1.weight`,
+`model.10.conv_block.5.weight`, ...), so an official state dict loads with strict=True and nothing
+needs renaming. Reflection padding in the 7x7 convs and inside the blocks; zero padding in the stride-2
+convs, as in the official code.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from translate.nets.layers import conv_bias, norm_layer
+from translate.registry import NETS
+
+PADDINGS = {"reflect": nn.ReflectionPad2d, "replicate": nn.ReplicationPad2d}
+
+
+class ResnetBlock(nn.Module):
+    """x + [pad, conv3x3, norm, ReLU, (dropout 0.5), pad, conv3x3, norm](x); no activation after the add."""
+
+    def __init__(self, dim: int, norm: str, dropout: bool, padding: str = "reflect"):
+        super().__init__()
+        bias = conv_bias(norm)
+        layers: list[nn.Module] = []
+        for i in range(2):
+            layers += _padded_conv(dim, dim, 3, padding, bias)
+            layers.append(norm_layer(norm, dim))
+            if i == 0:
+                layers.append(nn.ReLU(True))
+                if dropout:
+                    layers.append(nn.Dropout(0.5))
+        self.conv_block = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.conv_block(x)
+
+
+def _padded_conv(cin: int, cout: int, k: int, padding: str, bias: bool) -> list[nn.Module]:
+    p = k // 2
+    if padding == "zero":
+        return [nn.Conv2d(cin, cout, k, padding=p, bias=bias)]
+    return [PADDINGS[padding](p), nn.Conv2d(cin, cout, k, bias=bias)]
+
+
+@NETS.register("resnet_g")
+class ResnetGenerator(nn.Module):
+    """(N, in_channels, H, W) in [-1, 1] -> (N, out_channels, H, W) in [-1, 1]; H and W multiples of 4.
+
+    CycleGAN uses n_blocks 9 at 256 px and 6 at 128 px (Zhu et al. 2017, section 4 / appendix 7.2).
+    """
+
+    multiple = 4  # two stride-2 stages: inputs must be divisible by 4 to come back at the same size
+
+    def __init__(self, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, n_blocks: int = 9,
+                 norm: str = "instance", dropout: bool = False, padding: str = "reflect"):
+        super().__init__()
+        if padding not in (*PADDINGS, "zero"):
+            raise ValueError(f"unknown padding {padding!r}; valid: reflect, replicate, zero")
+        bias = conv_bias(norm)
+        # The 7x7 convs at both ends always use reflection padding; `padding` applies inside the blocks.
+        layers: list[nn.Module] = [*_padded_conv(in_channels, ngf, 7, "reflect", bias), norm_layer(norm, ngf),
+                                   nn.ReLU(True)]
+        for i in range(2):  # downsampling
+            m = 2 ** i
+            layers += [nn.Conv2d(ngf * m, ngf * m * 2, 3, stride=2, padding=1, bias=bias),
+                       norm_layer(norm, ngf * m * 2), nn.ReLU(True)]
+        layers += [ResnetBlock(ngf * 4, norm, dropout, padding) for _ in range(n_blocks)]
+        for i in range(2):  # upsampling
+            m = 2 ** (2 - i)
+            layers += [nn.ConvTranspose2d(ngf * m, ngf * m // 2, 3, stride=2, padding=1, output_padding=1,
+                                          bias=bias),
+                       norm_layer(norm, ngf * m // 2), nn.ReLU(True)]
+        layers += [*_padded_conv(ngf, out_channels, 7, "reflect", True), nn.Tanh()]
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model(x)
