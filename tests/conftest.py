@@ -40,12 +40,52 @@ def mnist_root(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def unpaired_root(tmp_path_factory) -> Path:
+    """CycleGAN layout, 6 images a side at 40x48: A = reddish noise, B = bluish noise."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("unpaired")
+    rng = np.random.default_rng(1)
+    for split in ("train", "test"):
+        for dom, ch in (("A", 0), ("B", 2)):
+            (root / f"{split}{dom}").mkdir()
+            for i in range(6):
+                img = rng.integers(0, 120, (40, 48, 3))
+                img[:, :, ch] += 120
+                Image.fromarray(img.astype(np.uint8)).save(root / f"{split}{dom}" / f"{i}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def paired_root(tmp_path_factory) -> Path:
+    """pix2pix layout: train/*.png of 32x64, photo (A, left) | label map (B, right); B is a blocky
+    colouring of A, so the mapping is learnable."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("paired")
+    (root / "train").mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(4):
+        labels = rng.integers(0, 4, (4, 4)).repeat(8, 0).repeat(8, 1)
+        palette = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200], [220, 220, 40]])
+        b = palette[labels]
+        a = np.clip(b * 0.6 + rng.integers(0, 60, b.shape), 0, 255)
+        Image.fromarray(np.concatenate([a, b], 1).astype(np.uint8)).save(root / "train" / f"{i}.png")
+    return root
+
+
 def make_config(model: str = "gan", data: str = "ring8", root: str = "datasets", train: dict | None = None,
                 model_kw: dict | None = None, data_kw: dict | None = None) -> RunConfig:
     """A tiny, fast RunConfig: small widths, few steps, quiet intervals."""
     mcls = MODEL_CONFIGS[model]
     tiny = {"gan": {"g_hidden": 16, "d_hidden": 16, "g_layers": 2, "d_layers": 2, "maxout": 2},
-            "dcgan": {"z_dim": 8, "ngf": 4, "ndf": 4}, "cgan": {"z_dim": 8, "ngf": 4, "ndf": 4}}[model]
+            "dcgan": {"z_dim": 8, "ngf": 4, "ndf": 4}, "cgan": {"z_dim": 8, "ngf": 4, "ndf": 4},
+            "pix2pix": {"netG": "unet_32", "ngf": 4, "ndf": 4},
+            "cyclegan": {"netG": "resnet_6blocks", "ngf": 4, "ndf": 4}}[model]
+    if model in ("pix2pix", "cyclegan"):
+        data_kw = {"load_size": 36, "crop_size": 32, **(data_kw or {})}
+        train = {"batch_size": 2, "n_samples": 2, "epochs": 0, **(train or {})}
     t = {"steps": 4, "batch_size": 16, "sample_every": 1000, "checkpoint_every": 1000, "log_every": 1,
          "n_samples": 16, **(train or {})}
     return RunConfig(model, build(TrainConfig, mcls.TRAIN_DEFAULTS, t),

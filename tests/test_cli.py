@@ -14,7 +14,8 @@ from PIL import Image
 from translate.cli import main
 
 HELP_COMMANDS = [[], ["train"], ["train", "--model", "gan"], ["train", "--model", "dcgan"],
-                 ["train", "--model", "cgan"], ["sample"], ["eval"], ["list"]]
+                 ["train", "--model", "cgan"], ["train", "--model", "pix2pix"], ["train", "--model", "cyclegan"],
+                 ["sample"], ["eval"], ["list"], ["download"], ["download-weights"], ["import-official"]]
 
 
 @pytest.mark.parametrize("args", HELP_COMMANDS, ids=lambda a: " ".join(a) or "top")
@@ -118,4 +119,4 @@ def test_parzen_eval_on_mnist_files(tmp_path, mnist_root, capsys):
 def test_list_shows_registries(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "cgan, dcgan, gan" in out and "hinge" in out and "wgan-gp" in out and "ring8" in out
+    assert "cgan, cyclegan, dcgan, gan, pix2pix" in out and "horse2zebra" in out and "hinge" in out and "wgan-gp" in out and "ring8" in out

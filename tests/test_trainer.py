@@ -78,9 +78,13 @@ def _all_state(tr: Trainer) -> dict[str, torch.Tensor]:
     ("gan", "ring8", {"ema": 0.9, "d_steps": 2}),
     ("cgan", "mnist", {"ema": 0.9}),
     ("dcgan", "mnist", {"lr_decay": 0.5}),
+    ("cyclegan", "unpaired_root", {"ema": 0.9}),  # + image pools, random B partners, crops and flips
+    ("pix2pix", "paired_root", {"epochs": 1, "epochs_decay": 2}),  # + BatchNorm statistics, dropout, epochs
 ])
-def test_resume_continues_bit_exactly(tmp_path, mnist_root, model, data, extra):
+def test_resume_continues_bit_exactly(tmp_path, mnist_root, model, data, extra, request):
     """N steps straight == N/2 steps, stop, resume from disk, N/2 more (weights, EMA, Adam moments)."""
+    if data.endswith("_root"):
+        data = str(request.getfixturevalue(data))
     train = {"steps": 6, "checkpoint_every": 3, **extra}
     straight = Trainer(make_config(model, data, str(mnist_root), train=train), tmp_path / "a", quiet=True)
     straight.fit()
@@ -114,7 +118,7 @@ def test_resume_continues_bit_exactly(tmp_path, mnist_root, model, data, extra):
                 assert torch.equal(sa["state"][i][key], sb["state"][i][key]), (role, i, key)
     # losses.csv holds one row per step, with no duplicates from the resumed half
     rows = (tmp_path / "b" / "losses.csv").read_text().splitlines()[1:]
-    assert [int(r.split(",")[0]) for r in rows] == list(range(1, 7))
+    assert [int(r.split(",")[0]) for r in rows] == list(range(1, straight.cfg.train.steps + 1))
 
 
 def test_nan_loss_stops_with_message_and_keeps_last_good_state(tmp_path):

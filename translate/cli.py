@@ -16,14 +16,19 @@ from translate.config import DataConfig, RunConfig, TrainConfig, add_dataclass_a
 from translate.models.configs import MODEL_CONFIGS, OBJECTIVE_NAMES
 
 COMMANDS = {
-    "train": "train a model (gan, dcgan, cgan) and leave a run folder with grids, losses and states",
+    "train": "train a model (gan, dcgan, cgan, pix2pix, cyclegan); leaves a run folder with grids, losses, states",
     "sample": "draw samples (a PNG grid, a folder of PNGs, or an .npy of points) from a checkpoint",
     "eval": "score a checkpoint: modes, parzen, fid or kid",
     "list": "list models, objectives, nets and data set names",
+    "download": "download an official CycleGAN / pix2pix data set",
+    "download-weights": "download an official pretrained generator as a checkpoint folder",
+    "import-official": "convert official CycleGAN / pix2pix generator .pth files into a checkpoint folder",
 }
 
 EXAMPLES = """examples:
   translate train --model gan --data ring8
+  translate train --model cyclegan --data horse2zebra --size 128 --netG resnet_6blocks
+  translate train --model pix2pix --data facades --direction BtoA
   translate train --model dcgan --data mnist --root ../shared/data --steps 3000
   translate train --model cgan --data digits --objective hinge --d-steps 2 --lr-d 4e-4
   translate train --resume checkpoints/run-001-dcgan-mnist --steps 6000
@@ -51,7 +56,11 @@ def _top_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    handlers = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "list": cmd_list}
+    from translate import cli_fetch
+
+    handlers = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "list": cmd_list,
+                "download": cli_fetch.cmd_download, "download-weights": cli_fetch.cmd_download_weights,
+                "import-official": cli_fetch.cmd_import_official}
     if argv and argv[0] in handlers:
         try:
             return handlers[argv[0]](argv[1:]) or 0
@@ -322,5 +331,9 @@ def cmd_list(argv: list[str]) -> int:
     print("models:     " + ", ".join(MODELS.names()))
     print("objectives: " + ", ".join(OBJECTIVES.names()))
     print("nets:       " + ", ".join(NETS.names()))
+    from translate.data.download import CYCLEGAN_DATASETS, CYCLEGAN_WEIGHTS, PIX2PIX_DATASETS, PIX2PIX_WEIGHTS
+
     print("data:       " + ", ".join((*TOY_NAMES, "mnist", "digits", "cifar10")) + ", or a folder of images")
+    print("downloadable data (pix2pix, cyclegan): " + ", ".join(sorted(set(CYCLEGAN_DATASETS) | set(PIX2PIX_DATASETS))))
+    print("pretrained weights: " + ", ".join((*CYCLEGAN_WEIGHTS, *(f"pix2pix_{n}" for n in PIX2PIX_WEIGHTS))))
     return 0

@@ -198,8 +198,8 @@ def download_dataset(name: str, root: Path, url: str | None = None, sha256: str 
 
 
 def _by_hand(name: str, root: Path, url: str) -> str:
-    layout = (f"{root / name}/train/*.jpg (side-by-side A|B pairs)" if name in PIX2PIX_DATASETS and
-              name not in CYCLEGAN_DATASETS else f"{root / name}/trainA/, trainB/, testA/, testB/")
+    layout = (f"{root / name}/train/*.jpg (side-by-side A|B pairs)" if url.endswith(".tar.gz")
+              else f"{root / name}/trainA/, trainB/, testA/, testB/")
     return f"To place it by hand: fetch {url} elsewhere and unpack it so that it reads {layout}."
 
 

@@ -92,8 +92,12 @@ class TranslationModel(GanModel):
             out = G(x)
             G.train(was)
             return out
+        was = G.training
+        G.train()
         with frozen_batchnorm_stats(G):
-            return torch.cat([G(x[i:i + 1]) for i in range(len(x))])
+            out = torch.cat([G(x[i:i + 1]) for i in range(len(x))])
+        G.train(was)
+        return out
 
     def _interleave(self, columns: list[Tensor]) -> Tensor:
         cols = [self._rgb(c) for c in columns]

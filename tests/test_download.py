@@ -1,0 +1,118 @@
+"""Download code against a local HTTP server on 127.0.0.1: a good zip, a transfer cut short (then
+resumed with a Range request), a wrong checksum, a server that is down, and the automatic download
+that `--data NAME` triggers through TRANSLATE_MIRROR."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from translate.data import download as dl
+
+
+def _zip_bytes() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for d in ("trainA", "trainB", "testA", "testB"):
+            z.writestr(f"tiny/{d}/0.txt", f"{d} " * 4000)  # content does not matter to the downloader
+    return buf.getvalue()
+
+
+PAYLOAD = _zip_bytes()
+
+
+class Server:
+    """Serves PAYLOAD at any path; `cut` sends only that many bytes of a full-length response once."""
+
+    def __init__(self):
+        self.cut: int | None = None
+        self.ranges: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                rng = self.headers.get("Range")
+                server.ranges.append(rng or "")
+                start = int(rng.split("=")[1].split("-")[0]) if rng else 0
+                body = PAYLOAD[start:]
+                self.send_response(206 if rng else 200)
+                self.send_header("Content-Length", str(len(body)))
+                if rng:
+                    self.send_header("Content-Range", f"bytes {start}-{len(PAYLOAD) - 1}/{len(PAYLOAD)}")
+                self.end_headers()
+                if server.cut is not None:
+                    body, server.cut = body[:server.cut], None
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.httpd.shutdown()
+    s.httpd.server_close()
+
+
+def test_fetch_checks_size_resumes_and_verifies_checksum(server, tmp_path):
+    dest = tmp_path / "tiny.zip"
+    server.cut = 1000
+    with pytest.raises(dl.DownloadError, match="transfer ended early .*1,000 of"):
+        dl.fetch(f"{server.url}/tiny.zip", dest, quiet=True)
+    part = tmp_path / "tiny.zip.part"
+    assert not dest.exists() and part.stat().st_size == 1000
+    sha = hashlib.sha256(PAYLOAD).hexdigest()
+    dl.fetch(f"{server.url}/tiny.zip", dest, sha256=sha, quiet=True)  # resumes from byte 1000
+    assert server.ranges[-1] == "bytes=1000-"
+    assert dest.read_bytes() == PAYLOAD and not part.exists()
+
+    with pytest.raises(dl.DownloadError, match="checksum mismatch"):
+        dl.fetch(f"{server.url}/tiny.zip", tmp_path / "other.zip", sha256="0" * 64, quiet=True)
+    assert not (tmp_path / "other.zip").exists() and not (tmp_path / "other.zip.part").exists()
+
+
+def test_download_dataset_extracts_atomically(server, tmp_path):
+    out = dl.download_dataset("tiny", tmp_path / "datasets", url=f"{server.url}/tiny.zip", quiet=True)
+    assert sorted(p.name for p in out.iterdir()) == ["testA", "testB", "trainA", "trainB"]
+    assert [p.name for p in (tmp_path / "datasets").iterdir() if p.name.startswith(".tiny")] == []
+    assert not (tmp_path / "datasets" / ".downloads" / "tiny.zip").exists()
+
+
+def test_offline_is_one_message_with_the_manual_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRANSLATE_MIRROR", "http://127.0.0.1:9")  # nothing listens on the discard port
+    with pytest.raises(SystemExit) as e:
+        dl.resolve_dataset("horse2zebra", tmp_path / "datasets")
+    msg = str(e.value)
+    assert "could not download horse2zebra" in msg and "cannot connect" in msg
+    assert "horse2zebra/trainA/, trainB/, testA/, testB/" in msg and "Traceback" not in msg
+
+
+def test_train_data_name_downloads_through_the_mirror(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRANSLATE_MIRROR", server.url)
+    assert dl.dataset_url("apple2orange") == f"{server.url}/cyclegan/datasets/apple2orange.zip"
+    assert dl.weights_url("pix2pix_facades_label2photo") == (
+        f"{server.url}/pix2pix/models-pytorch/facades_label2photo.pth", "pix2pix")
+    # the served zip's top folder is "tiny"; extraction falls back to the archive's loose contents
+    out = dl.resolve_dataset("apple2orange", tmp_path / "datasets")
+    assert out == tmp_path / "datasets" / "apple2orange" and (out / "tiny" / "trainA").is_dir()
+    assert dl.resolve_dataset("apple2orange", tmp_path / "datasets") == out  # present: no second download
+    assert len(server.ranges) == 1
+
+
+def test_corrupt_archive_is_refused(tmp_path):
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"PK\x03\x04 this is not a zip")
+    with pytest.raises(dl.DownloadError, match="not a readable archive"):
+        dl.extract(bad, tmp_path / "root", "bad")
+    assert not (tmp_path / "root" / "bad").exists()

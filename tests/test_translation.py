@@ -1,0 +1,189 @@
+"""pix2pix and CycleGAN behaviour: data pipelines, the image pool, the official LR schedule, and that
+the models learn (pix2pix overfits a pair, CycleGAN's cycle loss falls)."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import SHARED_DATA, make_config
+from translate.config import DataConfig, build
+from translate.data.pairs import open_translation_data
+from translate.data.transforms import Preprocess
+from translate.models.image_pool import ImagePool
+from translate.schedules import epoch_lr_factor
+from translate.trainer import Trainer
+
+
+# --------------------------------------------------------------------------------------------- data
+def _dcfg(root, **kw) -> DataConfig:
+    return build(DataConfig, {"data": str(root), "load_size": 36, "crop_size": 32, **kw})
+
+
+def test_paired_crop_and_flip_are_identical_for_a_and_b(tmp_path):
+    rng = np.random.default_rng(0)
+    half = rng.integers(0, 255, (50, 60, 3), dtype=np.uint8)
+    (tmp_path / "train").mkdir()
+    Image.fromarray(np.concatenate([half, half], 1)).save(tmp_path / "train" / "0.png")  # A == B
+    for mode in ("resize_and_crop", "crop", "scale_width_and_crop"):
+        source, info = open_translation_data(_dcfg(tmp_path, preprocess=mode), "paired")
+        assert info.kind == "paired" and info.image_size == 32
+        outs = [source[(0, seed)] for seed in range(12)]
+        for o in outs:
+            assert o["A"].shape == (3, 32, 32) and torch.equal(o["A"], o["B"]), mode
+        # the crops and flips really vary with the seed, and the same seed repeats exactly
+        assert len({o["A"].sum().item() for o in outs}) > 3
+        assert torch.equal(source[(0, 5)]["A"], outs[5]["A"])
+
+
+def test_unpaired_partner_and_augmentations_are_a_pure_function_of_the_seed(unpaired_root):
+    source, info = open_translation_data(_dcfg(unpaired_root), "unpaired")
+    assert len(source) == 6 and info.kind == "unpaired"
+    a, b = source[(2, 77)], source[(2, 77)]
+    assert torch.equal(a["A"], b["A"]) and torch.equal(a["B"], b["B"]) and a["B_path"] == b["B_path"]
+    partners = {source[(2, s)]["B_path"] for s in range(20)}
+    assert len(partners) > 2  # a random B for each A ...
+    serial, _ = open_translation_data(_dcfg(unpaired_root, serial_batches=True), "unpaired")
+    assert {serial[(2, s)]["B_path"] for s in range(5)} == {str(unpaired_root / "trainB" / "2.png")}  # ... or in order
+
+
+def test_direction_swaps_the_sides(paired_root):
+    ab, _ = open_translation_data(_dcfg(paired_root, flip=False), "paired")
+    ba, _ = open_translation_data(_dcfg(paired_root, flip=False, direction="BtoA"), "paired")
+    assert torch.equal(ab[(1, 3)]["A"], ba[(1, 3)]["B"]) and torch.equal(ab[(1, 3)]["B"], ba[(1, 3)]["A"])
+
+
+def test_image_modes_become_rgb_or_gray_and_corrupt_files_are_skipped(tmp_path):
+    for dom in ("trainA", "trainB"):
+        (tmp_path / dom).mkdir()
+    Image.fromarray(np.full((40, 40), 90, np.uint8)).save(tmp_path / "trainA" / "gray.jpg")
+    Image.fromarray(np.full((40, 40, 4), 200, np.uint8), "RGBA").save(tmp_path / "trainA" / "rgba.png")
+    Image.fromarray(np.full((40, 40), 50000, np.uint16)).save(tmp_path / "trainA" / "deep.png")
+    Image.new("P", (40, 40), 3).save(tmp_path / "trainB" / "palette.png")
+    (tmp_path / "trainB" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        source, _ = open_translation_data(_dcfg(tmp_path), "unpaired")
+    assert any("broken.jpg" in str(w.message) for w in caught)
+    assert len(source.paths_a) == 3 and len(source.paths_b) == 1
+    for i in range(3):
+        x = source[i]["A"]
+        assert x.shape == (3, 32, 32) and -1 <= x.min() and x.max() <= 1
+    deep = [p.name for p in source.paths_a].index("deep.png")
+    assert abs(source[deep]["A"].mean().item() - (50000 / 257 / 127.5 - 1)) < 0.01  # 16-bit scaled, not clipped
+    gray, _ = open_translation_data(_dcfg(tmp_path, input_nc=1), "unpaired")
+    assert gray[0]["A"].shape == (1, 32, 32) and gray[0]["B"].shape == (3, 32, 32)
+
+
+def test_layout_errors_name_the_folder_and_the_fix(tmp_path):
+    (tmp_path / "trainA").mkdir()
+    with pytest.raises(SystemExit, match=r"needs trainA/ and trainB/ folders.*found trainA/"):
+        open_translation_data(_dcfg(tmp_path), "unpaired")
+    (tmp_path / "trainB").mkdir()
+    with pytest.raises(SystemExit, match="trainA holds no images"):
+        open_translation_data(_dcfg(tmp_path), "unpaired")
+    with pytest.raises(SystemExit, match="paired data needs train/ with side-by-side A|B images"):
+        open_translation_data(_dcfg(tmp_path / "trainA"), "paired")
+    with pytest.raises(SystemExit, match="neither a folder .* nor an official data set name"):
+        open_translation_data(_dcfg(tmp_path / "nope"), "paired")
+
+
+def test_preprocess_none_rounds_to_multiples_of_4():
+    pre = Preprocess("none", 0, 0, flip=False)
+    assert pre(np.zeros((37, 53, 3), np.uint8), 0).shape == (36, 52, 3)
+    sw = Preprocess("scale_width", 64, 32, flip=False)
+    assert sw(np.zeros((30, 120, 3), np.uint8), 0).shape == (32, 64, 3)  # height kept >= crop
+
+
+# ---------------------------------------------------------------------------------------- image pool
+def test_image_pool_fills_then_swaps_half_the_time():
+    torch.manual_seed(0)
+    pool = ImagePool(4)
+    first = torch.arange(4.0).view(4, 1, 1, 1)
+    assert torch.equal(pool.query(first), first)  # filling: every fake goes in and comes straight back
+    returned_old = 0
+    for step in range(200):
+        x = torch.full((1, 1, 1, 1), 100.0 + step)
+        out = pool.query(x)
+        if out.item() != x.item():
+            returned_old += 1
+            assert out.item() < x.item()  # a stored, earlier fake
+    assert 70 < returned_old < 130  # probability 1/2
+    restored = ImagePool(4)
+    restored.load_state(pool.state())
+    assert torch.equal(restored.images, pool.images) and restored.count == 4
+    assert torch.equal(ImagePool(0).query(first), first)
+
+
+# ----------------------------------------------------------------------------------------- schedule
+def test_epoch_schedule_equals_the_official_lambda_rule_at_epoch_boundaries(unpaired_root, tmp_path):
+    n_epochs, n_decay = 3, 4
+    # The official scheduler: LambdaLR with lambda_rule, stepped at the beginning of every epoch.
+    opt = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=2e-4)
+    rule = lambda e: 1.0 - max(0, e + 1 - n_epochs) / float(n_decay + 1)  # noqa: E731  (epoch_count = 1)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, rule)
+    official = []
+    for _ in range(n_epochs + n_decay):
+        sched.step()
+        official.append(opt.param_groups[0]["lr"])
+    ours = [2e-4 * epoch_lr_factor(e, n_epochs, n_decay) for e in range(n_epochs + n_decay)]
+    assert ours == pytest.approx(official, abs=1e-12)
+    # and the trainer applies it per epoch of steps: 6 examples / batch 2 = 3 steps per epoch
+    cfg = make_config("cyclegan", str(unpaired_root), train={"epochs": n_epochs, "epochs_decay": n_decay})
+    tr = Trainer(cfg, tmp_path / "r", quiet=True)
+    assert tr.cfg.train.steps == 3 * (n_epochs + n_decay)
+    for epoch in range(n_epochs + n_decay):
+        for tr.step in (3 * epoch, 3 * epoch + 2):
+            tr._set_learning_rates()
+            assert tr.optimizers["G"].param_groups[0]["lr"] == pytest.approx(official[epoch], abs=1e-12)
+
+
+# ----------------------------------------------------------------------------------------- learning
+def _column(run, name: str) -> np.ndarray:
+    with open(run / "losses.csv") as f:
+        return np.array([float(r[name]) for r in csv.DictReader(f)])
+
+
+def test_pix2pix_overfits_one_pair(tmp_path, paired_root):
+    """Isola et al.: with the L1 term G reproduces a training target; on one pair the L1 distance must
+    fall far below its start within a few hundred steps (64 px, tiny U-Net)."""
+    data = SHARED_DATA / "facades" if (SHARED_DATA / "facades" / "train").is_dir() else paired_root
+    cfg = make_config("pix2pix", str(data), train={"steps": 200, "batch_size": 1, "lr_decay": 0, "log_every": 50},
+                      model_kw={"netG": "unet_64", "ngf": 16, "ndf": 8},
+                      data_kw={"max_images": 1, "load_size": 64, "crop_size": 64, "flip": False, "direction": "BtoA"})
+    run = Trainer(cfg, tmp_path / "p2p", quiet=True).fit()
+    l1 = _column(run, "l1")
+    assert l1[-20:].mean() < 0.4 * l1[:5].mean(), (l1[:5], l1[-20:])
+    assert (run / "samples" / "latest.png").is_file() and (run / "bundle" / "model.safetensors").is_file()
+
+
+def test_cyclegan_cycle_loss_falls_on_a_fixed_batch(tmp_path, unpaired_root):
+    cfg = make_config("cyclegan", str(unpaired_root), train={"steps": 50, "lr_decay": 0, "log_every": 10},
+                      model_kw={"ngf": 8, "ndf": 8},
+                      data_kw={"max_images": 2, "flip": False, "serial_batches": True, "load_size": 32})
+    run = Trainer(cfg, tmp_path / "cg", quiet=True).fit()
+    cycle = _column(run, "cycle_A") + _column(run, "cycle_B")
+    assert cycle[-10:].mean() < 0.5 * cycle[:3].mean(), (cycle[:3], cycle[-10:])
+    grid = Image.open(run / "samples" / "latest.png")
+    assert grid.size == (6 * 34 + 2, 2 * 34 + 2)  # 2 rows of A | G_AB(A) | rec A | B | G_BA(B) | rec B
+
+
+def test_batched_cyclegan_passes_equal_separate_passes(unpaired_root):
+    """With InstanceNorm the model runs G_AB on [a, b] at once; that must equal two separate calls."""
+    from translate.models.configs import CycleGANConfig
+    from translate.models.cyclegan import CycleGAN
+
+    source, info = open_translation_data(_dcfg(unpaired_root), "unpaired")
+    model = CycleGAN(CycleGANConfig(netG="resnet_6blocks", ngf=8, ndf=8), info)
+    batch = source.collate([source[(i, i)] for i in range(2)])
+    torch.manual_seed(0)
+    batched = model._generate(batch["A"], batch["B"])
+    model.batched = False
+    separate = model._generate(batch["A"], batch["B"])
+    for x, y in zip(batched, separate):
+        assert (x - y).abs().max() < 1e-5

@@ -1,0 +1,95 @@
+"""`translate download`, `translate download-weights` and `translate import-official`: the commands
+that bring data and weights from elsewhere. Kept apart from cli.py (train/sample/eval) so each file
+stays readable; the same rules hold (fast --help, one-line errors naming the fix)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+NETG_CHOICES = ("resnet_9blocks", "resnet_6blocks", "unet_256", "unet_128", "unet_64", "unet_32")
+
+
+def cmd_download(argv: list[str]) -> int:
+    from translate.data import download as dl
+
+    names = sorted(set(dl.CYCLEGAN_DATASETS) | set(dl.PIX2PIX_DATASETS))
+    p = argparse.ArgumentParser(
+        prog="translate download", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Download an official CycleGAN or pix2pix data set into ROOT/NAME (resumable, checked, "
+                    "extracted atomically).",
+        epilog="data sets: " + ", ".join(names) + "\n\nexamples:\n  translate download horse2zebra\n"
+               "  translate download facades --root /data/gan\n\nTRANSLATE_MIRROR=URL replaces the official host.")
+    p.add_argument("name", metavar="NAME", help="data set name")
+    p.add_argument("--root", default="datasets", help="where data sets live (default: datasets)")
+    p.add_argument("--sha256", help="expected SHA-256 of the archive, checked before extraction")
+    a = p.parse_args(argv)
+    try:
+        dl.dataset_url(a.name)
+    except dl.DownloadError as e:
+        raise SystemExit(str(e)) from None
+    out = dl.download_dataset(a.name, Path(a.root), sha256=a.sha256)
+    print(f"{a.name}: {out}")
+    return 0
+
+
+def cmd_download_weights(argv: list[str]) -> int:
+    from translate.data import download as dl
+
+    p = argparse.ArgumentParser(
+        prog="translate download-weights", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Download an official pretrained generator and convert it into a checkpoint folder that "
+                    "`translate convert`, the demo and translate.load() use.",
+        epilog="CycleGAN: " + ", ".join(dl.CYCLEGAN_WEIGHTS) + "\npix2pix: "
+               + ", ".join(f"pix2pix_{n}" for n in dl.PIX2PIX_WEIGHTS)
+               + "\n\nexample:\n  translate download-weights horse2zebra   # -> checkpoints/horse2zebra")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--out", help="checkpoint folder to write (default: checkpoints/NAME)")
+    p.add_argument("--sha256", help="expected SHA-256 of the .pth file")
+    a = p.parse_args(argv)
+    try:
+        url, model = dl.weights_url(a.name)
+    except dl.DownloadError as e:
+        raise SystemExit(str(e)) from None
+    out = Path(a.out or Path("checkpoints") / a.name)
+    if (out / "model.safetensors").exists():
+        print(f"{a.name}: already converted in {out}")
+        return 0
+    pth = Path("checkpoints") / ".downloads" / f"{a.name}.pth"
+    try:
+        dl.fetch(url, pth, a.sha256 or dl.SHA256.get(a.name))
+    except dl.DownloadError as e:
+        raise SystemExit(f"could not download the {a.name} weights: {e}\nTo place them by hand: fetch {url} "
+                         f"elsewhere, then run: translate import-official FILE.pth --model {model} --out {out}") \
+            from None
+    from translate.interop.official import import_official
+
+    import_official([pth], model, out)
+    print(f"{a.name}: {out}")
+    return 0
+
+
+def cmd_import_official(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(
+        prog="translate import-official", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Convert generator weights saved by the official pytorch-CycleGAN-and-pix2pix code into our "
+                    "checkpoint folder (read with torch.load(weights_only=True): no code in the file runs).",
+        epilog="For CycleGAN give latest_net_G_A.pth (A->B) and optionally latest_net_G_B.pth (B->A); a published "
+               "single-file model (latest_net_G.pth) is its A->B direction.\n\nexamples:\n"
+               "  translate import-official horse2zebra.pth --model cyclegan --out checkpoints/horse2zebra\n"
+               "  translate import-official latest_net_G_A.pth latest_net_G_B.pth --model cyclegan --out ckpt\n"
+               "  translate import-official facades_label2photo.pth --model pix2pix --netG unet_256 --out ckpt")
+    p.add_argument("files", nargs="+", metavar="FILE.pth")
+    p.add_argument("--model", required=True, choices=("cyclegan", "pix2pix"))
+    p.add_argument("--netG", choices=NETG_CHOICES, help="expected architecture (default: recognised from the keys)")
+    p.add_argument("--out", required=True, metavar="DIR", help="checkpoint folder to write")
+    a = p.parse_args(argv)
+    from translate.interop.official import import_official
+
+    out = import_official(a.files, a.model, a.out, a.netG)
+    import json
+
+    cfg = json.loads((out / "config.json").read_text())
+    print(f"wrote {out}: {cfg['official_netG']}, directions {', '.join(cfg['directions'])}", file=sys.stderr)
+    return 0
