@@ -9,9 +9,9 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED_DATA, make_config
 from PIL import Image
 
-from conftest import SHARED_DATA, make_config
 from translate.config import DataConfig, build
 from translate.data.pairs import open_translation_data
 from translate.data.transforms import Preprocess
