@@ -1,0 +1,140 @@
+"""Seconds per training iteration and peak memory of CycleGAN / pix2pix with the published nets.
+
+Each configuration runs in a fresh process (so peak RSS is its own) through the real Trainer: one
+"iteration" is one step of the loop (CycleGAN: G update on both directions + both D updates; pix2pix:
+D then G on one pair), batch 1, fp32, the official data pipeline (load 286 -> crop 256, or the
+128 px equivalent). The first `--warmup` steps are not timed. Data: ../shared/data when present,
+else random images. Also prints the measured fp32 matmul rate so the GFLOP/s can be put in context.
+
+  python bench/train_speed.py                                   # CycleGAN 128 + 256, pix2pix 256
+  python bench/train_speed.py --configs cyclegan:128 --variants batched separate --steps 6
+  (stop other jobs first: on 2 cores anything else running halves the figures)
+
+Variants: batched (the default: InstanceNorm passes of one net share a call), separate (the official
+pass structure: six generator calls).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared" / "data"
+# Official implementation on this kind of machine (batch 1, ResNet-9 / U-Net-256, fp32, 2 threads), from
+# the issue: s/iter and peak RSS in GB.
+OFFICIAL = {"cyclegan:128": (4.2, 1.9), "cyclegan:256": (12.2, 4.1), "pix2pix:256": (1.1, None)}
+
+
+def matmul_gflops(n: int = 2048, reps: int = 10) -> float:
+    import torch
+
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    t = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * n ** 3 * reps / (time.perf_counter() - t) / 1e9
+
+
+def _fake_data(kind: str, folder: Path) -> Path:
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    if kind == "unpaired":
+        for d in ("trainA", "trainB"):
+            (folder / d).mkdir(parents=True)
+            for i in range(8):
+                Image.fromarray(rng.integers(0, 255, (256, 256, 3), dtype=np.uint8)).save(folder / d / f"{i}.jpg")
+    else:
+        (folder / "train").mkdir(parents=True)
+        for i in range(8):
+            Image.fromarray(rng.integers(0, 255, (256, 512, 3), dtype=np.uint8)).save(folder / "train" / f"{i}.jpg")
+    return folder
+
+
+def child(model: str, size: int, variant: str, steps: int, warmup: int) -> dict:
+    import torch
+
+    from translate.config import DataConfig, RunConfig, TrainConfig, build
+    from translate.models.configs import MODEL_CONFIGS
+    from translate.trainer import Trainer
+
+    tmp = Path(tempfile.mkdtemp())
+    kind = "unpaired" if model == "cyclegan" else "paired"
+    real = SHARED / ("horse2zebra" if model == "cyclegan" else "facades")
+    data = real if real.is_dir() else _fake_data(kind, tmp / "data")
+    mcls = MODEL_CONFIGS[model]
+    net_g = {"cyclegan": "resnet_9blocks", "pix2pix": f"unet_{size}"}[model]
+    cfg = RunConfig(model, build(TrainConfig, mcls.TRAIN_DEFAULTS, {
+        "epochs": 0, "steps": warmup + steps, "sample_every": 10 ** 6, "checkpoint_every": 10 ** 6,
+        "log_every": 10 ** 6, "device": "cpu"}),
+        build(DataConfig, {"data": str(data), "crop_size": size, "load_size": round(size * 286 / 256),
+                           "direction": "BtoA" if model == "pix2pix" else "AtoB"}),
+        build(mcls, {"netG": net_g}))
+    tr = Trainer(cfg, tmp / "run", quiet=True)
+    if variant == "separate":
+        tr.model.batched = False
+    times = []
+    step_fn = tr._update
+
+    def timed_update(role, fn, *a, **k):
+        t = time.perf_counter()
+        out = step_fn(role, fn, *a, **k)
+        times.append((tr.step, role, time.perf_counter() - t))
+        return out
+
+    tr._update = timed_update
+    tr._write_samples = lambda name=None: None  # grids are not part of an iteration
+    tr._write_bundle = lambda: tmp
+    t0 = time.perf_counter()
+    tr.fit()
+    wall = time.perf_counter() - t0
+    per_step: dict[int, float] = {}
+    for step, _, dt in times:
+        per_step[step] = per_step.get(step, 0.0) + dt
+    timed = [v for s, v in per_step.items() if s >= warmup]
+    return {"config": f"{model}:{size}", "variant": variant, "threads": torch.get_num_threads(),
+            "s_per_iter": sum(timed) / len(timed), "s_per_iter_min": min(timed),
+            "wall_s_incl_data": wall, "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--configs", nargs="+", default=["cyclegan:128", "cyclegan:256", "pix2pix:256"])
+    p.add_argument("--variants", nargs="+", default=["batched", "separate"], choices=("batched", "separate"))
+    p.add_argument("--steps", type=int, default=4)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--child", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        model, size, variant = a.child.split(":")
+        print(json.dumps(child(model, int(size), variant, a.steps, a.warmup)))
+        return
+    print(f"fp32 matmul 2048^3: {matmul_gflops():.0f} GFLOP/s, torch threads {os.cpu_count()} cores")
+    for config in a.configs:
+        model = config.split(":")[0]
+        for variant in a.variants:
+            if model == "pix2pix" and variant == "separate":
+                continue  # pix2pix has one generator pass per step either way
+            out = subprocess.run([sys.executable, __file__, "--child", f"{config}:{variant}", "--steps", str(a.steps),
+                                  "--warmup", str(a.warmup)], capture_output=True, text=True, check=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            ref_t, ref_m = OFFICIAL.get(config, (None, None))
+            ratio = f"  = {r['s_per_iter'] / ref_t:.2f}x official {ref_t} s" if ref_t else ""
+            mem = f" (official {ref_m} GB)" if ref_m else ""
+            print(f"{config:>13} {variant:>9}: {r['s_per_iter']:.2f} s/iter (min {r['s_per_iter_min']:.2f}){ratio}; "
+                  f"peak RSS {r['peak_rss_gb']:.2f} GB{mem}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
