@@ -1,0 +1,65 @@
+"""Render `input | output` rows for a few held-out test images with a trained bundle or run folder, as a
+PNG for docs and model cards (until `translate convert` exists this is the way to look at test images).
+
+  python bench/translation_strip.py --checkpoint checkpoints/run-h2z-64 --direction AtoB \
+      --images ../shared/data/horse2zebra/testA --n 4 --size 64 --out docs/cyclegan_h2z_test.png
+  python bench/translation_strip.py --checkpoint RUN --images ../shared/data/facades/test --paired-half right ...
+
+Images are resized (shorter side) and center-cropped to --size, the resolution the model trained at.
+With --paired-half the input is that half of an A|B image and the other half is shown as the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from translate.checkpoint import load_checkpoint  # noqa: E402
+from translate.data.folders import list_images, load_image, resize_center_crop  # noqa: E402
+from translate.data.transforms import to_tensor  # noqa: E402
+from translate.models.base import build_net  # noqa: E402
+from translate.models.translation import frozen_batchnorm_stats  # noqa: E402
+from translate.runlog import save_samples  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--direction", default="AtoB")
+    p.add_argument("--images", required=True)
+    p.add_argument("--n", type=int, default=4)
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--paired-half", choices=("left", "right"))
+    p.add_argument("--out", required=True)
+    a = p.parse_args()
+    cfg, tensors = load_checkpoint(a.checkpoint)
+    name = cfg["directions"][a.direction]
+    G = build_net(cfg["nets"][name])
+    G.load_state_dict({k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")})
+    paths, _, _ = list_images(Path(a.images), labeled=False)
+    cols = []
+    for path in paths[:a.n]:
+        img = load_image(path)
+        target = None
+        if a.paired_half:
+            w = img.size[0] // 2
+            left, right = img.crop((0, 0, w, img.size[1])), img.crop((w, 0, 2 * w, img.size[1]))
+            img, target = (right, left) if a.paired_half == "right" else (left, right)
+        x = to_tensor(np.array(resize_center_crop(img, a.size)))[None]
+        # BatchNorm nets (pix2pix) run on the image's own statistics, as the official test.py does.
+        G.train(cfg.get("norm") == "batch")
+        with torch.no_grad(), frozen_batchnorm_stats(G):
+            y = G(x)
+        row = [x, y] + ([to_tensor(np.array(resize_center_crop(target, a.size)))[None]] if target else [])
+        cols.append(torch.cat(row))
+    save_samples({"strip": torch.cat(cols)}, Path(a.out), nrow=len(cols[0]))
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
