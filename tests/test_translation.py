@@ -189,3 +189,15 @@ def test_batched_cyclegan_passes_equal_separate_passes(unpaired_root):
     separate = model._generate(batch["A"], batch["B"])
     for x, y in zip(batched, separate):
         assert (x - y).abs().max() < 1e-5
+
+
+def test_cyclegan_with_k_discriminator_steps_counts_its_updates(tmp_path, unpaired_root):
+    """G-first order needs k = 1; with --d-steps 3 every D update draws its own batch and fakes."""
+    tr = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 2, "d_steps": 3}), tmp_path / "r",
+                 quiet=True)
+    assert tr.update_order == "d_first"
+    counts = {"G": 0, "D": 0}
+    for role, opt in tr.optimizers.items():
+        opt.register_step_post_hook(lambda *a, role=role: counts.__setitem__(role, counts[role] + 1))
+    tr.fit()
+    assert counts == {"G": 2, "D": 6} and tr.stream.position == 2 * (3 + 1)

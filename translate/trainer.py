@@ -76,9 +76,9 @@ class Trainer:
         self.source, self.info = open_data(cfg.data, cfg.model_name, model_cls.Config.DATA_KINDS)
         torch.manual_seed(t.seed)  # weights, then the noise the model draws, come from this stream
         self.model: GanModel = model_cls(cfg.model, self.info).to(self.device)
-        if self.model.update_order == "g_first" and t.d_steps != 1:
-            raise SystemExit(f"--model {cfg.model_name} updates G first and lets D reuse its fakes, which "
-                             f"needs --d-steps 1 (got {t.d_steps})")
+        # G-first with D reusing G's fakes (CycleGAN) only makes sense for k = 1; with k > 1 every D update
+        # draws a fresh batch and makes its own fakes, as in Algorithm 1.
+        self.update_order = self.model.update_order if t.d_steps == 1 else "d_first"
         self.steps_per_epoch = max(1, len(self.source) // t.batch_size) if hasattr(self.source, "__len__") else 1
         if t.epochs:  # the papers count epochs; the loop counts steps (one batch per step for these models)
             t.steps = self.steps_per_epoch * (t.epochs + t.epochs_decay)
@@ -111,7 +111,7 @@ class Trainer:
         try:
             while self.step < t.steps and not self.stop_requested:
                 self._set_learning_rates()
-                if model.update_order == "d_first":
+                if self.update_order == "d_first":
                     for _ in range(t.d_steps):
                         batch = next(self.stream)
                         d_out = self._update("D", model.d_loss, batch)

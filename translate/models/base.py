@@ -47,7 +47,7 @@ class GanModel(nn.Module):
 
     name = ""
     # "d_first": k D updates then one G update (Goodfellow et al. 2014, Algorithm 1).
-    # "g_first": G update, then D reuses its detached fakes (only valid with k = 1).
+    # "g_first": G update, then D reuses its detached fakes (with k > 1 the trainer falls back to d_first).
     update_order = "d_first"
 
     def __init__(self, cfg, info: DataInfo):
