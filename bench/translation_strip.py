@@ -23,7 +23,7 @@ from translate.checkpoint import load_checkpoint  # noqa: E402
 from translate.data.folders import list_images, load_image, resize_center_crop  # noqa: E402
 from translate.data.transforms import to_tensor  # noqa: E402
 from translate.models.base import build_net  # noqa: E402
-from translate.models.translation import frozen_batchnorm_stats  # noqa: E402
+from translate.nets.layers import frozen_batchnorm_stats  # noqa: E402
 from translate.runlog import save_samples  # noqa: E402
 
 

@@ -201,3 +201,34 @@ def test_cyclegan_with_k_discriminator_steps_counts_its_updates(tmp_path, unpair
         opt.register_step_post_hook(lambda *a, role=role: counts.__setitem__(role, counts[role] + 1))
     tr.fit()
     assert counts == {"G": 2, "D": 6} and tr.stream.position == 2 * (3 + 1)
+
+
+# ---------------------------------------------------------------------------------------- inference
+def test_image_translator_keeps_size_mode_and_alpha(tmp_path, unpaired_root):
+    """Any size comes back at its size (pad to the multiple, crop back); RGBA keeps its alpha; grayscale
+    stays grayscale; numpy in -> numpy out; the result equals the generator on a padded tensor."""
+    import translate
+    from translate.inference import ImageTranslator
+
+    run = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 1}), tmp_path / "r", quiet=True).fit()
+    tr = translate.load(run / "bundle", direction="BtoA")
+    assert isinstance(tr, ImageTranslator) and tr.multiple == 4
+    rng = np.random.default_rng(0)
+    rgb = Image.fromarray(rng.integers(0, 255, (37, 45, 3), dtype=np.uint8))
+    out = tr(rgb)
+    assert out.size == (45, 37) and out.mode == "RGB"
+    rgba = Image.fromarray(rng.integers(0, 255, (21, 30, 4), dtype=np.uint8), "RGBA")
+    o = tr(rgba)
+    assert o.mode == "RGBA" and np.array_equal(np.asarray(o)[:, :, 3], np.asarray(rgba)[:, :, 3])
+    g = tr(Image.fromarray(rng.integers(0, 255, (19, 23), dtype=np.uint8)))
+    assert g.mode == "L" and g.size == (23, 19)
+    arr = tr([np.asarray(rgb)])[0]
+    assert isinstance(arr, np.ndarray) and arr.shape == (37, 45, 3) and np.array_equal(arr, np.asarray(out))
+    x = torch.rand(2, 3, 37, 45) * 2 - 1
+    padded = torch.nn.functional.pad(x, (0, 3, 0, 3), mode="reflect")
+    with torch.no_grad():
+        want = tr.G(padded)[..., :37, :45]
+    assert torch.allclose(tr(x), want, atol=1e-6)
+    assert tr(rgb, max_side=20).size == (20, 16)
+    with pytest.raises(SystemExit, match="translates AtoB, BtoA; no 'sideways'"):
+        translate.load(run / "bundle", direction="sideways")

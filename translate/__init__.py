@@ -1,15 +1,16 @@
 """translate: adversarial image generation and image-to-image translation on one training engine.
 
-Public API: `load(path)` returns a `Sampler` for noise -> image models (gan, dcgan, cgan).
+Public API: `load(path)` returns a `Sampler` for noise -> image models (gan, dcgan, cgan) and an
+`ImageTranslator` for pix2pix / CycleGAN checkpoints.
 Heavy imports (torch) happen on first use, so `import translate` and `translate --help` stay fast.
 """
 
 __version__ = "0.1.0"
-__all__ = ["Sampler", "load", "__version__"]
+__all__ = ["ImageTranslator", "Sampler", "load", "__version__"]
 
 
 def __getattr__(name):
-    if name in ("Sampler", "load"):
+    if name in ("ImageTranslator", "Sampler", "load"):
         from translate import inference
 
         return getattr(inference, name)

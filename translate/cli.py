@@ -218,10 +218,10 @@ def cmd_sample(argv: list[str]) -> int:
         raise SystemExit("--n must be at least 1")
     import numpy as np
 
-    from translate.inference import load
+    from translate.inference import Sampler
     from translate.runlog import save_png, save_samples
 
-    sampler = load(a.checkpoint, device=a.device)
+    sampler = Sampler.from_pretrained(a.checkpoint, device=a.device)
     out = Path(a.out)
     nrow = a.nrow or 8
     try:
@@ -280,9 +280,9 @@ def cmd_eval(argv: list[str]) -> int:
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
     a = p.parse_args(argv)
     from translate import evaluate
-    from translate.inference import load
+    from translate.inference import Sampler
 
-    sampler = load(a.checkpoint, device=a.device)
+    sampler = Sampler.from_pretrained(a.checkpoint, device=a.device)
     train_data, train_root = _training_data(Path(a.checkpoint))
     data = a.data or sampler.config.get("train_data") or train_data
     root = Path(a.root or train_root or "datasets")

@@ -1,7 +1,8 @@
 """Inference from a bundle or run folder, with no training code involved.
 
 `load(path)` reads config.json (or a run's newest state) and rebuilds the exported nets from their
-registry names and constructor arguments. For noise -> sample models it returns a `Sampler`.
+registry names and constructor arguments. For noise -> sample models it returns a `Sampler`, for
+pix2pix / CycleGAN (trained or imported) an `ImageTranslator`.
 """
 
 from __future__ import annotations
@@ -117,6 +118,97 @@ class Sampler:
         return to_uint8(images)
 
 
-def load(path_or_name: str | Path, device: str = "auto") -> Sampler:
-    """Load a bundle or run folder for inference."""
+class ImageTranslator:
+    """Translates images with one generator of a pix2pix / CycleGAN checkpoint, loaded once.
+
+    `translator(image)` takes a PIL image, a NumPy (H, W[, C]) uint8 array, a tensor (C, H, W) or
+    (N, C, H, W) in [-1, 1], or a list of those, and returns the same kind at the same size. Any size
+    works: the image is reflect-padded to the net's multiple (4 for ResNet generators, 2**downs for
+    U-Nets) and cropped back. EXIF orientation is applied, an alpha channel is kept untouched, and
+    grayscale comes back grayscale. `max_side` first shrinks the longer side to at most that many pixels.
+    BatchNorm generators (pix2pix) use each image's own statistics, as the official test.py does.
+    """
+
+    def __init__(self, config: dict, tensors: dict[str, Tensor], direction: str = "AtoB", device: str = "auto",
+                 where: str = ""):
+        directions = config.get("directions", {})
+        if direction not in directions:
+            raise CheckpointError(f"{where} translates {', '.join(directions) or 'nothing'}; no {direction!r}")
+        name = directions[direction]
+        self.config, self.direction, self.device = config, direction, _device(device)
+        self.multiple = int(config.get("multiple", 4))
+        self.batch_stats = config.get("norm") == "batch"
+        self.G = _build(config["nets"][name])
+        load_into(self.G, {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}, where)
+        self.G.to(self.device).train(self.batch_stats).requires_grad_(False)
+        kw = config["nets"][name]["kwargs"]
+        self.in_channels, self.out_channels = int(kw.get("in_channels", 3)), int(kw.get("out_channels", 3))
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, direction: str = "AtoB", device: str = "auto") -> ImageTranslator:
+        config, tensors = load_checkpoint(path)
+        if config.get("kind") != "translator":
+            raise CheckpointError(f"{path} holds a {config.get('model')!r} model, which samples from noise; "
+                                  f"it does not translate images")
+        return cls(config, tensors, direction, device, str(path))
+
+    # ----------------------------------------------------------------------------------- tensors
+    @torch.inference_mode()
+    def translate_tensor(self, x: Tensor) -> Tensor:
+        """(N, C_in, H, W) in [-1, 1] -> (N, C_out, H, W) in [-1, 1], any H and W."""
+        import torch.nn.functional as F
+
+        from translate.nets.layers import frozen_batchnorm_stats
+
+        h, w = x.shape[-2:]
+        ph, pw = -h % self.multiple, -w % self.multiple
+        x = x.to(self.device, torch.float32)
+        if ph or pw:
+            mode = "reflect" if ph < h and pw < w else "replicate"  # reflect needs the pad < the side
+            x = F.pad(x, (0, pw, 0, ph), mode=mode)
+        if self.batch_stats:  # per-image statistics, running statistics untouched
+            with frozen_batchnorm_stats(self.G):
+                y = torch.cat([self.G(x[i:i + 1]) for i in range(len(x))])
+        else:
+            y = self.G(x)
+        return y[..., :h, :w].float().cpu()
+
+    # ------------------------------------------------------------------------------------ images
+    def __call__(self, images, max_side: int | None = None):
+        if isinstance(images, (list, tuple)):
+            return [self(im, max_side) for im in images]
+        if isinstance(images, Tensor):
+            x = images if images.dim() == 4 else images.unsqueeze(0)
+            y = self.translate_tensor(x)
+            return y if images.dim() == 4 else y[0]
+        import numpy as np
+        from PIL import Image, ImageOps
+
+        as_array = isinstance(images, np.ndarray)
+        img = Image.fromarray(images) if as_array else ImageOps.exif_transpose(images)
+        if max_side and max(img.size) > max_side:
+            s = max_side / max(img.size)
+            img = img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BICUBIC)
+        alpha = img.getchannel("A") if img.mode in ("RGBA", "LA") else None
+        gray = img.mode in ("L", "LA", "1", "I", "I;16")
+        if img.mode.startswith("I"):
+            img = Image.fromarray(np.clip(np.asarray(img, np.float64) / 257.0, 0, 255).astype(np.uint8))
+        rgb = np.asarray(img.convert("RGB" if self.in_channels == 3 else "L"))
+        x = torch.from_numpy(rgb.reshape(*rgb.shape[:2], -1).copy()).permute(2, 0, 1).float().div(127.5).sub(1)
+        y = to_uint8(self.translate_tensor(x[None])[0]).permute(1, 2, 0).numpy()
+        out = Image.fromarray(y[:, :, 0] if y.shape[2] == 1 else y)
+        if gray and out.mode != "L":
+            out = out.convert("L")
+        if alpha is not None:
+            out = out.convert("LA" if out.mode == "L" else "RGBA")
+            out.putalpha(alpha)
+        return np.asarray(out) if as_array else out
+
+
+def load(path_or_name: str | Path, direction: str = "AtoB", device: str = "auto") -> Sampler | ImageTranslator:
+    """Load a bundle or run folder for inference: a `Sampler` for noise -> image models, an
+    `ImageTranslator` (in `direction`) for pix2pix / CycleGAN checkpoints, trained or imported."""
+    config, tensors = load_checkpoint(path_or_name)
+    if config.get("kind") == "translator":
+        return ImageTranslator(config, tensors, direction, device, str(path_or_name))
     return Sampler.from_pretrained(path_or_name, device=device)

@@ -3,14 +3,12 @@ bundle description, and sample grids made of real and translated preview images.
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
 from torch import Tensor, nn
 
 from translate.data.augment import diff_augment, parse_policy
 from translate.models.base import DataInfo, GanModel, build_net, net_spec
-from translate.nets.layers import init_weights
+from translate.nets.layers import frozen_batchnorm_stats, init_weights
 
 # Official names (--netG / --netD) -> our registry names and arguments.
 NETG = {"resnet_9blocks": ("resnet_g", {"n_blocks": 9}), "resnet_6blocks": ("resnet_g", {"n_blocks": 6}),
@@ -34,17 +32,6 @@ def discriminator_spec(cfg, in_channels: int) -> dict:
 def generator_multiple(cfg) -> int:
     """Input sides must be multiples of this to come back at the same size."""
     return 4 if cfg.netG.startswith("resnet") else 2 ** NETG[cfg.netG][1]["num_downs"]
-
-
-@contextlib.contextmanager
-def frozen_batchnorm_stats(net: nn.Module):
-    """Run a train-mode forward (batch statistics, as the official test.py does without --eval) without
-    moving BatchNorm's running statistics."""
-    saved = {k: v.clone() for k, v in net.state_dict().items() if "running_" in k or "num_batches" in k}
-    try:
-        yield
-    finally:
-        net.load_state_dict(saved, strict=False)
 
 
 class TranslationModel(GanModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from torch import nn
 
 INIT_KINDS = ("normal", "xavier", "kaiming", "orthogonal")
@@ -50,3 +52,14 @@ def conv_bias(norm: str) -> bool:
     """The official rule: a conv followed by a norm has a bias only when that norm is InstanceNorm
     (BatchNorm's shift makes it redundant; InstanceNorm has none). With no norm, keep the bias."""
     return norm != "batch"
+
+
+@contextlib.contextmanager
+def frozen_batchnorm_stats(net: nn.Module):
+    """Run a train-mode forward (batch statistics, as the official test.py does without --eval) without
+    moving BatchNorm's running statistics."""
+    saved = {k: v.clone() for k, v in net.state_dict().items() if "running_" in k or "num_batches" in k}
+    try:
+        yield
+    finally:
+        net.load_state_dict(saved, strict=False)
