@@ -1,5 +1,5 @@
 """Render `input | output` rows for a few held-out test images with a trained bundle or run folder, as a
-PNG for docs and model cards (until `translate convert` exists this is the way to look at test images).
+PNG for docs and model cards (through translate.load, the ImageTranslator).
 
   python bench/translation_strip.py --checkpoint checkpoints/run-h2z-64 --direction AtoB \
       --images ../shared/data/horse2zebra/testA --n 4 --size 64 --out docs/cyclegan_h2z_test.png
@@ -19,11 +19,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from translate.checkpoint import load_checkpoint  # noqa: E402
+from translate import load  # noqa: E402
 from translate.data.folders import list_images, load_image, resize_center_crop  # noqa: E402
 from translate.data.transforms import to_tensor  # noqa: E402
-from translate.models.base import build_net  # noqa: E402
-from translate.nets.layers import frozen_batchnorm_stats  # noqa: E402
 from translate.runlog import save_samples  # noqa: E402
 
 
@@ -37,10 +35,7 @@ def main() -> None:
     p.add_argument("--paired-half", choices=("left", "right"))
     p.add_argument("--out", required=True)
     a = p.parse_args()
-    cfg, tensors = load_checkpoint(a.checkpoint)
-    name = cfg["directions"][a.direction]
-    G = build_net(cfg["nets"][name])
-    G.load_state_dict({k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")})
+    translator = load(a.checkpoint, direction=a.direction, device="cpu")
     paths, _, _ = list_images(Path(a.images), labeled=False)
     cols = []
     for path in paths[:a.n]:
@@ -51,10 +46,7 @@ def main() -> None:
             left, right = img.crop((0, 0, w, img.size[1])), img.crop((w, 0, 2 * w, img.size[1]))
             img, target = (right, left) if a.paired_half == "right" else (left, right)
         x = to_tensor(np.array(resize_center_crop(img, a.size)))[None]
-        # BatchNorm nets (pix2pix) run on the image's own statistics, as the official test.py does.
-        G.train(cfg.get("norm") == "batch")
-        with torch.no_grad(), frozen_batchnorm_stats(G):
-            y = G(x)
+        y = translator(x)  # BatchNorm nets use the image's own statistics, as the official test.py does
         row = [x, y] + ([to_tensor(np.array(resize_center_crop(target, a.size)))[None]] if target else [])
         cols.append(torch.cat(row))
     save_samples({"strip": torch.cat(cols)}, Path(a.out), nrow=len(cols[0]))

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from translate.checkpoint import CheckpointError, load_checkpoint, load_into
-from translate.data.transforms import to_uint8
+from translate.data.transforms import to_tensor, to_uint8
 
 
 def _device(name: str) -> torch.device:
@@ -194,7 +194,7 @@ class ImageTranslator:
         if img.mode.startswith("I"):
             img = Image.fromarray(np.clip(np.asarray(img, np.float64) / 257.0, 0, 255).astype(np.uint8))
         rgb = np.asarray(img.convert("RGB" if self.in_channels == 3 else "L"))
-        x = torch.from_numpy(rgb.reshape(*rgb.shape[:2], -1).copy()).permute(2, 0, 1).float().div(127.5).sub(1)
+        x = to_tensor(rgb.reshape(*rgb.shape[:2], -1))
         y = to_uint8(self.translate_tensor(x[None])[0]).permute(1, 2, 0).numpy()
         out = Image.fromarray(y[:, :, 0] if y.shape[2] == 1 else y)
         if gray and out.mode != "L":
