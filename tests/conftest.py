@@ -91,3 +91,13 @@ def make_config(model: str = "gan", data: str = "ring8", root: str = "datasets",
     return RunConfig(model, build(TrainConfig, mcls.TRAIN_DEFAULTS, t),
                      build(DataConfig, {"data": data, "root": root, "holdout": 50, **(data_kw or {})}),
                      build(mcls, {**tiny, **(model_kw or {})}))
+
+
+@pytest.fixture(scope="session")
+def cyclegan_bundle(tmp_path_factory, unpaired_root) -> Path:
+    """A tiny CycleGAN bundle (ResNet-6, ngf 4) after 2 training steps: a real checkpoint folder for the
+    inference, converter and demo tests."""
+    from translate.trainer import Trainer
+
+    out = tmp_path_factory.mktemp("cyclegan_run") / "run"
+    return Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 2}), out, quiet=True).fit() / "bundle"

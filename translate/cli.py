@@ -19,6 +19,7 @@ COMMANDS = {
     "train": "train a model (gan, dcgan, cgan, pix2pix, cyclegan); leaves a run folder with grids, losses, states",
     "sample": "draw samples (a PNG grid, a folder of PNGs, or an .npy of points) from a checkpoint",
     "eval": "score a checkpoint: modes, parzen, fid or kid",
+    "convert": "translate a folder of images (or one image, or a list) with a pix2pix / CycleGAN checkpoint",
     "list": "list models, objectives, nets and data set names",
     "download": "download an official CycleGAN / pix2pix data set",
     "download-weights": "download an official pretrained generator as a checkpoint folder",
@@ -34,6 +35,7 @@ EXAMPLES = """examples:
   translate train --resume checkpoints/run-001-dcgan-mnist --steps 6000
   translate sample --checkpoint checkpoints/run-001-dcgan-mnist --n 64 --out grid.png
   translate eval --checkpoint checkpoints/run-002-gan-ring8 --metric modes
+  translate convert --checkpoint checkpoints/horse2zebra --input photos/ --output zebras/
 """
 
 
@@ -56,9 +58,10 @@ def _top_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    from translate import cli_fetch
+    from translate import cli_convert, cli_fetch
 
     handlers = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "list": cmd_list,
+                "convert": cli_convert.cmd_convert,
                 "download": cli_fetch.cmd_download, "download-weights": cli_fetch.cmd_download_weights,
                 "import-official": cli_fetch.cmd_import_official}
     if argv and argv[0] in handlers:

@@ -7,6 +7,9 @@ pix2pix / CycleGAN (trained or imported) an `ImageTranslator`.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -48,7 +51,7 @@ class Sampler:
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str = "auto") -> Sampler:
-        config, tensors = load_checkpoint(path)
+        config, tensors = load_checkpoint(resolve_checkpoint(path))
         if config.get("kind") != "sampler":
             raise CheckpointError(f"{path} holds a {config.get('model')!r} model, which translates images; "
                                   f"it cannot sample from noise")
@@ -118,6 +121,34 @@ class Sampler:
         return to_uint8(images)
 
 
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+IMAGE_TYPES = ("PIL.Image", "numpy uint8 (H, W[, C])", "tensor (C, H, W) or (N, C, H, W) in [-1, 1]")
+
+
+def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """None means plain fp32. `auto` is fp32 on the CPU (the only fast precision there) and bf16
+    (fp16 where bf16 is missing) on CUDA."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        if device.type != "cuda":
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+@dataclass
+class Prepared:
+    """An image made ready for the net, and what is needed to give the result the input's form."""
+
+    x: Tensor  # (C_in, H, W) float in [-1, 1]
+    alpha: object = None  # PIL "L" image of the input's alpha channel, put back untouched
+    gray: bool = False
+    as_array: bool = False
+    icc_profile: bytes | None = None
+    source: object = None  # the input as the net saw it (after EXIF and max_side), for side-by-side views
+
+
 class ImageTranslator:
     """Translates images with one generator of a pix2pix / CycleGAN checkpoint, loaded once.
 
@@ -127,53 +158,129 @@ class ImageTranslator:
     U-Nets) and cropped back. EXIF orientation is applied, an alpha channel is kept untouched, and
     grayscale comes back grayscale. `max_side` first shrinks the longer side to at most that many pixels.
     BatchNorm generators (pix2pix) use each image's own statistics, as the official test.py does.
+
+    `tile=N` runs images with a side longer than N pixels in overlapping N-pixel tiles with blended seams
+    (see translate/tiling.py), so memory stays bounded. `precision` is fp32 (the CPU default), bf16 or
+    fp16 (autocast; the CUDA default is bf16). `channels_last` and `compile` (torch.compile with weight
+    freezing) are speed options whose output matches the plain path within float rounding.
     """
 
     def __init__(self, config: dict, tensors: dict[str, Tensor], direction: str = "AtoB", device: str = "auto",
-                 where: str = ""):
+                 where: str = "", precision: str = "auto", tile: int | None = None, tile_overlap: int = 128,
+                 channels_last: bool = False, compile: bool = False):
         directions = config.get("directions", {})
         if direction not in directions:
             raise CheckpointError(f"{where} translates {', '.join(directions) or 'nothing'}; no {direction!r}")
         name = directions[direction]
         self.config, self.direction, self.device = config, direction, _device(device)
+        self.autocast_dtype = _autocast_dtype(precision, self.device)
         self.multiple = int(config.get("multiple", 4))
+        self.tile, self.tile_overlap = tile, tile_overlap
         self.batch_stats = config.get("norm") == "batch"
         self.G = _build(config["nets"][name])
         load_into(self.G, {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}, where)
         self.G.to(self.device).train(self.batch_stats).requires_grad_(False)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.G.to(memory_format=self.memory_format)
+        self.forward = self.G
+        if compile:
+            # Freezing folds the weights into the graph as constants (prepacked for oneDNN on the CPU);
+            # only valid because these weights never change after loading.
+            import torch._inductor.config as inductor_config
+
+            inductor_config.freezing = True
+            self.forward = torch.compile(self.G, dynamic=False)
         kw = config["nets"][name]["kwargs"]
         self.in_channels, self.out_channels = int(kw.get("in_channels", 3)), int(kw.get("out_channels", 3))
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, direction: str = "AtoB", device: str = "auto") -> ImageTranslator:
-        config, tensors = load_checkpoint(path)
+    def from_pretrained(cls, path: str | Path, direction: str = "AtoB", device: str = "auto",
+                        **options) -> ImageTranslator:
+        config, tensors = load_checkpoint(resolve_checkpoint(path))
         if config.get("kind") != "translator":
             raise CheckpointError(f"{path} holds a {config.get('model')!r} model, which samples from noise; "
                                   f"it does not translate images")
-        return cls(config, tensors, direction, device, str(path))
+        return cls(config, tensors, direction, device, str(path), **options)
 
     # ----------------------------------------------------------------------------------- tensors
+    def _run(self, x: Tensor, forward=None) -> Tensor:
+        """One net call on a padded batch, in the chosen precision and memory format."""
+        from translate.nets.layers import frozen_batchnorm_stats
+
+        forward = forward or self.forward
+        x = x.to(self.device, torch.float32).contiguous(memory_format=self.memory_format)
+        amp = (torch.autocast(self.device.type, dtype=self.autocast_dtype) if self.autocast_dtype
+               else contextlib.nullcontext())
+        with amp:
+            if self.batch_stats:  # per-image statistics, running statistics untouched
+                with frozen_batchnorm_stats(self.G):
+                    return torch.cat([forward(x[i:i + 1]) for i in range(len(x))])
+            return forward(x)
+
     @torch.inference_mode()
     def translate_tensor(self, x: Tensor) -> Tensor:
-        """(N, C_in, H, W) in [-1, 1] -> (N, C_out, H, W) in [-1, 1], any H and W."""
+        """(N, C_in, H, W) in [-1, 1] -> (N, C_out, H, W) in [-1, 1] float32 on the CPU, any H and W."""
         import torch.nn.functional as F
 
-        from translate.nets.layers import frozen_batchnorm_stats
+        from translate.tiling import run_tiled
 
         h, w = x.shape[-2:]
         ph, pw = -h % self.multiple, -w % self.multiple
-        x = x.to(self.device, torch.float32)
         if ph or pw:
             mode = "reflect" if ph < h and pw < w else "replicate"  # reflect needs the pad < the side
-            x = F.pad(x, (0, pw, 0, ph), mode=mode)
-        if self.batch_stats:  # per-image statistics, running statistics untouched
-            with frozen_batchnorm_stats(self.G):
-                y = torch.cat([self.G(x[i:i + 1]) for i in range(len(x))])
+            x = F.pad(x.float(), (0, pw, 0, ph), mode=mode)
+        if self.tile and max(x.shape[-2:]) > self.tile:
+            # the eager net: tiling swaps the norm layers' forward, which a compiled graph would not see
+            y = torch.cat([run_tiled(self.G, x[i:i + 1], lambda t: self._run(t, self.G), self.tile,
+                                     self.tile_overlap, multiple=self.multiple) for i in range(len(x))])
         else:
-            y = self.G(x)
+            y = self._run(x)
         return y[..., :h, :w].float().cpu()
 
     # ------------------------------------------------------------------------------------ images
+    def prepare(self, image, max_side: int | None = None) -> Prepared:
+        """PIL image or NumPy uint8 array -> the net's input and what `finish` needs (thread-safe)."""
+        import numpy as np
+        from PIL import Image, ImageOps
+
+        as_array = isinstance(image, np.ndarray)
+        if as_array:
+            if image.dtype != np.uint8:
+                raise TypeError(f"expected a uint8 array, got {image.dtype}")
+            img = Image.fromarray(image)
+        elif isinstance(image, Image.Image):
+            img = ImageOps.exif_transpose(image)
+        else:
+            raise TypeError(f"cannot translate a {type(image).__name__}; pass one of: {'; '.join(IMAGE_TYPES)}")
+        if max_side and max(img.size) > max_side:
+            s = max_side / max(img.size)
+            img = img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BICUBIC)
+        alpha = img.getchannel("A") if img.mode in ("RGBA", "LA") else None
+        gray = img.mode in ("L", "LA", "1", "I", "I;16", "I;16B", "I;16L")
+        if img.mode.startswith("I"):  # 16-bit (or 32-bit) grayscale -> 8 bits
+            scale = 257.0 if np.asarray(img).max() > 255 else 1.0
+            img = Image.fromarray(np.clip(np.asarray(img, np.float64) / scale, 0, 255).astype(np.uint8))
+        elif img.mode == "P" and "transparency" in img.info:
+            img = img.convert("RGBA")
+            alpha = img.getchannel("A")
+        pixels = np.array(img.convert("RGB" if self.in_channels == 3 else "L"))  # a writable copy
+        x = to_tensor(pixels.reshape(*pixels.shape[:2], -1))
+        return Prepared(x, alpha, gray, as_array, img.info.get("icc_profile"), img)
+
+    def finish(self, y: Tensor, prep: Prepared):
+        """The net's output (C_out, H, W) -> an image of the input's kind, mode and alpha (thread-safe)."""
+        import numpy as np
+        from PIL import Image
+
+        arr = to_uint8(y).permute(1, 2, 0).numpy()
+        out = Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
+        if prep.gray and out.mode != "L":
+            out = out.convert("L")
+        if prep.alpha is not None:
+            out = out.convert("LA" if out.mode == "L" else "RGBA")
+            out.putalpha(prep.alpha)
+        return np.asarray(out) if prep.as_array else out
+
     def __call__(self, images, max_side: int | None = None):
         if isinstance(images, (list, tuple)):
             return [self(im, max_side) for im in images]
@@ -181,34 +288,32 @@ class ImageTranslator:
             x = images if images.dim() == 4 else images.unsqueeze(0)
             y = self.translate_tensor(x)
             return y if images.dim() == 4 else y[0]
-        import numpy as np
-        from PIL import Image, ImageOps
-
-        as_array = isinstance(images, np.ndarray)
-        img = Image.fromarray(images) if as_array else ImageOps.exif_transpose(images)
-        if max_side and max(img.size) > max_side:
-            s = max_side / max(img.size)
-            img = img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BICUBIC)
-        alpha = img.getchannel("A") if img.mode in ("RGBA", "LA") else None
-        gray = img.mode in ("L", "LA", "1", "I", "I;16")
-        if img.mode.startswith("I"):
-            img = Image.fromarray(np.clip(np.asarray(img, np.float64) / 257.0, 0, 255).astype(np.uint8))
-        rgb = np.asarray(img.convert("RGB" if self.in_channels == 3 else "L"))
-        x = to_tensor(rgb.reshape(*rgb.shape[:2], -1))
-        y = to_uint8(self.translate_tensor(x[None])[0]).permute(1, 2, 0).numpy()
-        out = Image.fromarray(y[:, :, 0] if y.shape[2] == 1 else y)
-        if gray and out.mode != "L":
-            out = out.convert("L")
-        if alpha is not None:
-            out = out.convert("LA" if out.mode == "L" else "RGBA")
-            out.putalpha(alpha)
-        return np.asarray(out) if as_array else out
+        prep = self.prepare(images, max_side)
+        return self.finish(self.translate_tensor(prep.x[None])[0], prep)
 
 
-def load(path_or_name: str | Path, direction: str = "AtoB", device: str = "auto") -> Sampler | ImageTranslator:
-    """Load a bundle or run folder for inference: a `Sampler` for noise -> image models, an
-    `ImageTranslator` (in `direction`) for pix2pix / CycleGAN checkpoints, trained or imported."""
-    config, tensors = load_checkpoint(path_or_name)
+def resolve_checkpoint(path_or_name: str | Path) -> Path:
+    """A checkpoint folder, or a bare name looked up in ./checkpoints and $TRANSLATE_CHECKPOINTS."""
+    path = Path(path_or_name)
+    if path.exists() or len(path.parts) > 1:
+        return path
+    extra = os.environ.get("TRANSLATE_CHECKPOINTS", "")
+    roots = [Path("checkpoints")] + [Path(p) for p in extra.split(os.pathsep) if p]
+    for root in roots:
+        if (root / path).is_dir():
+            return root / path
+    raise CheckpointError(f"no checkpoint {str(path_or_name)!r}: not a folder, and not in "
+                          f"{', '.join(str(r) for r in roots)}; get official weights with "
+                          f"`translate download-weights {path_or_name}` or pass a checkpoint folder")
+
+
+def load(path_or_name: str | Path, direction: str = "AtoB", device: str = "auto", precision: str = "auto",
+         **options) -> Sampler | ImageTranslator:
+    """Load a bundle or run folder (or a bundled checkpoint's name) for inference: a `Sampler` for
+    noise -> image models, an `ImageTranslator` (in `direction`) for pix2pix / CycleGAN checkpoints,
+    trained or imported. `options` go to ImageTranslator (tile, tile_overlap, channels_last, compile)."""
+    path = resolve_checkpoint(path_or_name)
+    config, tensors = load_checkpoint(path)
     if config.get("kind") == "translator":
-        return ImageTranslator(config, tensors, direction, device, str(path_or_name))
-    return Sampler.from_pretrained(path_or_name, device=device)
+        return ImageTranslator(config, tensors, direction, device, str(path_or_name), precision, **options)
+    return Sampler.from_pretrained(path, device=device)

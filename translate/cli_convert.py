@@ -1,0 +1,93 @@
+"""`translate convert`: the command-line face of translate/convert.py (fast --help: no torch here)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EPILOG = """examples:
+  translate convert --checkpoint checkpoints/horse2zebra --input photos/ --output zebras/
+  translate convert --checkpoint checkpoints/horse2zebra --direction BtoA --input list.txt --output out/ --format jpg
+  translate convert --checkpoint run-007 --input big.tif --output big_out.png --tile 1024
+  translate convert --checkpoint checkpoints/facades --input labels/ --output review/ --side-by-side --dry-run
+
+Re-running the same command skips what is already converted. Files that cannot be read are listed in
+OUTPUT/convert-errors.txt; the rest still convert, and the exit status is 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from translate.convert import FORMATS
+
+    p = argparse.ArgumentParser(
+        prog="translate convert", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="Translate a folder of images (recursively), one image, or a text file listing images, "
+                    "into OUTPUT, mirroring relative paths and file names. Images keep their size (padded to "
+                    "the net's multiple and cropped back), alpha channel and grayscale.")
+    p.add_argument("--checkpoint", "-c", required=True, help="checkpoint folder or bundled name (pix2pix / CycleGAN)")
+    p.add_argument("--input", "-i", required=True, help="folder, image file, or text file with one path per line")
+    p.add_argument("--output", "-o", required=True, help="output folder (or an image path when INPUT is one image)")
+    p.add_argument("--direction", default="AtoB", choices=("AtoB", "BtoA"), help="CycleGAN direction (default AtoB)")
+    p.add_argument("--glob", help="only files matching this pattern, e.g. '*.jpg' or 'day/**/*.png' "
+                                  "(default: every .png .jpg .jpeg .webp .bmp .tif .tiff)")
+    p.add_argument("--format", choices=sorted(set(FORMATS)), help="write this format (default: keep each file's)")
+    p.add_argument("--quality", type=int, default=95, help="JPEG / WebP quality (default 95)")
+    p.add_argument("--size", type=int, metavar="N", help="first shrink the longer side to at most N pixels")
+    p.add_argument("--tile", type=int, default=1536, metavar="N",
+                   help="images with a side longer than N run in overlapping N-pixel tiles with blended seams, "
+                        "so memory stays bounded (default 1536; 0 = never tile)")
+    p.add_argument("--tile-overlap", type=int, default=128, metavar="PX", help="tile overlap (default 128)")
+    p.add_argument("--batch-size", type=int, default=4, help="images of equal size per net call (default 4)")
+    p.add_argument("--workers", type=int, default=2, help="decode/encode threads (default 2)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ... (default auto)")
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
+                   help="auto = fp32 on the CPU, bf16 on CUDA")
+    p.add_argument("--channels-last", action="store_true", help="channels-last memory format (often faster on GPU)")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the generator with frozen weights (pays off on large batches of files)")
+    p.add_argument("--skip-existing", action=argparse.BooleanOptionalAction, default=True,
+                   help="leave outputs that already exist (default on: a re-run resumes)")
+    p.add_argument("--overwrite-inputs", action="store_true",
+                   help="allow OUTPUT to be INPUT or a folder inside it")
+    p.add_argument("--side-by-side", action="store_true", help="write input|output pairs for review")
+    p.add_argument("--dry-run", action="store_true", help="list what would be converted and exit")
+    return p
+
+
+def cmd_convert(argv: list[str]) -> int:
+    a = _parser().parse_args(argv)
+    for name in ("batch_size", "workers"):
+        if getattr(a, name) < 1:
+            raise SystemExit(f"--{name.replace('_', '-')} must be at least 1")
+    if a.tile < 0 or a.tile_overlap < 0 or (a.size is not None and a.size < 1):
+        raise SystemExit("--tile, --tile-overlap and --size must be positive")
+    if not 1 <= a.quality <= 100:
+        raise SystemExit(f"--quality is between 1 and 100, got {a.quality}")
+    from translate.convert import ConvertError, Report, plan_conversion, run_conversion, write_errors
+
+    try:
+        plan = plan_conversion(Path(a.input), Path(a.output), a.glob, a.format, a.skip_existing, a.overwrite_inputs)
+    except ConvertError as e:
+        raise SystemExit(str(e)) from None
+    if a.dry_run:
+        for job in plan.jobs:
+            print(f"{job.src} -> {job.dst}")
+        print(f"would convert {len(plan.jobs):,} file(s); {len(plan.skipped):,} already exist and would be skipped")
+        return 0
+    if not plan.jobs:
+        write_errors(plan, Report())  # removes an error list that no longer applies
+        print(f"nothing to convert: {len(plan.skipped):,} output(s) already exist in {plan.out_root} "
+              f"(--no-skip-existing converts them again)")
+        return 0
+    from translate.checkpoint import CheckpointError
+    from translate.inference import ImageTranslator
+
+    try:
+        translator = ImageTranslator.from_pretrained(
+            a.checkpoint, a.direction, a.device, precision=a.precision, tile=a.tile or None,
+            tile_overlap=a.tile_overlap, channels_last=a.channels_last, compile=a.compile)
+    except (CheckpointError, ValueError) as e:
+        raise SystemExit(str(e)) from None
+    report = run_conversion(translator, plan, a.batch_size, a.workers, a.size, a.quality, a.side_by_side)
+    print(report.summary(), file=sys.stderr if report.failed else sys.stdout)
+    return 1 if report.failed else 0

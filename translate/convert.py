@@ -1,0 +1,285 @@
+"""`translate convert`: folder -> folder translation that is safe to interrupt and to re-run.
+
+Planning (`plan_conversion`) decides every source -> destination pair before any pixel is touched, so
+`--dry-run` shows exactly what a real run does. Running (`run_conversion`) decodes and encodes in a
+thread pool while the net computes (PIL releases the GIL in both), groups images of equal size into
+batches, writes each output under a temporary name and renames it into place (an interrupted run leaves
+no half-written file), and records every file that could not be read or converted instead of stopping.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF"}
+ERRORS_FILE = "convert-errors.txt"
+
+
+class ConvertError(Exception):
+    """A problem with the command as given (paths, options), reported as one line."""
+
+
+@dataclass
+class Job:
+    src: Path
+    dst: Path
+
+
+@dataclass
+class Plan:
+    jobs: list[Job]
+    out_root: Path
+    skipped: list[Job] = field(default_factory=list)  # outputs that already exist (--skip-existing)
+
+
+@dataclass
+class Report:
+    converted: int = 0
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: int = 0
+    errors_file: Path | None = None
+
+    def summary(self) -> str:
+        text = f"{self.converted:,} converted"
+        if self.skipped:
+            text += f", {self.skipped:,} skipped (already converted)"
+        if self.failed:
+            text += f", {len(self.failed):,} failed: see {self.errors_file}"
+        return text
+
+
+# ------------------------------------------------------------------------------------------ planning
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _list_file(path: Path) -> list[tuple[Path, Path]]:
+    """(source, relative output path) for each line of a text file of paths; relative lines are read
+    from the list file's folder, and outputs keep that relative path (absolute ones keep their name)."""
+    pairs = []
+    for line in path.read_text(errors="replace").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        p = Path(line)
+        src = p if p.is_absolute() else path.parent / p
+        rel = Path(p.name) if p.is_absolute() or ".." in p.parts else p
+        pairs.append((src, rel))
+    if not pairs:
+        raise ConvertError(f"{path}: the list file names no images (one path per line)")
+    return pairs
+
+
+def _sources(inp: Path, out: Path, pattern: str | None, overwrite_inputs: bool) -> list[tuple[Path, Path]]:
+    if inp.is_dir():
+        candidates = sorted(inp.rglob(pattern)) if pattern else sorted(
+            p for p in inp.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        # outputs written inside the input folder (allowed with --overwrite-inputs) are never inputs
+        skip_out = out != inp and _inside(out, inp)
+        return [(p, p.relative_to(inp)) for p in candidates
+                if p.is_file() and not p.name.startswith(".") and not (skip_out and _inside(p.resolve(), out))]
+    if inp.is_file():
+        if inp.suffix.lower() in IMAGE_SUFFIXES:
+            return [(inp, Path(inp.name))]
+        return _list_file(inp)
+    raise ConvertError(f"--input {inp} does not exist (give a folder, an image, or a text file listing images)")
+
+
+def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str | None = None,
+                    skip_existing: bool = True, overwrite_inputs: bool = False) -> Plan:
+    """Decide every source -> destination pair. OUT mirrors IN's relative paths; the file name is kept,
+    with the suffix replaced when `fmt` is given. OUT == IN or OUT inside IN needs `overwrite_inputs`."""
+    if fmt is not None and fmt.lower() not in FORMATS:
+        raise ConvertError(f"--format {fmt}: unknown; valid: png, jpg, webp, bmp, tiff")
+    inp_r, out_r = inp.resolve(), out.resolve()
+    single_file_out = inp.is_file() and inp.suffix.lower() in IMAGE_SUFFIXES and out.suffix.lower() in IMAGE_SUFFIXES
+    if inp.is_dir() and _inside(out_r, inp_r) and not overwrite_inputs:
+        where = "is the input folder" if out_r == inp_r else "lies inside the input folder"
+        raise ConvertError(f"--output {out} {where} {inp}; choose another folder, or pass --overwrite-inputs "
+                           f"if you really mean to write there")
+    if single_file_out and out_r == inp_r and not overwrite_inputs:
+        raise ConvertError(f"--output {out} is the input file; choose another name or pass --overwrite-inputs")
+    if out.exists() and not out.is_dir() and not single_file_out:
+        raise ConvertError(f"--output {out} is a file; give a folder")
+    jobs, skipped, seen = [], [], {}
+    out_root = out.parent if single_file_out else out
+    for src, rel in _sources(inp, out_r, pattern, overwrite_inputs):
+        dst = out if single_file_out else out / rel
+        if fmt:
+            dst = dst.with_suffix("." + fmt.lower())
+        if dst in seen:
+            raise ConvertError(f"{src} and {seen[dst]} would both be written to {dst}; convert them separately "
+                               f"or keep their formats")
+        seen[dst] = src
+        job = Job(src, dst)
+        if skip_existing and dst.exists() and dst.resolve() != src.resolve():
+            skipped.append(job)
+        else:
+            jobs.append(job)
+    return Plan(jobs, out_root, skipped)
+
+
+# ------------------------------------------------------------------------------------------- running
+def _decode(translator, job: Job, max_side: int | None):
+    from PIL import Image
+
+    with Image.open(job.src) as img:
+        img.load()  # a truncated or corrupt file fails here, inside the worker, with its reason
+        return translator.prepare(img, max_side)
+
+
+def _side_by_side(source, result):
+    from PIL import Image
+
+    mode = result.mode
+    pair = Image.new(mode, (source.width + result.width, max(source.height, result.height)))
+    pair.paste(source.convert(mode), (0, 0))
+    pair.paste(result, (source.width, 0))
+    return pair
+
+
+def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes | None = None) -> None:
+    """Save under a temporary name in the destination folder, then rename: readers never see half a file."""
+    fmt = FORMATS.get(dst.suffix.lower().lstrip("."))
+    if fmt is None:
+        raise ValueError(f"cannot write {dst.suffix!r} files; use --format png|jpg|webp")
+    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("L" if image.mode in ("L", "LA") else "RGB")  # JPEG has no alpha channel
+    options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    if icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF"):
+        options["icc_profile"] = icc_profile
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.part")
+    try:
+        image.save(tmp, format=fmt, **options)
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _reason(e: BaseException) -> str:
+    from PIL import UnidentifiedImageError
+
+    if isinstance(e, UnidentifiedImageError):
+        return "not an image PIL can read (wrong extension or corrupt header)"
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return f"{type(e).__name__}: {text}"
+
+
+def run_conversion(translator, plan: Plan, batch_size: int = 4, workers: int = 2, max_side: int | None = None,
+                   quality: int = 95, side_by_side: bool = False, progress: bool = True) -> Report:
+    """Convert every job of `plan`; failures are collected, never raised. Returns the report, with the
+    errors file written into the output folder when something failed (and a stale one removed)."""
+    import torch
+
+    report = Report(skipped=len(plan.skipped))
+    jobs = plan.jobs
+    if batch_size > 1:  # equal sizes next to each other so they batch; header-only reads
+        jobs = sorted(jobs, key=_header_size)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), unit="img", file=sys.stderr, dynamic_ncols=True, disable=None)
+
+    def fail(job: Job, e: BaseException | str) -> None:
+        report.failed.append((job.src, e if isinstance(e, str) else _reason(e)))
+        if bar is not None:
+            bar.update(1)
+
+    def encode(job: Job, y, prep) -> None:
+        image = translator.finish(y, prep)
+        if side_by_side:
+            image = _side_by_side(prep.source, image)
+        write_image_atomic(image, job.dst, quality, prep.icc_profile)
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        ahead = collections.deque()  # decodes in flight, in job order
+        writes: list[tuple[Job, Future]] = []
+        todo = iter(jobs)
+
+        def refill() -> None:
+            while len(ahead) < batch_size + 2 * workers:
+                job = next(todo, None)
+                if job is None:
+                    return
+                ahead.append((job, pool.submit(_decode, translator, job, max_side)))
+
+        def reap(block: bool) -> None:
+            keep = []
+            for job, fut in writes:
+                if block or fut.done():
+                    try:
+                        fut.result()
+                        report.converted += 1
+                        if bar is not None:
+                            bar.update(1)
+                    except Exception as e:  # noqa: BLE001 - a bad file must not stop the others
+                        fail(job, e)
+                else:
+                    keep.append((job, fut))
+            writes[:] = keep
+
+        def flush(batch: list) -> None:
+            if not batch:
+                return
+            try:
+                ys = translator.translate_tensor(torch.stack([p.x for _, p in batch]))
+            except Exception as e:  # noqa: BLE001 - e.g. out of memory on one huge image
+                for job, _ in batch:
+                    fail(job, e)
+            else:
+                for (job, prep), y in zip(batch, ys):
+                    writes.append((job, pool.submit(encode, job, y, prep)))
+            batch.clear()
+            reap(block=False)
+
+        batch: list = []
+        refill()
+        while ahead:
+            job, fut = ahead.popleft()
+            refill()
+            try:
+                prep = fut.result()
+            except Exception as e:  # noqa: BLE001
+                fail(job, e)
+                continue
+            if batch and (prep.x.shape != batch[0][1].x.shape or len(batch) >= batch_size):
+                flush(batch)
+            batch.append((job, prep))
+        flush(batch)
+        reap(block=True)
+    if bar is not None:
+        bar.close()
+    write_errors(plan, report)
+    return report
+
+
+def _header_size(job: Job) -> tuple[int, int]:
+    from PIL import Image
+
+    try:
+        with Image.open(job.src) as img:
+            return img.size
+    except Exception:  # noqa: BLE001 - unreadable files sort first and fail in the decode step
+        return (0, 0)
+
+
+def write_errors(plan: Plan, report: Report) -> None:
+    path = plan.out_root / ERRORS_FILE
+    if not report.failed:
+        path.unlink(missing_ok=True)  # a stale list from an earlier run no longer applies
+        return
+    plan.out_root.mkdir(parents=True, exist_ok=True)
+    lines = [f"{src}\t{reason}" for src, reason in sorted(report.failed, key=lambda t: str(t[0]))]
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text("# file\treason (fix or remove these files, then re-run; converted files are skipped)\n"
+                   + "\n".join(lines) + "\n")
+    os.replace(tmp, path)
+    report.errors_file = path
