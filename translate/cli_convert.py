@@ -1,4 +1,5 @@
-"""`translate convert`: the command-line face of translate/convert.py (fast --help: no torch here)."""
+"""`translate convert` and `translate demo`: the command-line faces of translate/convert.py and
+demo/app.py, the two ways to use a trained model without training code (fast --help: no torch here)."""
 
 from __future__ import annotations
 
@@ -37,8 +38,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="images with a side longer than N run in overlapping N-pixel tiles with blended seams, "
                         "so memory stays bounded (default 1536; 0 = never tile)")
     p.add_argument("--tile-overlap", type=int, default=128, metavar="PX", help="tile overlap (default 128)")
-    p.add_argument("--batch-size", type=int, default=4, help="images of equal size per net call (default 4)")
-    p.add_argument("--workers", type=int, default=2, help="decode/encode threads (default 2)")
+    p.add_argument("--batch-size", type=int, help="images of equal size per net call (default: 8 on CUDA, 1 on the "
+                                                  "CPU, where batching does not pay; bench/convert.py)")
+    p.add_argument("--workers", type=int, help="decode/encode threads beside the net (default: 4 on CUDA, 0 on "
+                                               "the CPU, where they only compete with it)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ... (default auto)")
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"),
                    help="auto = fp32 on the CPU, bf16 on CUDA")
@@ -56,14 +59,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_convert(argv: list[str]) -> int:
     a = _parser().parse_args(argv)
-    for name in ("batch_size", "workers"):
-        if getattr(a, name) < 1:
-            raise SystemExit(f"--{name.replace('_', '-')} must be at least 1")
+    if a.batch_size is not None and a.batch_size < 1:
+        raise SystemExit("--batch-size must be at least 1")
+    if a.workers is not None and a.workers < 0:
+        raise SystemExit("--workers cannot be negative")
     if a.tile < 0 or a.tile_overlap < 0 or (a.size is not None and a.size < 1):
         raise SystemExit("--tile, --tile-overlap and --size must be positive")
     if not 1 <= a.quality <= 100:
         raise SystemExit(f"--quality is between 1 and 100, got {a.quality}")
-    from translate.convert import ConvertError, Report, plan_conversion, run_conversion, write_errors
+    from translate.convert import ConvertError, Report, auto_workers, plan_conversion, run_conversion, write_errors
 
     try:
         plan = plan_conversion(Path(a.input), Path(a.output), a.glob, a.format, a.skip_existing, a.overwrite_inputs)
@@ -88,6 +92,47 @@ def cmd_convert(argv: list[str]) -> int:
             tile_overlap=a.tile_overlap, channels_last=a.channels_last, compile=a.compile)
     except (CheckpointError, ValueError) as e:
         raise SystemExit(str(e)) from None
-    report = run_conversion(translator, plan, a.batch_size, a.workers, a.size, a.quality, a.side_by_side)
+    batch_size, workers = auto_workers(translator.device)
+    batch_size = a.batch_size or batch_size
+    workers = workers if a.workers is None else a.workers
+    report = run_conversion(translator, plan, batch_size, workers, a.size, a.quality, a.side_by_side)
     print(report.summary(), file=sys.stderr if report.failed else sys.stdout)
     return 1 if report.failed else 0
+
+
+def cmd_demo(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(
+        prog="translate demo", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Start the Gradio web demo: season transfer (summer <-> winter), object transfiguration "
+                    "(horse <-> zebra, apple <-> orange) and digit generation. Works offline; models load "
+                    "lazily on first use.",
+        epilog="Models are looked up by name (horse2zebra, summer2winter_yosemite, apple2orange, mnist_cgan, and "
+               "the official one-way downloads zebra2horse, winter2summer_yosemite, orange2apple) in each "
+               "--checkpoints DIR, then ./checkpoints and the bundled checkpoints/.\n\nexample:\n"
+               "  translate demo --checkpoints ~/gan-weights --port 8080")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--checkpoints", action="append", metavar="DIR", help="folder of named checkpoint folders "
+                                                                          "(repeatable; searched first)")
+    p.add_argument("--share", action="store_true", help="ask Gradio for a public link (needs internet)")
+    p.add_argument("--max-side", type=int, default=4096, help="uploads with a longer side are downscaled")
+    p.add_argument("--concurrency", type=int, default=2, help="translations running at once (default 2)")
+    a = p.parse_args(argv)
+    if a.max_side < 16 or a.concurrency < 1:
+        raise SystemExit("--max-side must be at least 16 and --concurrency at least 1")
+    app = Path(__file__).resolve().parents[1] / "demo" / "app.py"
+    if not app.is_file():
+        raise SystemExit(f"{app} not found: the demo ships with the source checkout (git clone, then `make demo`)")
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise SystemExit("the demo needs gradio: pip install 'translate-gan[demo]' (or run `make demo`)") from None
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("translate_demo_app", app)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    print(f"translate demo on http://{a.host}:{a.port}  (Ctrl+C stops it)", flush=True)
+    module.launch(a.host, a.port, a.checkpoints, a.share, a.max_side, a.concurrency)
+    return 0
