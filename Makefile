@@ -17,11 +17,9 @@ test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
-# Until the web demo exists: a short, visible DCGAN run on scikit-learn's bundled 8x8 digits
-# (upsampled to 32 px; half-width nets so it takes about a minute on a laptop CPU).
+# The web demo on http://127.0.0.1:7860 (models load lazily; see `translate demo --help`).
 demo: $(STAMP)
-	$(VENV)/bin/translate train --model dcgan --data digits --steps 400 --ngf 32 --ndf 32 \
-		--batch-size 64 --sample-every 100 --out checkpoints/run-demo-digits-$$(date +%Y%m%d-%H%M%S)
+	$(VENV)/bin/translate demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check translate tests bench

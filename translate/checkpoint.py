@@ -203,6 +203,18 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
     return bundle, {k: v for k, v in tensors.items() if k.startswith(wanted)}
 
 
+def checkpoint_config(path: str | Path) -> dict:
+    """The bundle description of a bundle or run folder, without reading any weights (for model
+    pickers that list what is installed)."""
+    path = Path(path)
+    if (path / "config.json").is_file() and (path / "model.safetensors").is_file():
+        return _read_json(path / "config.json")
+    state = latest_state(path) if path.is_dir() else None
+    if state is None:
+        raise CheckpointError(f"{path} is not a checkpoint folder")
+    return _read_json(state / "state.json").get("bundle") or {}
+
+
 def expect_model(config: dict, wanted: str | tuple[str, ...], where: Path | str) -> None:
     """Fail with both names when a checkpoint belongs to another model family."""
     wanted = (wanted,) if isinstance(wanted, str) else wanted

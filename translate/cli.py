@@ -19,6 +19,7 @@ COMMANDS = {
     "train": "train a model (gan, dcgan, cgan, pix2pix, cyclegan); leaves a run folder with grids, losses, states",
     "sample": "draw samples (a PNG grid, a folder of PNGs, or an .npy of points) from a checkpoint",
     "eval": "score a checkpoint: modes, parzen, fid or kid",
+    "demo": "start the web demo (season transfer, object transfiguration, digit generation)",
     "convert": "translate a folder of images (or one image, or a list) with a pix2pix / CycleGAN checkpoint",
     "list": "list models, objectives, nets and data set names",
     "download": "download an official CycleGAN / pix2pix data set",
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from translate import cli_convert, cli_fetch
 
     handlers = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "list": cmd_list,
-                "convert": cli_convert.cmd_convert,
+                "convert": cli_convert.cmd_convert, "demo": cli_convert.cmd_demo,
                 "download": cli_fetch.cmd_download, "download-weights": cli_fetch.cmd_download_weights,
                 "import-official": cli_fetch.cmd_import_official}
     if argv and argv[0] in handlers:

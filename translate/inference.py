@@ -292,6 +292,19 @@ class ImageTranslator:
         return self.finish(self.translate_tensor(prep.x[None])[0], prep)
 
 
+def grid_image(images: Tensor, nrow: int = 8, scale: int = 1):
+    """(N, C, H, W) in [-1, 1] -> one PIL image, `nrow` per row, 2-pixel white gaps, each pixel
+    repeated `scale` times (small digits stay crisp in a browser)."""
+    from PIL import Image
+    from torchvision.utils import make_grid
+
+    grid = to_uint8(make_grid(images.float(), nrow=nrow, padding=2, pad_value=1.0))
+    if scale > 1:
+        grid = grid.repeat_interleave(scale, 1).repeat_interleave(scale, 2)
+    arr = grid.permute(1, 2, 0).numpy()
+    return Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
+
+
 def resolve_checkpoint(path_or_name: str | Path) -> Path:
     """A checkpoint folder, or a bare name looked up in ./checkpoints and $TRANSLATE_CHECKPOINTS."""
     path = Path(path_or_name)

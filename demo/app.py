@@ -1,0 +1,278 @@
+"""The web demo: season transfer, object transfiguration and digit generation, in Gradio.
+
+UI only. Every pixel goes through `translate.load()` (ImageTranslator / Sampler); the handlers below are
+plain functions of (zoo, inputs) so tests can call them without a server. gradio is imported here and
+nowhere else in the project.
+
+    translate demo                       # http://127.0.0.1:7860
+    translate demo --checkpoints ~/gan-weights --port 8080
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before gradio is imported: no analytics, no hub calls, so the demo starts and runs offline.
+for _key, _value in {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+                     "DO_NOT_TRACK": "1"}.items():
+    os.environ.setdefault(_key, _value)
+
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gradio as gr  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+DEFAULT_MAX_SIDE = 4096
+NOT_AN_IMAGE = "That file is not an image this demo can read. Upload a PNG, JPEG, WebP, BMP or TIFF photo."
+
+# Each direction lists (checkpoint name, direction) candidates; the first one installed is used. Our
+# bundles hold both generators of a CycleGAN; official downloads hold one each (`translate
+# download-weights horse2zebra` translates horse -> zebra, `zebra2horse` the other way).
+TASKS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
+    "Season transfer": {
+        "summer → winter": (("summer2winter_yosemite", "AtoB"),),
+        "winter → summer": (("summer2winter_yosemite", "BtoA"), ("winter2summer_yosemite", "AtoB")),
+    },
+    "Object transfiguration": {
+        "horse → zebra": (("horse2zebra", "AtoB"),),
+        "zebra → horse": (("horse2zebra", "BtoA"), ("zebra2horse", "AtoB")),
+        "apple → orange": (("apple2orange", "AtoB"),),
+        "orange → apple": (("apple2orange", "BtoA"), ("orange2apple", "AtoB")),
+    },
+}
+# example file prefix shown for each direction
+EXAMPLE_DOMAIN = {"summer → winter": "summer", "winter → summer": "winter", "horse → zebra": "horse",
+                  "zebra → horse": "zebra", "apple → orange": "apple", "orange → apple": "orange"}
+DIGIT_MODELS = ("mnist_cgan", "digits_cgan")
+
+
+class Unavailable(Exception):
+    """A model the user asked for is not installed; the message says how to get it."""
+
+
+@dataclass(frozen=True)
+class Found:
+    path: Path
+    direction: str
+
+
+class ModelZoo:
+    """Finds checkpoints by name under a list of folders and loads each (path, direction) once, lazily,
+    behind a lock: concurrent requests for a model that is still loading wait instead of loading twice."""
+
+    def __init__(self, roots: list[Path] | None = None, max_loaded: int = 8):
+        self.roots = [Path(r) for r in (roots or [])] + [Path("checkpoints"), REPO / "checkpoints"]
+        self._cache: dict[tuple[Path, str], object] = {}
+        self._lock = threading.Lock()
+        self.max_loaded = max_loaded
+
+    def find(self, candidates: tuple[tuple[str, str], ...]) -> Found | None:
+        from translate.checkpoint import CheckpointError, checkpoint_config
+
+        for name, direction in candidates:
+            for root in self.roots:
+                path = root / name
+                if not path.is_dir():
+                    continue
+                try:
+                    config = checkpoint_config(path)
+                except CheckpointError:
+                    continue
+                if direction in config.get("directions", {}) or config.get("kind") == "sampler":
+                    return Found(path, direction)
+        return None
+
+    def how_to_get(self, candidates: tuple[tuple[str, str], ...]) -> str:
+        return (f"No weights installed for this. Get them with `translate download-weights {candidates[-1][0]}`, "
+                f"or start the demo with `--checkpoints DIR` where DIR/{candidates[0][0]} is a checkpoint "
+                f"folder (looked in {', '.join(str(r) for r in self.roots)}).")
+
+    def load(self, candidates: tuple[tuple[str, str], ...]):
+        import translate
+
+        found = self.find(candidates)
+        if found is None:
+            raise Unavailable(self.how_to_get(candidates))
+        key = (found.path.resolve(), found.direction)
+        with self._lock:
+            if key not in self._cache:
+                if len(self._cache) >= self.max_loaded:  # bounded memory: forget the oldest model
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[key] = translate.load(found.path, direction=found.direction)
+            return self._cache[key]
+
+    def loaded(self) -> int:
+        return len(self._cache)
+
+
+# -------------------------------------------------------------------------------------------- handlers
+_RESULTS = tempfile.TemporaryDirectory(prefix="translate-demo-")  # removed when the process exits
+
+
+def _result_path(stem: str, keep_s: float = 3600) -> str:
+    """A fresh PNG path for a download; results older than an hour are deleted so disk use stays bounded."""
+    folder = Path(_RESULTS.name)
+    now = time.time()
+    for old in folder.glob("*.png"):
+        if now - old.stat().st_mtime > keep_s:
+            old.unlink(missing_ok=True)
+    fd, path = tempfile.mkstemp(prefix=stem + "-", suffix=".png", dir=folder)
+    os.close(fd)
+    return path
+
+
+def _open_upload(image) -> Image.Image:
+    if image is None:
+        raise gr.Error("Upload an image first (or click one of the examples).")
+    if isinstance(image, (str, Path)):
+        try:
+            with Image.open(image) as im:
+                im.load()
+                return ImageOps.exif_transpose(im)
+        except (OSError, ValueError, Image.DecompressionBombError):
+            raise gr.Error(NOT_AN_IMAGE) from None
+    return image
+
+
+def translate_image(zoo: ModelZoo, task: str, direction: str, image, max_side: int = DEFAULT_MAX_SIDE):
+    """-> (result image, path of the full-resolution PNG, a status line)."""
+    candidates = TASKS[task].get(direction)
+    if candidates is None:
+        raise gr.Error(f"Unknown direction {direction!r}; choose one of: {', '.join(TASKS[task])}.")
+    img = _open_upload(image)
+    notes = []
+    if max(img.size) > max_side:
+        w, h = img.size
+        s = max_side / max(w, h)
+        img = img.resize((max(1, round(w * s)), max(1, round(h * s))), Image.LANCZOS)
+        notes.append(f"downscaled from {w}×{h} to {img.width}×{img.height} (limit {max_side} px)")
+    try:
+        translator = zoo.load(candidates)
+    except Unavailable as e:
+        raise gr.Error(str(e)) from None
+    start = time.perf_counter()
+    result = translator(img)
+    took = time.perf_counter() - start
+    out_path = _result_path(direction.split(" ")[-1])
+    result.save(out_path)
+    status = f"{direction}: {img.width}×{img.height} in {took:.2f} s on the CPU" + "".join(f"; {n}" for n in notes)
+    return result, out_path, status
+
+
+def generate_digits(zoo: ModelZoo, digit: int | str, seed: int | float, steps: int = 8):
+    """-> (a grid of 16 samples of the digit, an interpolation strip, a status line)."""
+    from translate.inference import grid_image
+
+    try:
+        sampler = zoo.load(tuple((n, "AtoB") for n in DIGIT_MODELS))
+    except Unavailable:
+        raise gr.Error("No digit generator installed: train one with `translate train --model cgan --data mnist` "
+                       "and start the demo with `--checkpoints DIR` where DIR/mnist_cgan is its folder.") from None
+    seed, steps = int(seed), int(steps)
+    start = time.perf_counter()
+    try:
+        samples = sampler.sample(16, labels=digit, seed=seed)
+        strip = sampler.interpolate(1, steps, seed=seed + 1, label=digit)
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
+    took = time.perf_counter() - start
+    return (grid_image(samples, nrow=8, scale=3), grid_image(strip, nrow=steps, scale=3),
+            f"digit {digit}, seed {seed}: 16 samples and a {steps}-step latent walk in {took:.2f} s")
+
+
+def upload_image(**kwargs) -> gr.Image:
+    """A gr.Image whose decoding failures reach the user as one friendly sentence instead of a traceback.
+    (The method is replaced on the instance: a gr.Image subclass would make Gradio write a .pyi stub
+    beside this file.)"""
+    component = gr.Image(**kwargs)
+    decode = component.preprocess
+
+    def preprocess(payload):
+        try:
+            return decode(payload)
+        except gr.Error:
+            raise
+        except Exception:  # noqa: BLE001 - any decoding failure means the same thing to the user
+            raise gr.Error(NOT_AN_IMAGE) from None
+
+    component.preprocess = preprocess
+    return component
+
+
+# ------------------------------------------------------------------------------------------------- UI
+def _translation_tab(zoo: ModelZoo, task: str, max_side: int) -> None:
+    directions = list(TASKS[task])
+    key = task.split()[0].lower()
+    installed = [d for d in directions if zoo.find(TASKS[task][d])]
+    if len(installed) < len(directions):
+        missing = [d for d in directions if d not in installed]
+        commands = ", ".join(f"`translate download-weights {TASKS[task][d][-1][0]}`" for d in missing)
+        gr.Markdown(f"⚠️ **No weights installed for {', '.join(missing)}.** Get the official ones with {commands}, "
+                    f"or start the demo with `--checkpoints DIR` (a folder of named checkpoint folders).",
+                    elem_id=f"{key}-missing")
+    with gr.Row():
+        direction = gr.Radio(directions, value=(installed or directions)[0], label="Direction",
+                             elem_id=f"{key}-direction")
+    with gr.Row(equal_height=True):
+        source = upload_image(label="Input", type="pil", format="png", image_mode=None, sources=["upload", "clipboard"],
+                        elem_id=f"{key}-input", height=360)
+        result = gr.Image(label="Output", type="pil", format="png", interactive=False, elem_id=f"{key}-output",
+                          height=360, buttons=["download", "fullscreen"])
+    button = gr.Button("Translate", variant="primary", elem_id=f"{key}-run")
+    status = gr.Markdown(elem_id=f"{key}-status")
+    download = gr.File(label="Full-resolution result (PNG)", elem_id=f"{key}-download")
+    examples = [[str(p), d] for d in directions for p in sorted(EXAMPLES.glob(f"{EXAMPLE_DOMAIN[d]}_*.jpg"))]
+    if examples:
+        gr.Examples(examples, inputs=[source, direction], label="Examples (test photos, never trained on)",
+                    examples_per_page=4)
+    button.click(lambda d, im: translate_image(zoo, task, d, im, max_side), [direction, source],
+                 [result, download, status], api_name=key)
+
+
+def _generate_tab(zoo: ModelZoo) -> None:
+    if zoo.find(tuple((n, "AtoB") for n in DIGIT_MODELS)) is None:
+        gr.Markdown("⚠️ **Not installed:** no digit generator (`mnist_cgan`). Train one with "
+                    "`translate train --model cgan --data mnist` and pass `--checkpoints DIR`.",
+                    elem_id="generate-missing")
+    with gr.Row():
+        digit = gr.Dropdown([str(i) for i in range(10)], value="7", label="Digit", elem_id="generate-digit")
+        seed = gr.Number(value=0, precision=0, label="Seed", elem_id="generate-seed")
+        steps = gr.Slider(4, 16, value=8, step=1, label="Interpolation steps", elem_id="generate-steps")
+    button = gr.Button("Generate", variant="primary", elem_id="generate-run")
+    samples = gr.Image(label="16 samples", type="pil", format="png", interactive=False, elem_id="generate-samples")
+    strip = gr.Image(label="Latent interpolation", type="pil", format="png", interactive=False,
+                     elem_id="generate-strip")
+    status = gr.Markdown(elem_id="generate-status")
+    button.click(lambda d, s, n: generate_digits(zoo, d, s, n), [digit, seed, steps], [samples, strip, status],
+                 api_name="generate")
+
+
+def build_demo(zoo: ModelZoo | None = None, max_side: int = DEFAULT_MAX_SIDE) -> gr.Blocks:
+    zoo = zoo or ModelZoo()
+    with gr.Blocks(title="translate: image-to-image translation demo", analytics_enabled=False) as demo:
+        gr.Markdown("# translate\nCycleGAN image-to-image translation on your CPU. Pick a tab, upload a photo "
+                    "or click an example, choose the direction, press **Translate**. Images of any size are "
+                    f"translated at their own resolution (longer side capped at {max_side} px).")
+        for task in TASKS:
+            with gr.Tab(task, elem_id=f"tab-{task.split()[0].lower()}"):
+                _translation_tab(zoo, task, max_side)
+        with gr.Tab("Generate", elem_id="tab-generate"):
+            _generate_tab(zoo)
+    return demo
+
+
+def launch(host: str = "127.0.0.1", port: int = 7860, checkpoints: list[str] | None = None, share: bool = False,
+           max_side: int = DEFAULT_MAX_SIDE, concurrency: int = 2, block: bool = True) -> gr.Blocks:
+    """Start the server. `concurrency` bounds how many translations run at once (each holds a net's
+    activations in memory); further requests wait in a queue of at most 32."""
+    demo = build_demo(ModelZoo([Path(c) for c in checkpoints or []]), max_side)
+    demo.queue(default_concurrency_limit=concurrency, max_size=32)
+    demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block, quiet=not block,
+                ssr_mode=False, allowed_paths=[str(EXAMPLES)])
+    return demo

@@ -1,0 +1,166 @@
+"""The web demo: handlers called directly, the HTTP API through gradio_client, and a real browser."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import make_config
+from PIL import Image
+
+gr = pytest.importorskip("gradio", reason="the demo needs gradio (pip install -e '.[demo]')")
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _load_app():
+    spec = importlib.util.spec_from_file_location("translate_demo_app", REPO / "demo" / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+app = _load_app()
+
+
+@pytest.fixture(scope="session")
+def zoo_root(tmp_path_factory, cyclegan_bundle) -> Path:
+    """Named checkpoints as the demo expects them: the three CycleGAN tasks and a digit generator."""
+    from translate.trainer import Trainer
+
+    root = tmp_path_factory.mktemp("zoo")
+    for name in ("horse2zebra", "summer2winter_yosemite", "apple2orange"):
+        shutil.copytree(cyclegan_bundle, root / name)
+    cfg = make_config("cgan", "digits", train={"steps": 2})
+    run = Trainer(cfg, tmp_path_factory.mktemp("cgan") / "run", quiet=True).fit()
+    shutil.copytree(run / "bundle", root / "mnist_cgan")
+    return root
+
+
+@pytest.fixture()
+def photo(tmp_path) -> Path:
+    rng = np.random.default_rng(0)
+    path = tmp_path / "photo.png"
+    Image.fromarray(rng.integers(0, 255, (50, 70, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_translation_handler_keeps_size_and_offers_the_full_result(zoo_root, photo):
+    zoo = app.ModelZoo([zoo_root])
+    for task, directions in app.TASKS.items():
+        for direction in directions:
+            result, download, status = app.translate_image(zoo, task, direction, Image.open(photo))
+            assert result.size == (70, 50) and Image.open(download).size == (70, 50)
+            assert status.startswith(f"{direction}: 70×50 in ")
+    assert zoo.loaded() == 6  # each (checkpoint, direction) once, then cached
+    result, _, status = app.translate_image(zoo, "Season transfer", "summer → winter", Image.open(photo), max_side=35)
+    assert result.size == (35, 25) and "downscaled from 70×50 to 35×25" in status
+
+
+def test_missing_models_and_bad_files_give_friendly_messages(tmp_path, zoo_root):
+    empty = app.ModelZoo([tmp_path / "nothing-here"])
+    empty.roots = [tmp_path / "nothing-here"]  # not even the repo's bundled checkpoints
+    with pytest.raises(gr.Error, match="translate download-weights zebra2horse"):
+        app.translate_image(empty, "Object transfiguration", "zebra → horse", Image.new("RGB", (8, 8)))
+    with pytest.raises(gr.Error, match="No digit generator installed"):
+        app.generate_digits(empty, "3", 0)
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    with pytest.raises(gr.Error, match="not an image"):
+        app.translate_image(app.ModelZoo([zoo_root]), "Season transfer", "summer → winter", str(text))
+    with pytest.raises(gr.Error, match="Upload an image first"):
+        app.translate_image(app.ModelZoo([zoo_root]), "Season transfer", "summer → winter", None)
+
+
+def test_generate_handler_draws_the_chosen_digit(zoo_root):
+    grid, strip, status = app.generate_digits(app.ModelZoo([zoo_root]), "7", 3, 6)
+    assert grid.width > grid.height and strip.width > 4 * strip.height
+    again, _, _ = app.generate_digits(app.ModelZoo([zoo_root]), "7", 3, 6)
+    assert np.array_equal(np.asarray(grid), np.asarray(again))  # the seed fixes the samples
+    assert "digit 7, seed 3" in status
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(zoo_root):
+    port = _free_port()
+    demo = app.launch("127.0.0.1", port, [str(zoo_root)], block=False)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+def test_every_endpoint_over_http(server, photo, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(server, verbose=False)
+    for api, direction in (("/season", "winter → summer"), ("/object", "apple → orange")):
+        image, download, status = client.predict(direction, handle_file(str(photo)), api_name=api)
+        assert Image.open(image).size == (70, 50) and Image.open(download).size == (70, 50)
+        assert direction in status
+    samples, strip, status = client.predict("4", 1, 8, api_name="/generate")
+    assert Image.open(samples).size[0] > 0 and "digit 4" in status
+    bad = tmp_path / "upload.png"
+    bad.write_text("definitely not a PNG")
+    with pytest.raises(Exception, match="not an image this demo can read"):
+        client.predict("summer → winter", handle_file(str(bad)), api_name="/season")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)")
+def test_real_browser_upload_translate_and_screenshot(server, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api", reason="needs Python Playwright (dev extra)")
+    example = REPO / "demo" / "examples" / "horse_1.jpg"
+    shot = tmp_path / "demo.png"
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        page = browser.new_page(viewport={"width": 1200, "height": 1000})
+        page.goto(server)
+        page.get_by_role("tab", name="Object transfiguration").click()
+        page.locator("#object-input input[type=file]").set_input_files(str(example))
+        page.locator("#object-run").click()
+        out = page.locator("#object-output img")
+        out.wait_for(state="visible", timeout=60_000)
+        page.wait_for_function("() => { const i = document.querySelector('#object-output img');"
+                               " return i && i.complete && i.naturalWidth > 0; }", timeout=60_000)
+        assert page.evaluate("document.querySelector('#object-output img').naturalWidth") == 256
+        page.locator("#object-status").filter(has_text="horse → zebra: 256×256").wait_for(timeout=30_000)
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    assert Image.open(shot).size[0] == 1200
+
+
+def test_translate_demo_command_serves_the_page(zoo_root):
+    """`translate demo` itself (the command people type) starts a server that answers on 127.0.0.1."""
+    import subprocess
+    import time
+    import urllib.request
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "translate", "demo", "--port", str(port), "--checkpoints",
+                             str(zoo_root)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    assert r.status == 200 and b"translate" in r.read()
+                    return
+            except OSError:
+                time.sleep(0.3)
+        pytest.fail(f"translate demo did not serve the page: {proc.stdout.read() if proc.poll() is not None else ''}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
