@@ -10,7 +10,6 @@ no half-written file), and records every file that could not be read or converte
 from __future__ import annotations
 
 import collections
-import os
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -145,7 +144,12 @@ def _side_by_side(source, result):
 
 
 def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes | None = None) -> None:
-    """Save under a temporary name in the destination folder, then rename: readers never see half a file."""
+    """Encode in memory, then checkpoint.atomic_write_bytes (temporary file, fsync, rename): readers never
+    see half a file, and an encoder failure leaves nothing behind."""
+    import io
+
+    from translate.checkpoint import atomic_write_bytes
+
     fmt = FORMATS.get(dst.suffix.lower().lstrip("."))
     if fmt is None:
         raise ValueError(f"cannot write {dst.suffix!r} files; use --format png|jpg|webp")
@@ -155,12 +159,9 @@ def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes |
     if icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF"):
         options["icc_profile"] = icc_profile
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{os.getpid()}.part")
-    try:
-        image.save(tmp, format=fmt, **options)
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
+    buf = io.BytesIO()
+    image.save(buf, format=fmt, **options)
+    atomic_write_bytes(dst, buf.getvalue())
 
 
 def _reason(e: BaseException) -> str:
@@ -301,10 +302,9 @@ def write_errors(plan: Plan, report: Report) -> None:
     if not report.failed:
         path.unlink(missing_ok=True)  # a stale list from an earlier run no longer applies
         return
-    plan.out_root.mkdir(parents=True, exist_ok=True)
+    from translate.checkpoint import atomic_write_text
+
     lines = [f"{src}\t{reason}" for src, reason in sorted(report.failed, key=lambda t: str(t[0]))]
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text("# file\treason (fix or remove these files, then re-run; converted files are skipped)\n"
-                   + "\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, "# file\treason (fix or remove these files, then re-run; converted files are skipped)\n"
+                      + "\n".join(lines) + "\n")
     report.errors_file = path
