@@ -18,7 +18,7 @@ from translate.models.configs import MODEL_CONFIGS, OBJECTIVE_NAMES
 COMMANDS = {
     "train": "train a model (gan, dcgan, cgan, pix2pix, cyclegan); leaves a run folder with grids, losses, states",
     "sample": "draw samples (a PNG grid, a folder of PNGs, or an .npy of points) from a checkpoint",
-    "eval": "score a checkpoint: modes, parzen, fid or kid",
+    "eval": "score a checkpoint: modes, parzen, fid, kid, domain or class",
     "demo": "start the web demo (season transfer, object transfiguration, digit generation)",
     "convert": "translate a folder of images (or one image, or a list) with a pix2pix / CycleGAN checkpoint",
     "list": "list models, objectives, nets and data set names",
@@ -269,40 +269,75 @@ def cmd_eval(argv: list[str]) -> int:
                     "2,500 samples of a toy mixture (VEEGAN/PacGAN protocol). parzen: Gaussian Parzen-window "
                     "log-likelihood of the MNIST test split from 10,000 samples, sigma chosen on 1,000 "
                     "held-out training digits (Goodfellow et al. 2014). fid/kid: Inception-v3 features "
-                    "from a local weights file.",
+                    "from a local weights file. domain (pix2pix/CycleGAN on an unpaired data set): a small "
+                    "CNN judge trained on the real trainA/trainB images (fixed recipe, cached in "
+                    "~/.cache/translate by the data's content) reports its accuracy on the real test images, "
+                    "then the share of translated test images it assigns to the target domain, relative to "
+                    "real target images, and the SSIM of input and output edge maps (content kept); KID too "
+                    "when Inception weights are given. class (conditional models): the share of samples "
+                    "that a judge trained on the real training images assigns to the requested class.",
         epilog="examples:\n  translate eval --checkpoint RUN --metric modes\n"
                "  translate eval --checkpoint RUN --metric parzen --root ../shared/data\n"
-               "  translate eval --checkpoint RUN --metric fid --inception inception_v3.pth")
+               "  translate eval --checkpoint RUN --metric fid --inception inception_v3.pth\n"
+               "  translate eval --checkpoint horse2zebra --metric domain --data horse2zebra --root "
+               "../shared/data --direction both\n"
+               "  translate eval --checkpoint mnist_cgan --metric class --data mnist --root ../shared/data")
     _checkpoint_arg(p)
-    p.add_argument("--metric", required=True, choices=("modes", "parzen", "fid", "kid"))
+    p.add_argument("--metric", required=True, choices=("modes", "parzen", "fid", "kid", "domain", "class"))
     p.add_argument("--data", help="data set to compare with (default: the one the checkpoint trained on)")
     p.add_argument("--root", default=None, help="folder holding named data sets (default: the run's, or "
                                                 "datasets)")
     p.add_argument("--n", type=int, default=0,
-                   help="samples (default: 2500 modes, 10000 parzen, 5000 fid/kid)")
-    p.add_argument("--inception", help="Inception-v3 weights file for fid/kid (or $TRANSLATE_INCEPTION)")
+                   help="samples (default: 2500 modes, 10000 parzen, 5000 fid/kid, 100 per class for class; "
+                        "domain: at most N test images, 0 = all)")
+    p.add_argument("--direction", default="both", choices=("AtoB", "BtoA", "both"),
+                   help="domain: which way to translate (a one-way model needs its own) (default: both)")
+    p.add_argument("--size", type=int, default=0,
+                   help="domain: side the test images are translated at (default: the training crop size)")
+    p.add_argument("--inception", help="Inception-v3 weights file for fid/kid, optional for domain "
+                                       "(or $TRANSLATE_INCEPTION)")
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
     a = p.parse_args(argv)
     from translate import evaluate
+
+    train_data, train_root = _training_data(Path(a.checkpoint))
+    root = Path(a.root or train_root or "datasets")
+    if a.metric == "domain":
+        res = evaluate.eval_domain(a.checkpoint, a.data or train_data, root, a.direction, a.size, a.device,
+                                   _optional_inception(a.inception), a.n)
+        res["checkpoint"] = str(a.checkpoint)
+        return _report(res, a.json)
     from translate.inference import Sampler
 
     sampler = Sampler.from_pretrained(a.checkpoint, device=a.device)
-    train_data, train_root = _training_data(Path(a.checkpoint))
     data = a.data or sampler.config.get("train_data") or train_data
-    root = Path(a.root or train_root or "datasets")
     if a.metric == "modes":
         res = evaluate.eval_modes(sampler, Path(data).name if data else "", a.n or 2500, a.seed)
     elif a.metric == "parzen":
         res = evaluate.eval_parzen(sampler, root, a.n or 10000, seed=a.seed)
+    elif a.metric == "class":
+        res = evaluate.eval_class(sampler, data or "", root, a.n or 100, a.seed)
     else:
         dcfg = DataConfig(data=data or "", root=str(root), size=sampler.sample_shape[-1], holdout=0)
         res = evaluate.eval_inception(sampler, a.metric, dcfg, a.inception, a.n or 5000, a.seed)
     res["checkpoint"] = str(a.checkpoint)
+    return _report(res, a.json)
+
+
+def _optional_inception(flag: str | None) -> Path | None:
+    import os
+
+    from translate.metrics.fid import INCEPTION_ENV, inception_path
+
+    return inception_path(flag) if flag or os.environ.get(INCEPTION_ENV) else None
+
+
+def _report(res: dict, json_path: str | None) -> int:
     _print_result(res)
-    if a.json:
+    if json_path:
         from translate.checkpoint import atomic_write_text
 
-        atomic_write_text(a.json, json.dumps(res, indent=2) + "\n")
+        atomic_write_text(json_path, json.dumps(res, indent=2) + "\n")
     return 0
 
 
@@ -318,11 +353,16 @@ def _training_data(path: Path) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _print_result(res: dict) -> None:
+def _print_result(res: dict, indent: str = "") -> None:
     for k, v in res.items():
-        if isinstance(v, dict):
-            continue
-        print(f"{k:>18}: {v:.4f}" if isinstance(v, float) else f"{k:>18}: {v}")
+        if isinstance(v, dict) and "metric" in v:  # one section per direction
+            print(f"{indent}{k}:")
+            _print_result(v, indent + "  ")
+        elif isinstance(v, dict):
+            inner = ", ".join(f"{n} {x:.3f}" if isinstance(x, float) else f"{n} {x}" for n, x in v.items())
+            print(f"{indent}{k:>22}: {inner}")
+        else:
+            print(f"{indent}{k:>22}: {v:.4f}" if isinstance(v, float) else f"{indent}{k:>22}: {v}")
 
 
 # -------------------------------------------------------------------------------------------- list

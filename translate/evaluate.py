@@ -71,3 +71,90 @@ def eval_inception(sampler: Sampler, metric: str, dcfg, inception: str | None, n
     else:
         out["kid"], out["kid_std"] = fid.kernel_inception_distance(real_f, fake_f, seed=seed)
     return out
+
+
+def eval_domain(checkpoint: str, data: str | None, root: Path, direction: str, size: int, device: str,
+                inception: Path | None, n: int = 0) -> dict:
+    """--metric domain: a judge trained on real trainA/trainB scores the translated test images."""
+    from translate.data.download import resolve_dataset
+    from translate.inference import ImageTranslator
+    from translate.metrics.domain import eval_domain as score
+
+    directions = ("AtoB", "BtoA") if direction == "both" else (direction,)
+    translators = {d: ImageTranslator.from_pretrained(checkpoint, direction=d, device=device) for d in directions}
+    config = next(iter(translators.values())).config
+    data = data or config.get("train_data")
+    if not data:
+        raise SystemExit(f"{checkpoint} does not record its training data: pass --data (e.g. horse2zebra)")
+    folder = resolve_dataset(data, root)
+    size = size or int(config.get("train_size") or 256)
+    results = {d: score(t.translate_tensor, folder, d, size, inception=inception, max_images=n)
+               for d, t in translators.items()}
+    return results[direction] if direction != "both" else {"metric": "domain", **results}
+
+
+def _class_judge(data: str, root: Path, size: int, channels: int):
+    """(judge, (real test images, labels) or None) for MNIST, scikit-learn's digits, or a folder of class
+    sub-folders; the judge is trained on the training split only."""
+    import hashlib
+
+    from translate.data import folders
+    from translate.data.datasets import _resize_uint8, load_digits
+    from translate.metrics.classifier import Recipe, cached_judge, file_digest
+
+    recipe = Recipe(size=size, width=32, epochs=10, flip=False, crop_scale=0.8)
+    digit_names = [str(i) for i in range(10)]
+    if data == "mnist" or Path(data).name == "mnist":
+        files = folders.find_mnist(root)
+
+        def idx_pair(images: Path, labels: Path):
+            x = torch.from_numpy(folders.read_idx(images)).unsqueeze(1)
+            return _resize_uint8(x, size), torch.from_numpy(folders.read_idx(labels)).long()
+
+        src = [files.images_train, files.labels_train]
+        judge = cached_judge("class-mnist", recipe, digit_names, file_digest(src, src[0].parent), 1,
+                             lambda: idx_pair(*src))
+        has_test = files.images_test is not None and files.labels_test is not None
+        return judge, idx_pair(files.images_test, files.labels_test) if has_test else None
+    if data == "digits":  # scikit-learn's 8x8 digits: the first 80% train the judge, the rest test it
+        d, _ = load_digits(size)
+        cut = len(d) * 4 // 5
+        digest = hashlib.sha256(d.images.numpy().tobytes() + d.labels.numpy().tobytes()).hexdigest()
+        judge = cached_judge("class-digits", recipe, digit_names, digest, 1,
+                             lambda: (d.images[:cut], d.labels[:cut]))
+        return judge, (d.images[cut:], d.labels[cut:])
+    folder = Path(data) if Path(data).is_dir() else root / data
+    if not folder.is_dir():
+        raise SystemExit(f"--metric class judges MNIST digits (--data mnist --root DIR), scikit-learn's "
+                         f"digits (--data digits) or a folder of class sub-folders; {data!r} is none of them")
+    paths, labels, classes = folders.list_images(folder, labeled=True)
+
+    def training_data():
+        from translate.metrics.domain import load_square
+
+        return load_square(paths, size, channels), torch.tensor(labels)
+
+    return cached_judge(f"class-{folder.name}", recipe, classes, file_digest(paths, folder), channels,
+                        training_data), None
+
+
+def eval_class(sampler: Sampler, data: str, root: Path, n_per_class: int = 100, seed: int = 0) -> dict:
+    """--metric class: share of conditional samples that a judge trained on the real training images
+    assigns to the class they were asked for (its accuracy on the real test split reported first)."""
+    if not sampler.conditional:
+        raise SystemExit("--metric class scores class-conditional models (translate train --model cgan)")
+    channels, size = sampler.sample_shape[0], sampler.sample_shape[-1]
+    judge, test = _class_judge(data, root, size, channels)
+    if judge.classes != list(sampler.class_names):
+        raise SystemExit(f"the model's classes {list(sampler.class_names)} differ from the data's {judge.classes}")
+    k = len(judge.classes)
+    wanted = torch.arange(k).repeat_interleave(n_per_class)
+    samples = sampler.generate(sampler.noise(len(wanted), seed), wanted)
+    pred = judge.probabilities(samples.float()).argmax(1)
+    hits = (pred == wanted).double()
+    res = {"metric": "class", "data": data, "judge": str(judge.path), "judge_trained_now": judge.trained_now,
+           "judge_test_accuracy": judge.accuracy(*test) if test else None,
+           "n_samples": len(wanted), "agreement": float(hits.mean()),
+           "worst_class": judge.classes[int(hits.view(k, -1).mean(1).argmin())],
+           "per_class": {c: float(v) for c, v in zip(judge.classes, hits.view(k, -1).mean(1))}}
+    return res

@@ -1,0 +1,182 @@
+"""`--metric domain` and `--metric class`: judges trained on real images, cached by content, and the
+scores they give to translators and samplers whose right answer is known."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from translate.metrics.classifier import Recipe
+from translate.metrics.domain import domain_judge, edge_ssim, eval_domain
+
+TINY = Recipe(size=32, width=8, epochs=12, batch_size=16, lr=3e-3)
+
+
+def _scene(rng: np.random.Generator, warm: bool, size: int = 32) -> np.ndarray:
+    """A few random rectangles; warm scenes are red on dark green, cool ones blue on dark green."""
+    img = np.zeros((size, size, 3), np.uint8)
+    img[..., 1] = 40
+    for _ in range(3):
+        x0, y0 = rng.integers(0, size - 8, 2)
+        w, h = rng.integers(6, 16, 2)
+        img[y0:y0 + h, x0:x0 + w] = (220, 60, 30) if warm else (30, 60, 220)
+    return img
+
+
+@pytest.fixture(scope="module")
+def warm2cool(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("data") / "warm2cool"
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 24), ("test", 10)):
+        for domain, warm in (("A", True), ("B", False)):
+            folder = root / f"{split}{domain}"
+            folder.mkdir(parents=True)
+            for i in range(n):
+                Image.fromarray(_scene(rng, warm)).save(folder / f"{i:03d}.png")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRANSLATE_CACHE", str(tmp_path / "cache"))
+
+
+def _swap_red_blue(x: torch.Tensor) -> torch.Tensor:
+    return x.flip(1)
+
+
+def test_domain_names_come_from_the_data_set_name(tmp_path):
+    from translate.metrics.domain import domain_names
+
+    assert domain_names(Path("x/horse2zebra")) == ("horse", "zebra")
+    assert domain_names(Path("summer2winter_yosemite")) == ("summer", "winter")
+    assert domain_names(Path("mystuff")) == ("A", "B")
+
+
+def test_a_translator_that_reaches_the_target_scores_high_and_identity_scores_zero(warm2cool):
+    swapped = eval_domain(_swap_red_blue, warm2cool, "AtoB", size=32, recipe=TINY)
+    assert swapped["judge_accuracy"] >= 0.9, swapped
+    assert (swapped["source"], swapped["target"]) == ("warm", "cool")
+    assert swapped["target_rate"] >= 0.9 and swapped["relative_rate"] >= 0.9
+    # the rectangles stay where they were: edges match far better than those of an unrelated scene
+    assert swapped["edge_ssim"] > swapped["edge_ssim_unrelated"] + 0.3
+    assert swapped["kid"] is None and "Inception" in swapped["kid_note"]
+
+    same = eval_domain(lambda x: x, warm2cool, "BtoA", size=32, recipe=TINY)
+    assert same["judge_trained_now"] is False  # the first call cached it
+    assert same["target_rate"] <= 0.1 and same["source_rate_before"] >= 0.9
+    assert same["edge_ssim"] == pytest.approx(1.0, abs=1e-4)
+    assert len(same["least_translated"]) == 5
+
+    noise = eval_domain(lambda x: torch.rand_like(x) * 2 - 1, warm2cool, "AtoB", size=32, recipe=TINY)
+    assert noise["edge_ssim"] < swapped["edge_ssim"] - 0.3
+
+
+def test_the_judge_is_cached_by_content_and_retrained_when_the_data_change(warm2cool, tmp_path):
+    first = domain_judge(warm2cool, TINY)
+    assert first.trained_now and first.path.is_file()
+    assert Path(first.path).is_relative_to(tmp_path / "cache")
+    assert not any(p.suffix == ".safetensors" for p in warm2cool.rglob("*"))  # nothing written into the data
+    again = domain_judge(warm2cool, TINY)
+    assert not again.trained_now and again.path == first.path
+    x = torch.rand(4, 3, 32, 32) * 2 - 1
+    assert torch.equal(first.probabilities(x), again.probabilities(x))
+
+    edited = warm2cool.parent / "warm2cool_edited"
+    import shutil
+
+    shutil.copytree(warm2cool, edited)
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(edited / "trainA" / "000.png")
+    changed = domain_judge(edited, TINY)
+    assert changed.trained_now and changed.path != first.path
+    other_recipe = domain_judge(warm2cool, Recipe(**{**TINY.__dict__, "epochs": 13}))
+    assert other_recipe.path != first.path
+
+
+def test_a_corrupt_cache_file_is_replaced(warm2cool):
+    first = domain_judge(warm2cool, TINY)
+    first.path.write_bytes(b"not a safetensors file")
+    again = domain_judge(warm2cool, TINY)
+    assert again.trained_now
+    assert domain_judge(warm2cool, TINY).trained_now is False
+
+
+def test_edge_ssim_is_one_for_equal_images_and_insensitive_to_a_colour_change():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, 32, 32, generator=g) * 2 - 1
+    assert torch.allclose(edge_ssim(x, x), torch.ones(2), atol=1e-5)
+    darker = x * 0.5 - 0.2
+    assert float(edge_ssim(x, darker).mean()) > float(edge_ssim(x, x.roll(1, 0)).mean()) + 0.2
+
+
+def test_eval_domain_on_the_command_line_reports_both_directions(warm2cool, cyclegan_bundle, tmp_path, capsys):
+    from translate.cli import main
+
+    out = tmp_path / "domain.json"
+    rc = main(["eval", "--metric", "domain", "--checkpoint", str(cyclegan_bundle), "--data", str(warm2cool),
+               "--size", "32", "--n", "4", "--json", str(out)])
+    assert rc == 0
+    res = json.loads(out.read_text())
+    assert set(res) >= {"AtoB", "BtoA"}
+    for d in ("AtoB", "BtoA"):
+        r = res[d]
+        assert r["n_images"] == 4 and 0 <= r["target_rate"] <= 1 and -1 <= r["edge_ssim"] <= 1
+        assert r["judge_accuracy"] >= 0.9  # the default recipe learns this easy pair too
+    printed = capsys.readouterr().out
+    assert "AtoB:" in printed and "judge_accuracy" in printed
+
+
+def test_eval_domain_needs_an_unpaired_data_set(cyclegan_bundle, tmp_path):
+    from translate.cli import main
+
+    (tmp_path / "flat").mkdir()
+    with pytest.raises(SystemExit, match="trainA/ and trainB/"):
+        main(["eval", "--metric", "domain", "--checkpoint", str(cyclegan_bundle), "--data", str(tmp_path / "flat")])
+
+
+class _DigitsOracle:
+    """A stand-in conditional sampler that returns real held-out digits of the requested class (or always
+    the same class), so the right agreement is known."""
+
+    conditional = True
+    class_names = [str(i) for i in range(10)]
+
+    def __init__(self, constant: int | None = None):
+        from translate.data.datasets import load_digits
+        from translate.data.transforms import to_tensor
+
+        d, _ = load_digits(16)
+        cut = len(d) * 4 // 5
+        self.images, self.labels = to_tensor(d.images[cut:]), d.labels[cut:]
+        self.sample_shape = (1, 16, 16)
+        self.constant = constant
+
+    def noise(self, n, seed=None):
+        return torch.randn(n, 4, generator=torch.Generator().manual_seed(seed or 0))
+
+    def generate(self, z, labels):
+        picks = []
+        for i, y in enumerate(labels.tolist()):
+            y = self.constant if self.constant is not None else y
+            pool = (self.labels == y).nonzero().flatten()
+            picks.append(int(pool[i % len(pool)]))
+        return self.images[picks]
+
+
+def test_class_agreement_is_high_for_right_digits_and_a_tenth_for_one_constant_digit(tmp_path):
+    pytest.importorskip("sklearn")
+    from translate.evaluate import eval_class
+
+    right = eval_class(_DigitsOracle(), "digits", tmp_path, n_per_class=10)
+    assert right["judge_test_accuracy"] >= 0.9
+    assert right["agreement"] >= 0.85 and right["n_samples"] == 100
+    assert set(right["per_class"]) == set("0123456789")
+    constant = eval_class(_DigitsOracle(constant=3), "digits", tmp_path, n_per_class=10)
+    assert constant["judge_trained_now"] is False
+    assert constant["agreement"] <= 0.2
+    assert constant["per_class"]["3"] >= 0.8 and constant["worst_class"] != "3"

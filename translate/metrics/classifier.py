@@ -1,0 +1,171 @@
+"""A small CNN judge trained on real images with a fixed recipe, cached by the data's content.
+
+`translate eval --metric domain` asks it which domain a translated image belongs to, and
+`--metric class` which digit a conditional sample shows. Being trained the same way on the same bytes,
+it gives everyone who reruns the command the same verdicts. Its weights live in the user's cache folder
+(TRANSLATE_CACHE, else $XDG_CACHE_HOME/translate, else ~/.cache/translate), never in the data folder, in
+a file named by a hash of the recipe and of every training file's bytes: changed data or a changed recipe
+trains a new judge instead of reusing a stale one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from translate.data.transforms import to_tensor
+
+
+@dataclass(frozen=True)
+class Recipe:
+    size: int = 128  # the side images are judged at (squashed to size x size, as the official test.py does)
+    width: int = 32  # channels of the first conv; doubled per stride-2 block up to 256
+    extra_convs: int = 0  # 3x3 stride-1 convs after each stride-2 one (more depth at the same resolution)
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    flip: bool = True  # horizontal flips (never for digits: a flipped 2 is not a 2)
+    crop_scale: float = 0.6  # RandomResizedCrop keeps this much of the area at least
+    seed: int = 0
+    version: int = 1  # bump when the training code changes, so that caches made by the old code retire
+
+
+def cache_dir() -> Path:
+    if os.environ.get("TRANSLATE_CACHE"):
+        return Path(os.environ["TRANSLATE_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "translate"
+
+
+def small_cnn(in_channels: int, n_classes: int, size: int, width: int, extra_convs: int = 0) -> nn.Sequential:
+    """Stride-2 conv blocks until the map is at most 4x4, then global average pooling and a linear layer."""
+    layers: list[nn.Module] = []
+    c_in, c, side = in_channels, width, size
+    while side > 4:
+        layers += [nn.Conv2d(c_in, c, 4, 2, 1, bias=False), nn.BatchNorm2d(c), nn.LeakyReLU(0.2, True)]
+        for _ in range(extra_convs):
+            layers += [nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.LeakyReLU(0.2, True)]
+        c_in, c, side = c, min(2 * c, 256), (side + 1) // 2
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3), nn.Linear(c_in, n_classes))
+
+
+# ------------------------------------------------------------------------------------------ content key
+def file_digest(paths: list[Path], root: Path) -> str:
+    """sha256 over the relative names and bytes of `paths` (order-independent)."""
+    h = hashlib.sha256()
+    for p in sorted(paths, key=lambda p: p.relative_to(root).as_posix()):
+        h.update(p.relative_to(root).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def content_key(recipe: Recipe, classes: list[str], data_digest: str) -> str:
+    blob = json.dumps({"recipe": asdict(recipe), "classes": classes, "data": data_digest}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+# ------------------------------------------------------------------------------------------ training
+def fit(images: Tensor, labels: Tensor, n_classes: int, recipe: Recipe, log=None) -> nn.Module:
+    """Train a fresh `small_cnn` on uint8 images (N, C, size, size) with integer labels.
+
+    Seeded inside a forked RNG, so the caller's random state is untouched."""
+    import kornia.augmentation as K
+
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    with torch.random.fork_rng():
+        torch.manual_seed(recipe.seed)
+        net = small_cnn(images.shape[1], n_classes, recipe.size, recipe.width, recipe.extra_convs)
+        augs = [K.RandomResizedCrop((recipe.size, recipe.size), scale=(recipe.crop_scale, 1.0), ratio=(0.8, 1.25))]
+        if recipe.flip:
+            augs.append(K.RandomHorizontalFlip())
+        augment = K.AugmentationSequential(*augs)
+        opt = torch.optim.AdamW(net.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+        steps_per_epoch = -(-len(images) // recipe.batch_size)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, recipe.lr, total_steps=recipe.epochs * steps_per_epoch)
+        net.train()
+        t0 = time.perf_counter()
+        for epoch in range(recipe.epochs):
+            order = torch.randperm(len(images))
+            correct = 0
+            for i in range(0, len(images), recipe.batch_size):
+                idx = order[i:i + recipe.batch_size]
+                x = augment(to_tensor(images[idx]))
+                logits = net(x)
+                loss = nn.functional.cross_entropy(logits, labels[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                correct += int((logits.argmax(1) == labels[idx]).sum())
+            if epoch == 0 or (epoch + 1) % 10 == 0 or epoch + 1 == recipe.epochs:
+                log(f"  judge epoch {epoch + 1}/{recipe.epochs}: train accuracy {correct / len(images):.3f} "
+                    f"({time.perf_counter() - t0:.0f} s)")
+    return net.eval()
+
+
+@torch.inference_mode()
+def predict(net: nn.Module, x: Tensor, size: int, batch_size: int = 64) -> Tensor:
+    """Class probabilities (N, K) for float images (N, C, H, W) in [-1, 1], resized to size x size."""
+    out = []
+    for i in range(0, len(x), batch_size):
+        b = x[i:i + batch_size].float()
+        if b.shape[-2:] != (size, size):
+            b = nn.functional.interpolate(b, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        out.append(net(b).softmax(1))
+    return torch.cat(out) if out else torch.zeros(0, 0)
+
+
+# ------------------------------------------------------------------------------------------ the cache
+@dataclass
+class Judge:
+    net: nn.Module
+    classes: list[str]
+    recipe: Recipe
+    path: Path  # where its weights are cached
+    trained_now: bool
+
+    def probabilities(self, x: Tensor) -> Tensor:
+        return predict(self.net, x, self.recipe.size)
+
+    def accuracy(self, images: Tensor, label: int | Tensor) -> float:
+        """Share of uint8 or [-1, 1] images that the judge assigns to `label` (one class or one each)."""
+        x = to_tensor(images) if images.dtype == torch.uint8 else images
+        pred = self.probabilities(x).argmax(1)
+        return float((pred == label).double().mean()) if len(pred) else float("nan")
+
+
+def cached_judge(name: str, recipe: Recipe, classes: list[str], data_digest: str, in_channels: int,
+                 load_training_data) -> Judge:
+    """The judge for this data and recipe: read from the cache, or trained on `load_training_data()`
+    (uint8 images (N, C, size, size), labels) and written there atomically."""
+    from safetensors.torch import load_file, save
+
+    from translate.checkpoint import atomic_write_bytes
+
+    key = content_key(recipe, classes, data_digest)
+    path = cache_dir() / "judges" / f"{name}-{key}.safetensors"
+    net = small_cnn(in_channels, len(classes), recipe.size, recipe.width, recipe.extra_convs)
+    if path.is_file():
+        try:
+            net.load_state_dict(load_file(str(path)))
+            return Judge(net.eval(), classes, recipe, path, trained_now=False)
+        except Exception as e:  # a truncated or foreign file: train again and replace it
+            print(f"ignoring the cached judge {path} ({e.__class__.__name__}); training a new one", file=sys.stderr)
+    images, labels = load_training_data()
+    print(f"training the {name} judge on {len(images)} real images ({', '.join(classes)}); cached in {path}",
+          file=sys.stderr)
+    net = fit(images, labels, len(classes), recipe)
+    buf = io.BytesIO(save({k: v.contiguous() for k, v in net.state_dict().items()},
+                          metadata={"recipe": json.dumps(asdict(recipe)), "classes": json.dumps(classes)}))
+    atomic_write_bytes(path, buf.getvalue())
+    return Judge(net, classes, recipe, path, trained_now=True)
