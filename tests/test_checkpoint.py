@@ -98,3 +98,28 @@ def test_atomic_files_get_ordinary_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_export_writes_a_half_size_bundle_that_translates_like_the_run(cyclegan_bundle, tmp_path):
+    from translate.cli import main
+    from translate.inference import ImageTranslator
+
+    run = cyclegan_bundle.parent  # the run folder: its newest state, not the end-of-run bundle
+    out = tmp_path / "shipped"
+    assert main(["export", "--checkpoint", str(run), "--out", str(out), "--half"]) == 0
+    full = load_checkpoint(run)[1]
+    config, restored = load_checkpoint(out)
+    assert config["stored_dtype"] == "float16" and config["step"] == 2
+    assert "/" not in config["train_data"]  # a data set name, not this machine's path
+    assert all(v.dtype == torch.float32 for v in restored.values() if v.is_floating_point())
+    size_full = sum(v.numel() * v.element_size() for v in full.values())
+    assert (out / "model.safetensors").stat().st_size < 0.55 * size_full
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    y_run = ImageTranslator.from_pretrained(run)(x)
+    y_half = ImageTranslator.from_pretrained(out)(x)
+    assert (y_run - y_half).abs().max() < 5e-3
+    with pytest.raises(SystemExit, match="already exists"):
+        main(["export", "--checkpoint", str(run), "--out", str(out)])
+    assert main(["export", "--checkpoint", str(run), "--out", str(out), "--overwrite"]) == 0
+    assert load_checkpoint(out)[1][next(iter(full))].dtype == torch.float32
+    assert "stored_dtype" not in json.loads((out / "config.json").read_text())

@@ -5,7 +5,9 @@ Run state  <run>/state/step-XXXXXXX/  weights.safetensors  (every net, "<attr>.<
                                       optim.safetensors    (optimizer moments "optim.<role>.*", RNG "rng.*")
                                       state.json           (step, config, data position, optimizer
                                                             hyper-parameters, scaler, versions)
-Bundle     <dir>/config.json + model.safetensors (generators only, EMA weights when the run had EMA)
+Bundle     <dir>/config.json + model.safetensors (generators only, EMA weights when the run had EMA;
+                                                  stored in fp16 by `translate export --half`, restored
+                                                  to fp32 on load)
 """
 
 from __future__ import annotations
@@ -188,7 +190,9 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
         config = _read_json(path / "config.json")
         if config.get("format") != BUNDLE_FORMAT:
             raise CheckpointError(f"{path / 'config.json'}: unknown format {config.get('format')!r}")
-        return config, _load_tensors(path / "model.safetensors")
+        tensors = _load_tensors(path / "model.safetensors")
+        # weights stored in half precision to keep bundles small compute in fp32
+        return config, {k: v.float() if v.dtype in (torch.float16, torch.bfloat16) else v for k, v in tensors.items()}
     state = latest_state(path)
     if state is None:
         raise CheckpointError(f"{path} is neither a bundle (config.json + model.safetensors) nor a run "
@@ -200,7 +204,34 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
     prefix = "ema." if meta.get("has_ema") else ""
     tensors = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)} if prefix else weights
     wanted = tuple(f"{n}." for n in bundle["nets"])
-    return bundle, {k: v for k, v in tensors.items() if k.startswith(wanted)}
+    data = meta.get("config", {}).get("data", {}).get("data")
+    info = {"step": meta.get("step"), "ema": bool(meta.get("has_ema")), **({"train_data": data} if data else {})}
+    return {**info, **bundle}, {k: v for k, v in tensors.items() if k.startswith(wanted)}
+
+
+def export_bundle(src: str | Path, out: str | Path, half: bool = False, overwrite: bool = False) -> dict:
+    """Write the generators of a run or bundle folder as a stand-alone bundle (optionally fp16, which
+    halves the size; the weights come back as fp32 on load). Returns {"bytes", "max_abs_rounding"}."""
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise CheckpointError(f"{out} already exists; pick another --out or pass --overwrite")
+    config, tensors = load_checkpoint(src)
+    model = config["model"]
+    config = {k: v for k, v in config.items() if k not in ("format", "model")}
+    if config.get("train_data"):  # a name, not this machine's path: `--data NAME --root DIR` finds it elsewhere
+        config["train_data"] = Path(config["train_data"]).name
+    err = 0.0
+    if half:
+        for k, v in tensors.items():
+            if v.is_floating_point():
+                if v.abs().max() > torch.finfo(torch.float16).max:
+                    raise CheckpointError(f"{src}: {k} holds values beyond the fp16 range; export without --half")
+                h = v.half()
+                err = max(err, float((h.float() - v).abs().max()) if v.numel() else 0.0)
+                tensors[k] = h
+        config["stored_dtype"] = "float16"
+    save_bundle(out, model, config, tensors, {})
+    return {"bytes": (out / "model.safetensors").stat().st_size, "max_abs_rounding": err}
 
 
 def checkpoint_config(path: str | Path) -> dict:

@@ -21,6 +21,7 @@ COMMANDS = {
     "eval": "score a checkpoint: modes, parzen, fid, kid, domain or class",
     "demo": "start the web demo (season transfer, object transfiguration, digit generation)",
     "convert": "translate a folder of images (or one image, or a list) with a pix2pix / CycleGAN checkpoint",
+    "export": "write a run's generators as a small stand-alone bundle (optionally fp16) to share or ship",
     "list": "list models, objectives, nets and data set names",
     "download": "download an official CycleGAN / pix2pix data set",
     "download-weights": "download an official pretrained generator as a checkpoint folder",
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     from translate import cli_convert, cli_fetch
 
     handlers = {"train": cmd_train, "sample": cmd_sample, "eval": cmd_eval, "list": cmd_list,
+                "export": cmd_export,
                 "convert": cli_convert.cmd_convert, "demo": cli_convert.cmd_demo,
                 "download": cli_fetch.cmd_download, "download-weights": cli_fetch.cmd_download_weights,
                 "import-official": cli_fetch.cmd_import_official}
@@ -363,6 +365,27 @@ def _print_result(res: dict, indent: str = "") -> None:
             print(f"{indent}{k:>22}: {inner}")
         else:
             print(f"{indent}{k:>22}: {v:.4f}" if isinstance(v, float) else f"{indent}{k:>22}: {v}")
+
+
+# ------------------------------------------------------------------------------------------ export
+def cmd_export(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(
+        prog="translate export", formatter_class=_Formatter,
+        description="Write the generators of a run folder (its newest state; EMA weights when kept) or of a "
+                    "bundle as a stand-alone bundle folder: config.json + model.safetensors, nothing else. "
+                    "--half stores the weights in fp16 (half the bytes); they are restored to fp32 on load.",
+        epilog="example:\n  translate export --checkpoint checkpoints/run-h2z-128 --out checkpoints/horse2zebra --half")
+    p.add_argument("--checkpoint", required=True, metavar="DIR", help="a run folder or a bundle")
+    p.add_argument("--out", required=True, metavar="DIR", help="the bundle folder to write")
+    p.add_argument("--half", action="store_true", help="store floating-point weights in fp16")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    a = p.parse_args(argv)
+    from translate.checkpoint import export_bundle
+
+    res = export_bundle(a.checkpoint, a.out, half=a.half, overwrite=a.overwrite)
+    note = f", largest fp16 rounding {res['max_abs_rounding']:.2e}" if a.half else ""
+    print(f"wrote {a.out} ({res['bytes'] / 2**20:.1f} MiB of weights{note})")
+    return 0
 
 
 # -------------------------------------------------------------------------------------------- list
