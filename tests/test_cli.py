@@ -32,7 +32,7 @@ def test_help_is_complete_and_does_not_import_torch(args):
     assert float(out.stdout.split("SECONDS")[1]) < 1.0 and wall < 3.0
     if args[:3] == ["train", "--model", "dcgan"]:
         text = " ".join(out.stdout.split())
-        assert "--ngf" in text and "minibatch (each D and each G update draws a fresh one) (default: 128)" in text
+        assert "--ngf" in text and "the global batch, split evenly over the processes (default: 128)" in text
 
 
 def test_dry_run_applies_paper_defaults_then_user_flags(capsys):

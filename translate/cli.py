@@ -88,6 +88,10 @@ def _train_parser(model_name: str | None) -> argparse.ArgumentParser:
         epilog="models: " + ", ".join(MODEL_CONFIGS) + "\nobjectives: " + ", ".join(OBJECTIVE_NAMES)
                + "\n\n" + EXAMPLES)
     p.add_argument("--model", choices=list(MODEL_CONFIGS), help="what to train (required unless --resume)")
+    p.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train with N processes on this machine: runs this command under `torchrun "
+                        "--standalone --nproc-per-node N` (for several machines, call torchrun yourself: see "
+                        "the README) (default: 1)")
     add_dataclass_args(p.add_argument_group("data"), DataConfig, "data",
                        defaults=mcls.DATA_DEFAULTS if mcls else None)
     add_dataclass_args(p.add_argument_group("training"), TrainConfig, "train",
@@ -120,7 +124,34 @@ def _validate(cfg: RunConfig) -> None:
                          f"fit; use a load size of at least the crop size")
 
 
+def _split_nproc(argv: list[str]) -> tuple[int, list[str]]:
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--nproc", type=int, default=1)
+    known, rest = pre.parse_known_args(argv)
+    if known.nproc < 1:
+        raise SystemExit("--nproc must be at least 1")
+    return known.nproc, rest
+
+
+def _hand_over_to_torchrun(nproc: int, argv: list[str], batch_size: int) -> None:
+    """`--nproc N` (N > 1): re-execute this command under torchrun, PyTorch's own launcher, once the
+    configuration is known to be valid (a bad one fails here, in one line, not in N processes)."""
+    import os
+
+    if nproc == 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        return
+    if batch_size % nproc:
+        raise SystemExit(f"--batch-size {batch_size} is the global batch and must split evenly over {nproc} "
+                         f"processes; use a multiple of {nproc}")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+           "-m", "translate", "train", *argv]
+    print("running: torchrun " + " ".join(cmd[3:]), file=sys.stderr, flush=True)
+    sys.stderr.flush()
+    os.execv(sys.executable, cmd)
+
+
 def cmd_train(argv: list[str]) -> int:
+    nproc, argv = _split_nproc(argv)
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--model")
     pre.add_argument("--resume")
@@ -162,17 +193,25 @@ def cmd_train(argv: list[str]) -> int:
     if cfg.train.dry_run:
         print(json.dumps(cfg.to_dict(), indent=2))
         return 0
+    _hand_over_to_torchrun(nproc, argv, cfg.train.batch_size)
     from translate.checkpoint import latest_state
-    from translate.trainer import Trainer
+    from translate.distributed import Dist
+    from translate.trainer import Trainer, resolve_device
 
+    dist = Dist.from_env(resolve_device(cfg.train.device).type)  # one process unless torchrun started us
     if saved:
         run_dir = Path(known.resume)
     else:
-        run_dir = Path(cfg.train.out) if cfg.train.out else _next_run_dir(model_name, cfg.data.data)
+        # under torchrun rank 0 picks the folder, so that all processes write to (and check) the same one
+        run_dir = Path(cfg.train.out) if cfg.train.out else Path(dist.broadcast_text(
+            str(_next_run_dir(model_name, cfg.data.data)) if dist.is_main else ""))
         if latest_state(run_dir) is not None:
             raise SystemExit(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick "
                              f"another --out")
-    Trainer(cfg, run_dir, resume=saved is not None).fit()
+    try:
+        Trainer(cfg, run_dir, resume=saved is not None).fit()
+    finally:
+        dist.close()
     return 0
 
 

@@ -33,7 +33,8 @@ def opt(default: Any, help: str, choices: tuple | None = None, metavar: str | No
 @dataclass
 class TrainConfig:
     steps: int = opt(2000, "generator updates to run (one 'step' = k D updates + 1 G update)")
-    batch_size: int = opt(64, "examples per minibatch (each D and each G update draws a fresh one)")
+    batch_size: int = opt(64, "examples per minibatch (each D and each G update draws a fresh one); under "
+                              "torchrun the global batch, split evenly over the processes")
     d_steps: int = opt(1, "k: discriminator updates per generator update (Goodfellow et al. 2014, Alg. 1)")
     optim: str = opt("adam", "optimizer for every role", choices=("adam", "sgd"))
     lr_g: float = opt(2e-4, "generator learning rate (TTUR: set it apart from --lr-d)")
@@ -54,6 +55,8 @@ class TrainConfig:
         "fp32", "autocast precision; bf16/fp16 are GPU features (fp16 uses GradScaler)",
         choices=("fp32", "bf16", "fp16"),
     )
+    sync_bn: bool = opt(False, "under torchrun on GPUs: BatchNorm statistics over the global batch "
+                               "(SyncBatchNorm) instead of each process's share")
     seed: int = opt(0, "seed for weights, noise and data order (recorded in the run)")
     deterministic: bool = opt(False, "use deterministic kernels only (slower on GPU; CPU is already exact)")
     out: str = opt("", "run folder (default: a new numbered folder under runs/)", metavar="DIR")

@@ -102,7 +102,9 @@ def _class_judge(data: str, root: Path, size: int, channels: int):
     from translate.data.datasets import _resize_uint8, load_digits
     from translate.metrics.classifier import Recipe, cached_judge, file_digest
 
-    recipe = Recipe(size=size, width=32, epochs=10, flip=False, crop_scale=0.8)
+    # samples smaller than MNIST's 28 px are judged upsampled: two stride-2 blocks make too weak a judge
+    recipe = Recipe(size=max(size, 28), width=32, epochs=10, flip=False, crop_scale=0.8)
+    size = recipe.size
     digit_names = [str(i) for i in range(10)]
     if data == "mnist" or Path(data).name == "mnist":
         files = folders.find_mnist(root)

@@ -5,6 +5,9 @@ One step = k discriminator updates, each on a fresh minibatch, then one generato
 minibatch (Goodfellow et al. 2014, Algorithm 1), or G first with D reusing its fakes for models that
 ask for it (CycleGAN). Each role has its own optimizer, learning rate and betas (TTUR), its own
 GradScaler under fp16, and only the role being stepped has requires_grad set.
+
+Under torchrun every process runs this same loop on its slice of the global batch; see distributed.py
+for how gradients, losses, RNG streams and stop decisions are shared, and why rank 0 alone writes.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from translate.checkpoint import (
 from translate.config import RunConfig
 from translate.data import BatchStream, open_data
 from translate.data.loader import peek
+from translate.distributed import RANK_SEED_STRIDE, Dist
 from translate.ema import EMA
 from translate.models.base import GanModel, LossOutput
 from translate.registry import MODELS
@@ -40,7 +44,7 @@ from translate.schedules import epoch_lr_factor, lr_factor
 
 # Train-config fields that may change when a run is resumed; any other change would break exactness.
 RESUME_MUTABLE = ("steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
-                  "tensorboard", "device", "resume", "out", "dry_run")
+                  "tensorboard", "device", "resume", "out", "dry_run", "sync_bn")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -62,11 +66,37 @@ def check_precision(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if precision == "bf16" else torch.float16
 
 
+class _NoLog:
+    """What ranks other than 0 log: nothing (their losses reach rank 0's log as part of the mean)."""
+
+    def record(self, step, losses) -> None:
+        pass
+
+    def flush(self) -> dict:
+        return {}
+
+    def progress(self, step, last) -> None:
+        pass
+
+    def plot_losses(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 class Trainer:
     def __init__(self, cfg: RunConfig, run_dir: Path, resume: bool = False, quiet: bool = False):
         t = cfg.train
-        self.cfg, self.run_dir, self.quiet = cfg, Path(run_dir), quiet
+        self.cfg, self.run_dir = cfg, Path(run_dir)
         self.device = resolve_device(t.device)
+        self.dist = Dist.from_env(self.device.type)
+        if self.dist.enabled:
+            self.device = self.dist.device if self.device.type == "cuda" else self.device
+            if t.batch_size % self.dist.world:
+                raise SystemExit(f"--batch-size {t.batch_size} is the global batch and must split evenly over "
+                                 f"{self.dist.world} processes; use a multiple of {self.dist.world}")
+        self.quiet = quiet or not self.dist.is_main
         self.amp_dtype = check_precision(t.precision, self.device)
         if t.deterministic:
             torch.use_deterministic_algorithms(True)
@@ -75,7 +105,14 @@ class Trainer:
         model_cls = MODELS.get(cfg.model_name)
         self.source, self.info = open_data(cfg.data, cfg.model_name, model_cls.Config.DATA_KINDS)
         torch.manual_seed(t.seed)  # weights, then the noise the model draws, come from this stream
-        self.model: GanModel = model_cls(cfg.model, self.info).to(self.device)
+        self.model: GanModel = model_cls(cfg.model, self.info)
+        if t.sync_bn and self.dist.enabled:
+            if self.device.type != "cuda":
+                raise SystemExit("--sync-bn needs CUDA GPUs (PyTorch's SyncBatchNorm has no CPU kernel); "
+                                 "leave it off on the CPU")
+            # same parameter objects and state-dict keys, so checkpoints stay interchangeable
+            self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+        self.model.to(self.device)
         # G-first with D reusing G's fakes (CycleGAN) only makes sense for k = 1; with k > 1 every D update
         # draws a fresh batch and makes its own fakes, as in Algorithm 1.
         self.update_order = self.model.update_order if t.d_steps == 1 else "d_first"
@@ -93,23 +130,30 @@ class Trainer:
         self.reference = self._preview(t.n_samples * 16)["x"] if points else None
         self.step, position = 0, 0
         self.last_saved: Path | None = None
+        self._seed_rank_streams()
         if resume:
             position = self._restore()
-        self.stream = BatchStream(self.source, t.batch_size, t.seed, self.device, position, cfg.data.workers)
-        self.stop_requested: str | None = None
+        # identical weights everywhere, whatever each process built or read (as DDP does at wrap time)
+        self.dist.broadcast_tensors(list(self.model.state_dict().values()))
+        self.stream = BatchStream(self.source, t.batch_size, t.seed, self.device, position, cfg.data.workers,
+                                  self.dist.rank, self.dist.world)
+        self.stop_requested: str | None = None  # set by a signal on this process
+        self.stop_agreed = False  # under torchrun: set when all processes agree to stop
 
     # ------------------------------------------------------------------------------------ the loop
     def fit(self) -> Path:
         t, model = self.cfg.train, self.model
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.cfg.save(self.run_dir / "config.json")
-        log = RunLog(self.run_dir, t.steps, self.step, t.tensorboard, self.quiet)
+        main = self.dist.is_main
+        if main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self.cfg.save(self.run_dir / "config.json")
+        log = RunLog(self.run_dir, t.steps, self.step, t.tensorboard, self.quiet) if main else _NoLog()
         if self.step == 0:
             self._write_initial_grids()
         old_handlers = self._catch_signals()
         t0, s0 = time.time(), self.step
         try:
-            while self.step < t.steps and not self.stop_requested:
+            while self.step < t.steps and not self._stopping():
                 self._set_learning_rates()
                 if self.update_order == "d_first":
                     for _ in range(t.d_steps):
@@ -125,18 +169,18 @@ class Trainer:
                 if self.ema is not None:
                     self.ema.update(self.step)
                 self.step += 1
-                log.record(self.step, {"D": d_out.total.detach(), "G": g_out.total.detach(),
-                                       **d_out.terms, **g_out.terms})
+                log.record(self.step, self._mean_over_ranks({"D": d_out.total.detach(), "G": g_out.total.detach(),
+                                                             **d_out.terms, **g_out.terms}))
                 last = self.step == t.steps
                 if self.step % t.log_every == 0 or last:
-                    log.progress(self.step, log.flush())
+                    self._log_interval(log)
                 if self.step % t.sample_every == 0 or last:
                     self._write_samples()
                     log.plot_losses()
                 if self.step % t.checkpoint_every == 0 or last:
                     log.flush()
                     self._save()
-            if self.stop_requested:
+            if self._stopping():
                 log.flush()
                 self._save()
                 log.plot_losses()
@@ -149,7 +193,8 @@ class Trainer:
             self._restore_signals(old_handlers)
         log.close()
         rate = (self.step - s0) / max(time.time() - t0, 1e-9)
-        bundle = self._write_bundle()
+        bundle = self._write_bundle() if main else self.run_dir / "bundle"
+        self.dist.barrier()  # nobody leaves (and tears the group down) before rank 0 has written
         self._say(f"{'stopped' if self.stop_requested else 'finished'} at step {self.step}/{t.steps} "
                   f"({rate:.1f} steps/s). Run folder: {self.run_dir}")
         self._say(f"  samples: {self.run_dir / 'samples' / 'latest.png'}   losses: "
@@ -158,6 +203,40 @@ class Trainer:
             self._say(f"  interrupted by {self.stop_requested}; continue with: translate train --resume "
                       f"{self.run_dir}")
         return self.run_dir
+
+    # ------------------------------------------------------------------------- logging and stopping
+    def _log_interval(self, log) -> None:
+        """Flush the losses; under torchrun also agree with the other processes on whether to stop (a
+        signal on any of them) or to fail (a NaN/inf loss), so that all leave the loop at the same step."""
+        failure = None
+        try:
+            shown = log.flush()
+        except NonFiniteLoss as e:
+            shown, failure = {}, e
+        if self.dist.enabled:
+            code = self.dist.agree(2 if failure else 1 if self.stop_requested else 0)
+            if code == 2 and failure is None:
+                failure = NonFiniteLoss("a loss became NaN/inf on another process")
+            self.stop_agreed = self.stop_agreed or code == 1
+        if failure is not None:
+            raise failure
+        log.progress(self.step, shown)
+
+    def _stopping(self) -> bool:
+        # one process decides alone; several decide together at log intervals (see _log_interval)
+        return self.stop_agreed if self.dist.enabled else bool(self.stop_requested)
+
+    def _mean_over_ranks(self, losses: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if not self.dist.enabled:
+            return losses
+        names = sorted(losses)
+        mean = self.dist.mean(torch.stack([losses[k].float().reshape(()) for k in names]))
+        return dict(zip(names, mean))
+
+    def _seed_rank_streams(self) -> None:
+        """Rank 0 keeps the single-process noise stream; rank r > 0 draws its own (noise, dropout, pool)."""
+        if self.dist.rank > 0:
+            torch.manual_seed(self.cfg.train.seed + RANK_SEED_STRIDE * self.dist.rank)
 
     # --------------------------------------------------------------------------------- one update
     def _update(self, role: str, loss_fn, *args, **kwargs) -> LossOutput:
@@ -169,6 +248,7 @@ class Trainer:
             out = loss_fn(*args, **kwargs)
         opt.zero_grad(set_to_none=True)
         scaler.scale(out.total).backward()
+        self.dist.average_gradients(self.roles[role])
         if self.cfg.train.grad_clip:
             scaler.unscale_(opt)
             nn.utils.clip_grad_norm_(self.roles[role], self.cfg.train.grad_clip)
@@ -227,7 +307,8 @@ class Trainer:
             reals, nrow = torch.stack([a, b], 1).flatten(0, 1), 2
         else:
             reals, nrow = self._preview(self.cfg.train.n_samples)["x"], self._nrow()
-        save_samples({"reals": reals}, self.run_dir / "reals.png", nrow=nrow)
+        if self.dist.is_main:
+            save_samples({"reals": reals}, self.run_dir / "reals.png", nrow=nrow)
         self._write_samples(name="fakes_init.png")
 
     def _preview(self, n: int) -> dict:
@@ -237,7 +318,9 @@ class Trainer:
         nets = self.ema.nets if self.ema is not None else None
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):  # grids (e.g. pix2pix dropout) leave training RNG alone
-            out = self.model.visuals(self.fixed, nets)
+            out = self.model.visuals(self.fixed, nets)  # on every rank: nets may hold collectives (SyncBN)
+        if not self.dist.is_main:
+            return
         path = self.run_dir / (name or f"samples/step-{self.step:07d}.png")
         save_samples(out, path, nrow=self._nrow(), reference=self.reference)
         if not name:  # render once, copy the bytes
@@ -269,22 +352,33 @@ class Trainer:
             tensors, plain = flatten_optimizer(f"optim.{role}", opt.state_dict())
             optim_tensors.update(tensors)
             optim_plain[role] = plain
-        optim_tensors["rng.cpu"] = torch.get_rng_state()
+        # BatchNorm running statistics drift apart per rank without --sync-bn: save (and go on with) rank 0's
+        self.dist.broadcast_tensors(list(self.model.buffers()))
+        for r, state in enumerate(self.dist.gather(torch.get_rng_state())):
+            optim_tensors["rng.cpu" if r == 0 else f"rng.cpu.rank{r}"] = state
         if self.device.type == "cuda":
-            for i, s in enumerate(torch.cuda.get_rng_state_all()):
-                optim_tensors[f"rng.cuda.{i}"] = s
+            if self.dist.enabled:  # one device per rank
+                for r, state in enumerate(self.dist.gather(torch.cuda.get_rng_state())):
+                    optim_tensors[f"rng.cuda.{0 if r == 0 else f'rank{r}'}"] = state
+            else:
+                for i, s in enumerate(torch.cuda.get_rng_state_all()):
+                    optim_tensors[f"rng.cuda.{i}"] = s
         meta = {
             "config": self.cfg.to_dict(),
             "data_position": self.stream.position,
             "optimizers": optim_plain,
             "scalers": {r: s.state_dict() for r, s in self.scalers.items()},
             "has_ema": self.ema is not None,
+            "world_size": self.dist.world,
             "bundle": self._bundle_config(),
             "versions": {"translate": __version__, "torch": torch.__version__},
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        self.last_saved = save_state(self.run_dir, self.step, self._weights(), optim_tensors, meta,
-                                     t.keep_checkpoints)
+        if self.dist.is_main:
+            self.last_saved = save_state(self.run_dir, self.step, self._weights(), optim_tensors, meta,
+                                         t.keep_checkpoints)
+        else:
+            self.last_saved = self.run_dir / "state" / f"step-{self.step:07d}"
 
     def _restore(self) -> int:
         path = latest_state(self.run_dir)
@@ -302,14 +396,30 @@ class Trainer:
         for role, opt in self.optimizers.items():
             opt.load_state_dict(unflatten_optimizer(f"optim.{role}", optim, meta["optimizers"][role]))
             self.scalers[role].load_state_dict(meta["scalers"][role])
-        torch.set_rng_state(optim["rng.cpu"])
-        if self.device.type == "cuda":
-            states = [optim[k] for k in sorted(optim) if k.startswith("rng.cuda.")]
-            if len(states) == torch.cuda.device_count():
-                torch.cuda.set_rng_state_all(states)
+        self._restore_rng(optim, int(meta.get("world_size", 1)), int(meta["step"]))
         self.step, self.last_saved = int(meta["step"]), path
         self._say(f"resuming {self.run_dir} from step {self.step} ({path.name})")
         return int(meta["data_position"])
+
+    def _restore_rng(self, saved: dict, saved_world: int, step: int) -> None:
+        """Each rank takes back its own RNG stream when the number of processes is unchanged. Otherwise rank 0
+        takes the saved rank-0 stream and the others start fresh streams from (seed, rank, step): the data
+        stay exact (they depend on the batch counter only), per-rank noise does not."""
+        r = self.dist.rank
+        if saved_world == self.dist.world or r == 0:
+            torch.set_rng_state(saved["rng.cpu" if r == 0 else f"rng.cpu.rank{r}"])
+        else:
+            torch.manual_seed(self.cfg.train.seed + RANK_SEED_STRIDE * r + step)
+        if self.device.type != "cuda":
+            return
+        if self.dist.enabled:
+            key = f"rng.cuda.{0 if r == 0 else f'rank{r}'}"
+            if key in saved and saved_world == self.dist.world:
+                torch.cuda.set_rng_state(saved[key])
+        else:
+            states = [saved[k] for k in sorted(saved) if k.startswith("rng.cuda.") and "rank" not in k]
+            if len(states) == torch.cuda.device_count():
+                torch.cuda.set_rng_state_all(states)
 
     def _write_bundle(self) -> Path:
         nets = self.ema.nets if self.ema is not None else self.model.export()

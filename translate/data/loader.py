@@ -2,8 +2,10 @@
 
 The i-th batch is a pure function of (seed, i): finite data sets are reshuffled every epoch with a
 generator seeded by (seed, epoch), and infinite sources (toy mixtures) are sampled with a generator
-seeded by (seed, i). Resuming therefore needs only the batch counter `position`, and a DDP rank can
-offset its seed. Image folders decode in DataLoader workers when `workers` > 0.
+seeded by (seed, i). Resuming therefore needs only the batch counter `position`. Under torchrun the
+stream is the same global one on every rank and rank r keeps slice r of each batch, so the number of
+processes changes neither the data nor the per-example augmentation seeds. Image folders decode in
+DataLoader workers when `workers` > 0.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ class _BatchIndices(torch.utils.data.Sampler):
     """Lists of indices; with `seeded`, lists of (index, item_seed) where item_seed is unique to the
     (seed, batch, slot) triple, for sources that draw random augmentations per example."""
 
-    def __init__(self, n: int, batch_size: int, seed: int, start: int, seeded: bool = False):
+    def __init__(self, n: int, batch_size: int, seed: int, start: int, seeded: bool = False,
+                 shard: slice = slice(None)):
         self.n, self.batch_size, self.seed, self.start, self.seeded = n, batch_size, seed, start, seeded
         self.per_epoch = n // batch_size
+        self.shard = shard  # this rank's part of every global batch
 
     def __iter__(self):
         i = self.start
@@ -32,7 +36,7 @@ class _BatchIndices(torch.utils.data.Sampler):
                 if self.seeded:
                     base = (abs(self.seed) * _EPOCH_STRIDE + i) * self.batch_size
                     idx = [(k, base + slot) for slot, k in enumerate(idx)]
-                yield idx
+                yield idx[self.shard]
                 j += 1
                 i += 1
 
@@ -41,8 +45,13 @@ class BatchStream:
     """`next(stream)` -> dict of tensors on `device`; `stream.position` = batches handed out so far."""
 
     def __init__(self, source, batch_size: int, seed: int, device: torch.device | str = "cpu",
-                 position: int = 0, workers: int = 0):
+                 position: int = 0, workers: int = 0, rank: int = 0, world: int = 1):
+        if batch_size % world:
+            raise ValueError(f"--batch-size {batch_size} is the global batch and must split evenly over "
+                             f"{world} processes; use a multiple of {world}")
         self.source, self.batch_size, self.seed = source, batch_size, seed
+        per_rank = batch_size // world
+        self.shard = slice(rank * per_rank, (rank + 1) * per_rank)
         self.device = torch.device(device)
         self.position = position
         self.finite = hasattr(source, "__len__")
@@ -51,7 +60,7 @@ class BatchStream:
             if n < batch_size:
                 raise ValueError(f"the data has {n} examples, fewer than --batch-size {batch_size}; "
                                  f"lower --batch-size")
-            sampler = _BatchIndices(n, batch_size, seed, position, getattr(source, "wants_seeds", False))
+            sampler = _BatchIndices(n, batch_size, seed, position, getattr(source, "wants_seeds", False), self.shard)
             if workers > 0:
                 loader = torch.utils.data.DataLoader(
                     source, batch_sampler=sampler, num_workers=workers, collate_fn=source.collate,
@@ -69,7 +78,8 @@ class BatchStream:
             batch = next(self._it)
         else:
             g = torch.Generator().manual_seed(self.seed * _EPOCH_STRIDE + self.position)
-            batch = self.source.sample(self.batch_size, g)
+            batch = {k: v[self.shard] if torch.is_tensor(v) else v
+                     for k, v in self.source.sample(self.batch_size, g).items()}
         self.position += 1
         nb = self.device.type == "cuda"
         return {k: v.to(self.device, non_blocking=nb) if torch.is_tensor(v) else v for k, v in batch.items()}
