@@ -55,6 +55,10 @@ class TrainConfig:
         "fp32", "autocast precision; bf16/fp16 are GPU features (fp16 uses GradScaler)",
         choices=("fp32", "bf16", "fp16"),
     )
+    channels_last: bool = opt(False, "keep nets and image batches in channels-last memory format (faster "
+                                     "convolutions on recent GPUs)")
+    compile: bool = opt(False, "torch.compile every net (in place; checkpoints are unchanged); pays off on "
+                               "GPUs after a compile of a minute or more")
     sync_bn: bool = opt(False, "under torchrun on GPUs: BatchNorm statistics over the global batch "
                                "(SyncBatchNorm) instead of each process's share")
     seed: int = opt(0, "seed for weights, noise and data order (recorded in the run)")

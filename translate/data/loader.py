@@ -45,11 +45,12 @@ class BatchStream:
     """`next(stream)` -> dict of tensors on `device`; `stream.position` = batches handed out so far."""
 
     def __init__(self, source, batch_size: int, seed: int, device: torch.device | str = "cpu",
-                 position: int = 0, workers: int = 0, rank: int = 0, world: int = 1):
+                 position: int = 0, workers: int = 0, rank: int = 0, world: int = 1, channels_last: bool = False):
         if batch_size % world:
             raise ValueError(f"--batch-size {batch_size} is the global batch and must split evenly over "
                              f"{world} processes; use a multiple of {world}")
         self.source, self.batch_size, self.seed = source, batch_size, seed
+        self.memory_format = torch.channels_last if channels_last else torch.preserve_format
         per_rank = batch_size // world
         self.shard = slice(rank * per_rank, (rank + 1) * per_rank)
         self.device = torch.device(device)
@@ -81,8 +82,13 @@ class BatchStream:
             batch = {k: v[self.shard] if torch.is_tensor(v) else v
                      for k, v in self.source.sample(self.batch_size, g).items()}
         self.position += 1
-        nb = self.device.type == "cuda"
-        return {k: v.to(self.device, non_blocking=nb) if torch.is_tensor(v) else v for k, v in batch.items()}
+        nb = self.device.type == "cuda"  # pinned (DataLoader workers) -> asynchronous copies
+        return {k: self._move(v, nb) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+    def _move(self, v: torch.Tensor, non_blocking: bool) -> torch.Tensor:
+        if v.dim() == 4 and v.is_floating_point():
+            return v.to(self.device, non_blocking=non_blocking, memory_format=self.memory_format)
+        return v.to(self.device, non_blocking=non_blocking)
 
 
 def peek(source, n: int, seed: int) -> dict:
