@@ -63,6 +63,24 @@ def test_mnist_holdout_and_sizes(mnist_root):
     assert source32.get_batch([0])["x"].shape == (1, 1, 32, 32) and len(source32) == 300
 
 
+def test_mnist_holdout_is_drawn_from_every_class_of_a_sorted_file(tmp_path):
+    """The 5k MNIST subset is sorted by class; holding out its last 1,000 digits once removed every 8
+    and 9 from training. The held-out digits are a fixed-seed random choice, shared with Parzen."""
+    from translate.data.datasets import holdout_split, load_mnist
+
+    labels = np.repeat(np.arange(10, dtype=np.uint8), 50)  # sorted, as train5k is
+    images = np.repeat(labels[:, None, None], 28 * 28, 1).reshape(-1, 28, 28).astype(np.uint8)
+    (tmp_path / "mnist").mkdir()
+    write_idx(tmp_path / "mnist" / "train5k-images-idx3-ubyte.gz", images)
+    write_idx(tmp_path / "mnist" / "train5k-labels-idx1-ubyte.gz", labels)
+    source, _ = load_mnist(tmp_path, holdout=100, size=28)
+    assert len(source) == 400 and torch.bincount(source.labels, minlength=10).min() >= 25
+    keep, held = holdout_split(500, 100)
+    assert len(set(keep.tolist()) | set(held.tolist())) == 500 and not set(keep.tolist()) & set(held.tolist())
+    assert torch.equal(source.labels, torch.from_numpy(labels)[keep].long())
+    assert torch.equal(holdout_split(500, 100)[1], held)  # the same split every time
+
+
 def test_idx_errors_name_the_file(tmp_path):
     bad = tmp_path / "x-images-idx3-ubyte.gz"
     with gzip.open(bad, "wb") as f:

@@ -85,7 +85,8 @@ class DataConfig:
                        "--crop-size S --load-size S*286/256, e.g. 64 or 128 on a CPU")
     max_images: int = opt(0, "use only the first N training examples (0: all)")
     holdout: int = opt(
-        1000, "mnist: keep the last N training digits out of training (Parzen sigma selection uses them)"
+        1000, "mnist: keep N training digits (a fixed-seed random choice) out of training (Parzen sigma "
+              "selection uses them)"
     )
     workers: int = opt(0, "DataLoader worker processes for image folders")
     # Image translation (pix2pix, CycleGAN): the official data options.

@@ -31,8 +31,9 @@ def _mnist_unit(images: torch.Tensor) -> torch.Tensor:
 
 
 def eval_parzen(sampler: Sampler, root: Path, n: int = 10000, valid: int = 1000, seed: int = 0) -> dict:
-    """Goodfellow et al. 2014: sigma from logspace(-1, 0, 10) on the last `valid` training digits
-    (which `--data mnist` keeps out of training by default), log-likelihood on the 10k test split."""
+    """Goodfellow et al. 2014: sigma from logspace(-1, 0, 10) on `valid` held-out training digits
+    (the ones `--data mnist` keeps out of training by default), log-likelihood on the 10k test split."""
+    from translate.data.datasets import holdout_split
     from translate.data.folders import find_mnist, read_idx
     from translate.metrics.parzen import parzen_eval
 
@@ -46,7 +47,8 @@ def eval_parzen(sampler: Sampler, root: Path, n: int = 10000, valid: int = 1000,
     train = torch.from_numpy(read_idx(files.images_train))
     test = torch.from_numpy(read_idx(files.images_test))
     samples = to_unit(sampler.sample(n, seed=seed)).flatten(1)
-    result = parzen_eval(samples, _mnist_unit(train[-valid:]), _mnist_unit(test))
+    _, held_out = holdout_split(len(train), valid)
+    result = parzen_eval(samples, _mnist_unit(train[held_out]), _mnist_unit(test))
     return {"metric": "parzen", "test_file": str(files.images_test), "validation_file": str(files.images_train),
             "validation_digits": valid, **result}
 

