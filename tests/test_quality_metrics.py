@@ -172,11 +172,12 @@ def test_class_agreement_is_high_for_right_digits_and_a_tenth_for_one_constant_d
     pytest.importorskip("sklearn")
     from translate.evaluate import eval_class
 
-    right = eval_class(_DigitsOracle(), "digits", tmp_path, n_per_class=10)
+    quick = Recipe(size=28, width=16, epochs=5, flip=False, crop_scale=0.8, lr=3e-3)  # CI-sized judge
+    right = eval_class(_DigitsOracle(), "digits", tmp_path, n_per_class=10, recipe=quick)
     assert right["judge_test_accuracy"] >= 0.9
     assert right["agreement"] >= 0.85 and right["n_samples"] == 100
     assert set(right["per_class"]) == set("0123456789")
-    constant = eval_class(_DigitsOracle(constant=3), "digits", tmp_path, n_per_class=10)
+    constant = eval_class(_DigitsOracle(constant=3), "digits", tmp_path, n_per_class=10, recipe=quick)
     assert constant["judge_trained_now"] is False
     assert constant["agreement"] <= 0.2
     assert constant["per_class"]["3"] >= 0.8 and constant["worst_class"] != "3"

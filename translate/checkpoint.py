@@ -101,6 +101,9 @@ class _AtomicDir:
         if exc_type is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             return False
+        for f in self.tmp.iterdir():  # some writers (safetensors) create 0600 files; give the usual mode
+            if f.is_file():
+                os.chmod(f, 0o666 & ~_umask())
         if self.final.exists():  # replacing: move the old one aside first, delete it after the swap
             old = self.final.with_name(f".{self.final.name}.old")
             shutil.rmtree(old, ignore_errors=True)

@@ -95,7 +95,7 @@ def eval_domain(checkpoint: str, data: str | None, root: Path, direction: str, s
     return results[direction] if direction != "both" else {"metric": "domain", **results}
 
 
-def _class_judge(data: str, root: Path, size: int, channels: int):
+def _class_judge(data: str, root: Path, size: int, channels: int, recipe=None):
     """(judge, (real test images, labels) or None) for MNIST, scikit-learn's digits, or a folder of class
     sub-folders; the judge is trained on the training split only."""
     import hashlib
@@ -105,7 +105,7 @@ def _class_judge(data: str, root: Path, size: int, channels: int):
     from translate.metrics.classifier import Recipe, cached_judge, file_digest
 
     # samples smaller than MNIST's 28 px are judged upsampled: two stride-2 blocks make too weak a judge
-    recipe = Recipe(size=max(size, 28), width=32, epochs=10, flip=False, crop_scale=0.8)
+    recipe = recipe or Recipe(size=max(size, 28), width=32, epochs=10, flip=False, crop_scale=0.8)
     size = recipe.size
     digit_names = [str(i) for i in range(10)]
     if data == "mnist" or Path(data).name == "mnist":
@@ -142,13 +142,14 @@ def _class_judge(data: str, root: Path, size: int, channels: int):
                         training_data), None
 
 
-def eval_class(sampler: Sampler, data: str, root: Path, n_per_class: int = 100, seed: int = 0) -> dict:
+def eval_class(sampler: Sampler, data: str, root: Path, n_per_class: int = 100, seed: int = 0,
+               recipe=None) -> dict:
     """--metric class: share of conditional samples that a judge trained on the real training images
     assigns to the class they were asked for (its accuracy on the real test split reported first)."""
     if not sampler.conditional:
         raise SystemExit("--metric class scores class-conditional models (translate train --model cgan)")
     channels, size = sampler.sample_shape[0], sampler.sample_shape[-1]
-    judge, test = _class_judge(data, root, size, channels)
+    judge, test = _class_judge(data, root, size, channels, recipe)
     if judge.classes != list(sampler.class_names):
         raise SystemExit(f"the model's classes {list(sampler.class_names)} differ from the data's {judge.classes}")
     k = len(judge.classes)
