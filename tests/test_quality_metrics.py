@@ -14,7 +14,7 @@ from PIL import Image
 from translate.metrics.classifier import Recipe
 from translate.metrics.domain import domain_judge, edge_ssim, eval_domain
 
-TINY = Recipe(size=32, width=8, epochs=12, batch_size=16, lr=3e-3)
+TINY = Recipe(size=32, width=8, extra_convs=0, epochs=12, batch_size=16, lr=3e-3)
 
 
 def _scene(rng: np.random.Generator, warm: bool, size: int = 32) -> np.ndarray:
@@ -172,7 +172,7 @@ def test_class_agreement_is_high_for_right_digits_and_a_tenth_for_one_constant_d
     pytest.importorskip("sklearn")
     from translate.evaluate import eval_class
 
-    quick = Recipe(size=28, width=16, epochs=5, flip=False, crop_scale=0.8, lr=3e-3)  # CI-sized judge
+    quick = Recipe(size=28, width=16, extra_convs=0, epochs=5, flip=False, crop_scale=0.8, lr=3e-3)  # CI-sized judge
     right = eval_class(_DigitsOracle(), "digits", tmp_path, n_per_class=10, recipe=quick)
     assert right["judge_test_accuracy"] >= 0.9
     assert right["agreement"] >= 0.85 and right["n_samples"] == 100
