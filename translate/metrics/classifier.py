@@ -29,7 +29,9 @@ from translate.data.transforms import to_tensor
 class Recipe:
     # Defaults chosen on horse2zebra (real test images, flip-averaged), 2-core CPU:
     #   64 px,  20 epochs: 84.2%      128 px, 20 epochs: 87.5%      64 px + 1 extra conv, 40 epochs: 87.5%
-    #   96 px + 1 extra conv, 40 epochs, lr 2e-3: 88.3% (horse 83%, zebra 93%)  <- these defaults
+    #   96 px + 1 extra conv, 40 epochs, lr 2e-3: 88.3% and 90.0% in two trainings  <- these defaults
+    # (the same recipe and seed trained twice in different processes differed by ~2 points: treat that as
+    # the judge's noise; the cached file makes reruns on one machine identical)
     size: int = 96  # the side images are judged at (squashed to size x size, as the official test.py does)
     width: int = 32  # channels of the first conv; doubled per stride-2 block up to 256
     extra_convs: int = 1  # 3x3 stride-1 convs after each stride-2 one (more depth at the same resolution)
