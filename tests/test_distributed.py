@@ -39,8 +39,8 @@ def _cyclegan(root: Path, out: Path, steps: int, *extra: str) -> list[str]:
     return ["train", "--model", "cyclegan", "--data", str(root), "--netG", "resnet_6blocks", "--ngf", "4",
             "--ndf", "4", "--load-size", "36", "--crop-size", "32", "--batch-size", "4", "--pool-size", "0",
             "--optim", "sgd", "--lr-g", "0.002", "--lr-d", "0.002", "--steps", str(steps), "--checkpoint-every",
-            "1", "--keep-checkpoints", "10", "--sample-every", "1000", "--n-samples", "2", "--log-every", "1", "--device", "cpu",
-            "--out", str(out), *extra]
+            "1", "--keep-checkpoints", "10", "--sample-every", "1000", "--n-samples", "2", "--log-every", "1",
+            "--device", "cpu", "--out", str(out), *extra]
 
 
 def _state_weights(run: Path, step: int | None = None) -> dict[str, torch.Tensor]:

@@ -126,7 +126,8 @@ class Dist:
         data = torch.tensor(list(text.encode()) if self.is_main else [], dtype=torch.uint8)
         n = torch.tensor([len(data)], dtype=torch.int64, device=self.device)
         dist.broadcast(n, 0)
-        buf = data.to(self.device) if self.is_main else torch.empty(int(n.item()), dtype=torch.uint8, device=self.device)
+        size = int(n.item())
+        buf = data.to(self.device) if self.is_main else torch.empty(size, dtype=torch.uint8, device=self.device)
         dist.broadcast(buf, 0)
         return bytes(buf.cpu().tolist()).decode()
 

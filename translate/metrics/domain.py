@@ -26,6 +26,8 @@ from torch import Tensor
 from translate.data import folders
 from translate.metrics.classifier import Judge, Recipe, cached_judge, file_digest
 
+DEFAULT_RECIPE = Recipe()
+
 EDGE_WINDOW = 11
 
 
@@ -56,7 +58,7 @@ def _images(folder: Path) -> list[Path]:
     return folders.list_images(folder, labeled=False)[0]
 
 
-def domain_judge(root: Path, recipe: Recipe = Recipe()) -> Judge:
+def domain_judge(root: Path, recipe: Recipe = DEFAULT_RECIPE) -> Judge:
     """The judge of this data set's two domains, trained on trainA/trainB (cached by their content)."""
     train_a, train_b = split_folders(root, "train")
     pa, pb = _images(train_a), _images(train_b)
@@ -88,7 +90,7 @@ def edge_ssim(a: Tensor, b: Tensor) -> Tensor:
 
 # --------------------------------------------------------------------------------------- the metric
 def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: str = "AtoB", size: int = 256,
-                recipe: Recipe = Recipe(), inception: Path | None = None, max_images: int = 0) -> dict:
+                recipe: Recipe = DEFAULT_RECIPE, inception: Path | None = None, max_images: int = 0) -> dict:
     """Score `translate` ((1, 3, size, size) in [-1, 1] -> the same) on the test images of `root`."""
     judge = domain_judge(root, recipe)
     test_a, test_b = split_folders(root, "test")
