@@ -78,13 +78,17 @@ def eval_inception(sampler: Sampler, metric: str, dcfg, inception: str | None, n
 def eval_domain(checkpoint: str, data: str | None, root: Path, direction: str, size: int, device: str,
                 inception: Path | None, n: int = 0) -> dict:
     """--metric domain: a judge trained on real trainA/trainB scores the translated test images."""
+    from translate.checkpoint import load_checkpoint
     from translate.data.download import resolve_dataset
-    from translate.inference import ImageTranslator
+    from translate.inference import ImageTranslator, resolve_checkpoint
     from translate.metrics.domain import eval_domain as score
 
     directions = ("AtoB", "BtoA") if direction == "both" else (direction,)
-    translators = {d: ImageTranslator.from_pretrained(checkpoint, direction=d, device=device) for d in directions}
-    config = next(iter(translators.values())).config
+    config, tensors = load_checkpoint(resolve_checkpoint(checkpoint))  # read once for both directions
+    if config.get("kind") != "translator":
+        raise SystemExit(f"--metric domain scores image translators; {checkpoint} holds a {config.get('model')!r} "
+                         f"model (try --metric class, fid or kid)")
+    translators = {d: ImageTranslator(config, tensors, d, device, str(checkpoint)) for d in directions}
     data = data or config.get("train_data")
     if not data:
         raise SystemExit(f"{checkpoint} does not record its training data: pass --data (e.g. horse2zebra)")
