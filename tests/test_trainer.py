@@ -93,10 +93,10 @@ def test_resume_continues_bit_exactly(tmp_path, mnist_root, model, data, extra, 
     first = Trainer(make_config(model, data, str(mnist_root), train=train), tmp_path / "b", quiet=True)
     g_loss = first.model.g_loss
 
-    def interrupt_during_step_3(batch):
+    def interrupt_during_step_3(batch, **kwargs):
         if first.step == 2:
             first.stop_requested = "SIGINT"
-        return g_loss(batch)
+        return g_loss(batch, **kwargs)
 
     first.model.g_loss = interrupt_during_step_3
     first.fit()

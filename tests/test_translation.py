@@ -164,6 +164,29 @@ def test_pix2pix_overfits_one_pair(tmp_path, paired_root):
     assert (run / "samples" / "latest.png").is_file() and (run / "bundle" / "model.safetensors").is_file()
 
 
+@pytest.mark.parametrize("d_steps", [1, 2])
+def test_pix2pix_runs_g_once_per_d_update_and_reuses_its_fake(tmp_path, paired_root, d_steps):
+    """The official order: fake = G(A); D steps on fake.detach(); G steps on the same fake through the
+    updated D. So one G forward per D update (none of its own), BatchNorm statistics tracked once per
+    forward, and G's update uses D's last batch."""
+    cfg = make_config("pix2pix", str(paired_root), train={"steps": 3, "d_steps": d_steps, "sample_every": 100})
+    tr = Trainer(cfg, tmp_path / "r", quiet=True)
+    calls = []
+    # sample grids run G under no_grad (per image, statistics frozen); count the training passes only
+    tr.model.G.register_forward_hook(lambda m, i, o: calls.append((torch.is_grad_enabled(), o.requires_grad)))
+    seen_by_d = []
+    tr.model.D.register_forward_hook(lambda m, i, o: seen_by_d.append(i[0].requires_grad))
+    tr.fit()
+    training_calls = [c for c in calls if c[0]]
+    assert len(training_calls) == 3 * d_steps
+    # the last D update of each step builds G's graph (for G's update); earlier ones need none
+    assert [g for _, g in training_calls] == ([False] * (d_steps - 1) + [True]) * 3
+    bn = [m for m in tr.model.G.modules() if isinstance(m, torch.nn.BatchNorm2d)][0]
+    assert int(bn.num_batches_tracked) == 3 * d_steps
+    assert tr.stream.position == 3 * d_steps  # no batch of G's own
+    assert any(seen_by_d)  # G's adversarial term reached D with a graph back to G
+
+
 def test_cyclegan_cycle_loss_falls_on_a_fixed_batch(tmp_path, unpaired_root):
     cfg = make_config("cyclegan", str(unpaired_root), train={"steps": 50, "lr_decay": 0, "log_every": 10},
                       model_kw={"ngf": 8, "ndf": 8},

@@ -2,9 +2,10 @@
 model-specific. Read `Trainer.fit` top to bottom; the helpers below it do one thing each.
 
 One step = k discriminator updates, each on a fresh minibatch, then one generator update on a fresh
-minibatch (Goodfellow et al. 2014, Algorithm 1), or G first with D reusing its fakes for models that
-ask for it (CycleGAN). Each role has its own optimizer, learning rate and betas (TTUR), its own
-GradScaler under fp16, and only the role being stepped has requires_grad set.
+minibatch (Goodfellow et al. 2014, Algorithm 1); or G on the last D batch, reusing D's fakes (pix2pix);
+or G first with D reusing its fakes (CycleGAN), as the models ask. Each role has its own optimizer,
+learning rate and betas (TTUR), its own GradScaler under fp16, and only the role being stepped has
+requires_grad set (and the role whose graph a reused fake must keep).
 
 Under torchrun every process runs this same loop on its slice of the global batch; see distributed.py
 for how gradients, losses, RNG streams and stop decisions are shared, and why rank 0 alone writes.
@@ -162,12 +163,15 @@ class Trainer:
             while self.step < t.steps and not self._stopping():
                 self._set_learning_rates()
                 if self.update_order == "d_first":
-                    for _ in range(t.d_steps):
+                    reuse = model.g_reuses_d_fakes  # pix2pix: G on the last D batch and its fakes
+                    for k in range(t.d_steps):
                         batch = next(self.stream)
-                        d_out = self._update("D", model.d_loss, batch)
-                    if not getattr(model, "g_reuses_d_batch", False):  # pix2pix: G on D's batch
-                        batch = next(self.stream)
-                    g_out = self._update("G", model.g_loss, batch)
+                        keep = ("G",) if reuse and k == t.d_steps - 1 else ()
+                        d_out = self._update("D", model.d_loss, batch, graph_for=keep)
+                    if reuse:
+                        g_out = self._update("G", model.g_loss, batch, fakes=d_out.fakes)
+                    else:
+                        g_out = self._update("G", model.g_loss, next(self.stream))
                 else:
                     batch = next(self.stream)
                     g_out = self._update("G", model.g_loss, batch)
@@ -245,11 +249,13 @@ class Trainer:
             torch.manual_seed(self.cfg.train.seed + RANK_SEED_STRIDE * self.dist.rank)
 
     # --------------------------------------------------------------------------------- one update
-    def _update(self, role: str, loss_fn, *args, **kwargs) -> LossOutput:
+    def _update(self, role: str, loss_fn, *args, graph_for: tuple[str, ...] = (), **kwargs) -> LossOutput:
+        """One optimizer step of `role` on loss_fn(*args, **kwargs). Only the stepped role builds gradients,
+        plus the roles in `graph_for`, whose graph the loss's `fakes` keep for the next update."""
         opt, scaler = self.optimizers[role], self.scalers[role]
-        for r, params in self.roles.items():  # only the stepped role builds gradients
+        for r, params in self.roles.items():
             for p in params:
-                p.requires_grad_(r == role)
+                p.requires_grad_(r == role or r in graph_for)
         with self._autocast():
             out = loss_fn(*args, **kwargs)
         opt.zero_grad(set_to_none=True)

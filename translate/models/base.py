@@ -34,8 +34,9 @@ class DataInfo:
 
 @dataclass
 class LossOutput:
-    """total: the scalar to minimise; terms: named detached parts for the log; fakes: detached
-    generator outputs a later D update may reuse (CycleGAN's G-first order)."""
+    """total: the scalar to minimise; terms: named detached parts for the log; fakes: generator outputs
+    the other role's update may reuse: detached ones from G for D (CycleGAN's G-first order), or, from D,
+    ones that still carry G's graph for G (pix2pix's official order, see `GanModel.g_reuses_d_fakes`)."""
 
     total: Tensor
     terms: dict[str, Tensor]
@@ -49,6 +50,10 @@ class GanModel(nn.Module):
     # "d_first": k D updates then one G update (Goodfellow et al. 2014, Algorithm 1).
     # "g_first": G update, then D reuses its detached fakes (with k > 1 the trainer falls back to d_first).
     update_order = "d_first"
+    # d_first only: G is updated on the batch of the last D update and reuses the fakes that d_loss made
+    # (built with G's graph kept, returned in LossOutput.fakes), as the official pix2pix does: one G forward
+    # per step instead of two, so BatchNorm statistics and dropout masks are those of a single pass.
+    g_reuses_d_fakes = False
 
     def __init__(self, cfg, info: DataInfo):
         super().__init__()
@@ -63,6 +68,7 @@ class GanModel(nn.Module):
         raise NotImplementedError
 
     def g_loss(self, batch: dict) -> LossOutput:
+        """(Models with g_reuses_d_fakes also take `fakes=`, the `fakes` of their last d_loss.)"""
         raise NotImplementedError
 
     def export(self) -> dict[str, nn.Module]:

@@ -16,9 +16,10 @@ from translate.registry import MODELS
 class Pix2Pix(TranslationModel):
     name = "pix2pix"
     Config = Pix2PixConfig
-    # As the official optimize_parameters: one minibatch per step, D updated first, then G on that batch.
+    # As the official optimize_parameters: one minibatch and one G forward per step; D is updated first on
+    # the detached fake, then G on the same fake through the updated D.
     update_order = "d_first"
-    g_reuses_d_batch = True
+    g_reuses_d_fakes = True
     grid_columns = 3
 
     def __init__(self, cfg, info):
@@ -38,16 +39,17 @@ class Pix2Pix(TranslationModel):
 
     def d_loss(self, batch, fakes=None) -> LossOutput:
         a, b = batch["A"], batch["B"]
-        fake_b = fakes if fakes is not None else self.G(a)
+        fake_b = fakes if fakes is not None else self.G(a)  # keeps G's graph when the trainer asks
         fake_ab = torch.cat([a, fake_b.detach()], 1)
         if self.pool is not None:
             fake_ab = self.pool.query(fake_ab)
         terms = self.adversarial_d_terms(self.judge(self.D), torch.cat([a, b], 1), fake_ab)
-        return loss_output({k: 0.5 * v for k, v in terms.items()})  # official: (real + fake) * 0.5
+        # official: (real + fake) * 0.5; fake_b goes on to G's update on this batch
+        return loss_output({k: 0.5 * v for k, v in terms.items()}, fakes=fake_b)
 
-    def g_loss(self, batch) -> LossOutput:
+    def g_loss(self, batch, fakes=None) -> LossOutput:
         a, b = batch["A"], batch["B"]
-        fake_b = self.G(a)
+        fake_b = fakes if fakes is not None else self.G(a)
         adv = self.objective.g_loss(self.judge(self.D)(torch.cat([a, fake_b], 1)))
         return loss_output({"g_adv": adv, "l1": self.cfg.lambda_l1 * F.l1_loss(fake_b, b)}, fakes=fake_b.detach())
 
