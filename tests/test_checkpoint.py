@@ -110,6 +110,7 @@ def test_export_writes_a_half_size_bundle_that_translates_like_the_run(cyclegan_
     full = load_checkpoint(run)[1]
     config, restored = load_checkpoint(out)
     assert config["stored_dtype"] == "float16" and config["step"] == 2
+    assert config["timing"]["timed_steps"] == 2  # the run's wall time and hardware travel with it
     assert "/" not in config["train_data"]  # a data set name, not this machine's path
     assert all(v.dtype == torch.float32 for v in restored.values() if v.is_floating_point())
     size_full = sum(v.numel() * v.element_size() for v in full.values())

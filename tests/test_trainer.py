@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -119,6 +120,9 @@ def test_resume_continues_bit_exactly(tmp_path, mnist_root, model, data, extra, 
     # losses.csv holds one row per step, with no duplicates from the resumed half
     rows = (tmp_path / "b" / "losses.csv").read_text().splitlines()[1:]
     assert [int(r.split(",")[0]) for r in rows] == list(range(1, straight.cfg.train.steps + 1))
+    # the loop's wall time is summed over both halves and reaches the bundle (for its model card)
+    timing = json.loads((tmp_path / "b" / "bundle" / "config.json").read_text())["timing"]
+    assert timing["timed_steps"] == 6 and timing["seconds"] > 0 and timing["hardware"][0].startswith("CPU (")
 
 
 def test_nan_loss_stops_with_message_and_keeps_last_good_state(tmp_path):

@@ -208,7 +208,8 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
     tensors = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)} if prefix else weights
     wanted = tuple(f"{n}." for n in bundle["nets"])
     data = meta.get("config", {}).get("data", {}).get("data")
-    info = {"step": meta.get("step"), "ema": bool(meta.get("has_ema")), **({"train_data": data} if data else {})}
+    info = {"step": meta.get("step"), "ema": bool(meta.get("has_ema")), **({"train_data": data} if data else {}),
+            **({"timing": meta["timing"]} if meta.get("timing") else {})}
     return {**info, **bundle}, {k: v for k, v in tensors.items() if k.startswith(wanted)}
 
 

@@ -14,6 +14,7 @@ for how gradients, losses, RNG streams and stop decisions are shared, and why ra
 from __future__ import annotations
 
 import contextlib
+import platform
 import signal
 import sys
 import time
@@ -137,6 +138,9 @@ class Trainer:
         self.reference = self._preview(t.n_samples * 16)["x"] if points else None
         self.step, position = 0, 0
         self.last_saved: Path | None = None
+        # wall time of the loop, summed over resumes, for model cards ("steps: N, wall time: T, hardware")
+        self.timing = {"seconds": 0.0, "timed_steps": 0, "hardware": []}
+        self._timing_mark: tuple[float, int] | None = None
         self._seed_rank_streams()
         if resume:
             position = self._restore()
@@ -159,6 +163,9 @@ class Trainer:
             self._write_initial_grids()
         old_handlers = self._catch_signals()
         t0, s0 = time.time(), self.step
+        self._timing_mark = (t0, self.step)
+        if hardware_name(self.device, self.dist.world) not in self.timing["hardware"]:
+            self.timing["hardware"].append(hardware_name(self.device, self.dist.world))
         try:
             while self.step < t.steps and not self._stopping():
                 self._set_learning_rates()
@@ -386,6 +393,7 @@ class Trainer:
             "bundle": self._bundle_config(),
             "versions": {"translate": __version__, "torch": torch.__version__},
             "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "timing": self._timing_now(),
         }
         if self.dist.is_main:
             self.last_saved = save_state(self.run_dir, self.step, self._weights(), optim_tensors, meta,
@@ -410,6 +418,8 @@ class Trainer:
             opt.load_state_dict(unflatten_optimizer(f"optim.{role}", optim, meta["optimizers"][role]))
             self.scalers[role].load_state_dict(meta["scalers"][role])
         self._restore_rng(optim, int(meta.get("world_size", 1)), int(meta["step"]))
+        # states written before timing existed leave timed_steps < step: the card then says what is known
+        self.timing = {"seconds": 0.0, "timed_steps": 0, "hardware": [], **meta.get("timing", {})}
         self.step, self.last_saved = int(meta["step"]), path
         self._say(f"resuming {self.run_dir} from step {self.step} ({path.name})")
         return int(meta["data_position"])
@@ -434,14 +444,43 @@ class Trainer:
             if len(states) == torch.cuda.device_count():
                 torch.cuda.set_rng_state_all(states)
 
+    def _timing_now(self) -> dict:
+        """Loop wall time and steps so far, this process's share included (the mark moves on)."""
+        if self._timing_mark is not None:
+            now = time.time()
+            t, step = self._timing_mark
+            self.timing["seconds"] = round(self.timing["seconds"] + now - t, 1)
+            self.timing["timed_steps"] += self.step - step
+            self._timing_mark = (now, self.step)
+        return dict(self.timing)
+
     def _write_bundle(self) -> Path:
         nets = self.ema.nets if self.ema is not None else self.model.export()
         tensors = {f"{n}.{k}": v for n, net in nets.items() for k, v in net.state_dict().items()}
         info = {"step": self.step, "ema": self.ema is not None, "train_data": self.info.name,
-                "translate_version": __version__}
+                "translate_version": __version__, "timing": self._timing_now()}
         return save_bundle(self.run_dir / "bundle", self.cfg.model_name, self.model.export_config(),
                            tensors, info)
 
     def _say(self, msg: str) -> None:
         if not self.quiet:
             print(msg, file=sys.stderr, flush=True)
+
+
+def hardware_name(device: torch.device, world: int) -> str:
+    """What a run trained on, for its model card: "NVIDIA H100 80GB HBM3 x 2" or "CPU, 2 threads"."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} x {world}"
+    threads = torch.get_num_threads()
+    return f"CPU ({_cpu_model()}), {threads} thread{'s' * (threads != 1)}" + (
+        f" x {world} processes" if world > 1 else "")
+
+
+def _cpu_model() -> str:
+    try:  # Linux names the model here; platform.processor() is often empty there
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
