@@ -13,7 +13,8 @@ measured first so GFLOP/s can be read against it.
 
 Variants:
   serial         decode -> eager NCHW forward (batch 1) -> encode, one file after another (test.py)
-  default        translate convert (threaded decode/encode, batches of equal size, fp32)
+  default        translate convert (fp32; on the CPU: Winograd F(4x4,3x3) for the 3x3 convolutions)
+  direct         translate convert --no-winograd (every convolution through oneDNN, as the serial loop)
   channels-last  translate convert --channels-last
   compile        translate convert --compile (torch.compile, frozen weights; cold compile cache)
 Outputs are compared with the serial loop's: max abs difference in [-1, 1] units on the float outputs of
@@ -34,7 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data" / "horse2zebra" / "testA"
-VARIANTS = {"serial": None, "default": [], "channels-last": ["--channels-last"], "compile": ["--compile"]}
+VARIANTS = {"serial": None, "default": [], "direct": ["--no-winograd"], "channels-last": ["--channels-last"],
+            "compile": ["--compile"]}
 
 
 def serial_loop(checkpoint: str, inp: str, out: str) -> None:
@@ -46,7 +48,7 @@ def serial_loop(checkpoint: str, inp: str, out: str) -> None:
 
     from translate.inference import ImageTranslator
 
-    G = ImageTranslator.from_pretrained(checkpoint, device="cpu").G
+    G = ImageTranslator.from_pretrained(checkpoint, device="cpu", winograd=False).G
     for path in sorted(Path(inp).glob("*.png")):
         img = np.asarray(Image.open(path).convert("RGB"))
         x = torch.from_numpy(img.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
@@ -107,7 +109,7 @@ def forward_gflop(checkpoint: Path, w: int, h: int) -> float:
 
     from translate.inference import ImageTranslator
 
-    G = ImageTranslator.from_pretrained(checkpoint, device="cpu").G
+    G = ImageTranslator.from_pretrained(checkpoint, device="cpu", winograd=False).G  # the direct FLOPs
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
         G(torch.zeros(1, 3, h, w))
     return counter.get_total_flops() / 1e9
@@ -121,9 +123,10 @@ def float_diff(checkpoint: Path, folder: Path, flags: list[str]) -> float:
 
     from translate.inference import ImageTranslator
 
-    plain = ImageTranslator.from_pretrained(checkpoint, device="cpu")
+    plain = ImageTranslator.from_pretrained(checkpoint, device="cpu", winograd=False)
     fast = ImageTranslator.from_pretrained(checkpoint, device="cpu", channels_last="--channels-last" in flags,
-                                           compile="--compile" in flags)
+                                           compile="--compile" in flags, winograd=False if "--no-winograd" in flags
+                                           else None)
     worst = 0.0
     for path in sorted(folder.glob("*.png"))[:2]:
         x = torch.from_numpy(np.asarray(Image.open(path).convert("RGB")).copy()).permute(2, 0, 1)[None] / 127.5 - 1

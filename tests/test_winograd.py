@@ -1,0 +1,70 @@
+"""Winograd F(4x4, 3x3) convolution: the same function as F.conv2d, up to float rounding."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from translate.nets.layers import init_weights
+from translate.nets.resnet import ResnetGenerator
+from translate.nets.unet import UnetGenerator
+from translate.nets.winograd import WinogradConv3x3, transform_kernels, use_winograd, winograd_conv3x3
+
+
+@pytest.mark.parametrize("n,c,k,h,w", [(1, 3, 5, 3, 3), (2, 8, 4, 7, 9), (1, 16, 16, 14, 6), (3, 32, 8, 19, 23)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_equals_direct_convolution_at_any_size(n, c, k, h, w, bias):
+    """Output sides that are not multiples of the 4x4 tile are covered by zero-padded tiles, then cropped."""
+    g = torch.Generator().manual_seed(n * 1000 + h)
+    x = torch.randn(n, c, h, w, generator=g)
+    weight = torch.randn(k, c, 3, 3, generator=g) / (3 * c ** 0.5)
+    b = torch.randn(k, generator=g) if bias else None
+    want = F.conv2d(x, weight, b)
+    got = winograd_conv3x3(x, transform_kernels(weight), b)
+    assert got.shape == want.shape and got.is_contiguous()
+    assert (got - want).abs().max() < 2e-5 * want.abs().max()
+
+
+def test_module_keeps_zero_padding_and_refuses_other_convolutions():
+    conv = nn.Conv2d(6, 4, 3, padding=1)
+    x = torch.randn(2, 6, 10, 11)
+    with torch.no_grad():
+        assert (WinogradConv3x3(conv)(x) - conv(x)).abs().max() < 1e-5
+    for other in (nn.Conv2d(6, 4, 3, stride=2), nn.Conv2d(6, 4, 4), nn.Conv2d(6, 4, 3, dilation=2),
+                  nn.Conv2d(6, 6, 3, groups=2), nn.Conv2d(6, 4, 3, padding=1, padding_mode="reflect")):
+        with pytest.raises(ValueError, match="not a 3x3"):
+            WinogradConv3x3(other)
+
+
+def test_resnet9_generator_output_stays_within_1e4():
+    """The published ResNet-9 (ngf 64): its 18 residual 3x3 convolutions are replaced, the strided and 7x7
+    ones are not, and the image it makes moves by less than 1e-4 (in [-1, 1] units) at an odd size."""
+    torch.manual_seed(0)
+    G = init_weights(ResnetGenerator(3, 3, ngf=64, n_blocks=9)).eval()
+    fast = init_weights(ResnetGenerator(3, 3, ngf=64, n_blocks=9)).eval()
+    fast.load_state_dict(G.state_dict())
+    assert use_winograd(fast) == 18
+    assert sum(isinstance(m, nn.Conv2d) for m in fast.modules()) == 4  # 7x7 in/out + two stride-2 downs
+    x = torch.rand(1, 3, 68, 52) * 2 - 1
+    with torch.inference_mode():
+        assert (fast(x) - G(x)).abs().max() < 1e-4
+
+
+def test_unet_has_nothing_to_replace():
+    assert use_winograd(UnetGenerator(3, 3, num_downs=5, ngf=8)) == 0
+
+
+def test_translator_uses_winograd_on_cpu_by_default(tmp_path, unpaired_root):
+    from conftest import make_config
+
+    import translate
+    from translate.trainer import Trainer
+
+    run = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 1}), tmp_path / "r", quiet=True).fit()
+    fast = translate.load(run / "bundle", device="cpu")
+    direct = translate.load(run / "bundle", device="cpu", winograd=False)
+    assert fast.winograd_layers > 0 and direct.winograd_layers == 0
+    x = torch.rand(2, 3, 36, 44) * 2 - 1
+    assert (fast.translate_tensor(x) - direct.translate_tensor(x)).abs().max() < 1e-4
