@@ -27,6 +27,19 @@ def test_equals_direct_convolution_at_any_size(n, c, k, h, w, bias):
     assert (got - want).abs().max() < 2e-5 * want.abs().max()
 
 
+def test_blocks_of_tile_rows_give_the_same_result(monkeypatch):
+    """Big inputs run in blocks of tile rows (bounded memory); the seams between blocks leave no mark
+    (GEMMs of another shape only round differently)."""
+    import translate.nets.winograd as wg
+
+    x, weight = torch.randn(2, 8, 31, 17), torch.randn(4, 8, 3, 3) / 9
+    whole = winograd_conv3x3(x, transform_kernels(weight), None)
+    monkeypatch.setattr(wg, "BLOCK_TILES", 9)  # 2 images x 4 tiles per row: 1 tile row per block
+    blocked = winograd_conv3x3(x, transform_kernels(weight), None)
+    assert blocked.shape == whole.shape and (blocked - whole).abs().max() < 2e-5 * whole.abs().max()
+    assert (blocked - F.conv2d(x, weight)).abs().max() < 2e-5 * blocked.abs().max()
+
+
 def test_module_keeps_zero_padding_and_refuses_other_convolutions():
     conv = nn.Conv2d(6, 4, 3, padding=1)
     x = torch.randn(2, 6, 10, 11)

@@ -67,6 +67,13 @@ def transform_kernels(weight: Tensor) -> Tensor:
     return u.reshape(36, k, c).to(weight.dtype).contiguous()
 
 
+# Tiles per block. Blocks bound the transient memory of big inputs (the transformed tiles and GEMM
+# outputs take 2 x 36 x channels x tiles floats: 2 x 38 MB for 1,024 tiles at 256 channels, against
+# 2 x 340 MB for one 1536 px tile of `translate convert` in one piece). Measured on a ResNet-9: blocks
+# of 128-1,024 tiles and a single block ran within this host's noise at 256 and 512x384 px.
+BLOCK_TILES = 1024
+
+
 def winograd_conv3x3(x: Tensor, u: Tensor, bias: Tensor | None) -> Tensor:
     """3x3 correlation, stride 1, no padding (pad beforehand): x (N, C, H, W) -> (N, K, H-2, W-2),
     with u = transform_kernels(weight). Equals F.conv2d(x, weight, bias) up to float rounding."""
@@ -76,6 +83,21 @@ def winograd_conv3x3(x: Tensor, u: Tensor, bias: Tensor | None) -> Tensor:
     # zero-pad so that th x tw overlapping 6x6 tiles (stride 4) cover the input; extra outputs are cropped
     if (TILE * th + 2, TILE * tw + 2) != (h, w):
         x = F.pad(x, (0, TILE * tw + 2 - w, 0, TILE * th + 2 - h))
+    rows = max(1, BLOCK_TILES // (n * tw))  # tile rows per block
+    if rows < th:
+        y = torch.cat([_tiles(x[:, :, TILE * i:TILE * min(i + rows, th) + 2], u) for i in range(0, th, rows)], 2)
+    else:
+        y = _tiles(x, u)
+    y = y[:, :, :ho, :wo]
+    if bias is not None:
+        y = y + bias.view(1, -1, 1, 1)
+    return y.contiguous()
+
+
+def _tiles(x: Tensor, u: Tensor) -> Tensor:
+    """The Winograd steps on an input whose sides are 4 t + 2: (N, C, 4 th + 2, 4 tw + 2) -> (N, K, 4 th, 4 tw)."""
+    n, c, h, w = x.shape
+    th, tw = (h - 2) // TILE, (w - 2) // TILE
     d = x.unfold(2, IN_TILE, TILE).unfold(3, IN_TILE, TILE)  # (N, C, th, tw, 6, 6), a view
     p = n * th * tw
     d = d.permute(4, 5, 1, 0, 2, 3).reshape(36, c * p)  # one copy: tile positions first
@@ -83,10 +105,7 @@ def winograd_conv3x3(x: Tensor, u: Tensor, bias: Tensor | None) -> Tensor:
     m = torch.bmm(u, v)  # 36 GEMMs (K, C) @ (C, P): the multiplications that Winograd saves
     k = u.shape[1]
     y = (_as(_AT2, x) @ m.view(36, k * p)).view(TILE, TILE, k, n, th, tw)
-    y = y.permute(3, 2, 4, 0, 5, 1).reshape(n, k, TILE * th, TILE * tw)[:, :, :ho, :wo]
-    if bias is not None:
-        y = y + bias.view(1, k, 1, 1)
-    return y.contiguous()
+    return y.permute(3, 2, 4, 0, 5, 1).reshape(n, k, TILE * th, TILE * tw)
 
 
 class WinogradConv3x3(nn.Module):
