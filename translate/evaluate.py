@@ -110,7 +110,7 @@ def _class_judge(data: str, root: Path, size: int, channels: int, recipe=None):
 
     # samples smaller than MNIST's 28 px are judged upsampled: two stride-2 blocks make too weak a judge
     recipe = recipe or Recipe(size=max(size, 28), width=32, extra_convs=0, epochs=10, lr=1e-3, flip=False,
-                              crop_scale=0.8, gray_p=0, noise_std=0)
+                              crop_scale=0.8)
     size = recipe.size
     digit_names = [str(i) for i in range(10)]
     if data == "mnist" or Path(data).name == "mnist":
