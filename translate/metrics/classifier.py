@@ -32,6 +32,9 @@ class Recipe:
     #   96 px + 1 extra conv, 40 epochs, lr 2e-3: 88.3% and 90.0% in two trainings  <- these defaults
     # (the same recipe and seed trained twice in different processes differed by ~2 points: treat that as
     # the judge's noise; the cached file makes reruns on one machine identical)
+    # Texture fools it: it calls 97% of the grey, speckled horses of an undertrained CycleGAN (step 3,400)
+    # zebras. Training with 20% grayscale and pixel noise on both classes changed nothing (still 97%, real
+    # accuracy 90%), so the recipe stays as it is; read its figures beside a strip of outputs.
     size: int = 96  # the side images are judged at (squashed to size x size, as the official test.py does)
     width: int = 32  # channels of the first conv; doubled per stride-2 block up to 256
     extra_convs: int = 1  # 3x3 stride-1 convs after each stride-2 one (more depth at the same resolution)
