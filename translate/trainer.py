@@ -164,8 +164,9 @@ class Trainer:
         old_handlers = self._catch_signals()
         t0, s0 = time.time(), self.step
         self._timing_mark = (t0, self.step)
-        if hardware_name(self.device, self.dist.world) not in self.timing["hardware"]:
-            self.timing["hardware"].append(hardware_name(self.device, self.dist.world))
+        hardware = hardware_name(self.device, self.dist.world)
+        if hardware not in self.timing["hardware"]:
+            self.timing["hardware"].append(hardware)
         try:
             while self.step < t.steps and not self._stopping():
                 self._set_learning_rates()
