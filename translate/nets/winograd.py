@@ -6,15 +6,14 @@ A ResNet generator spends ~88% of its FLOPs in the 3x3 convolutions of its resid
 
     Y = A^T [ (G g G^T) * (B^T d B) ] A        (* = elementwise; per input/output channel pair)
 
-Each layer becomes: U = G g G^T from the weight (one small matmul, ~1 ms), input tiles -> V = B^T d B
-(one matmul), 36 independent GEMMs M = U V over the channels (the bulk of the work, at BLAS speed), and
-Y = A^T M A. Float error stays ~1e-6 relative per layer; a whole ResNet-9 generator's output moves by
-< 1e-4 (tests/test_winograd.py), far below uint8 rounding.
+With the kernels transformed once (U = G g G^T, kept: the weights never change at inference), each
+layer becomes: input tiles -> V = B^T d B (one small matmul), 36 independent GEMMs M = U V over the
+channels (the bulk of the work, at BLAS speed), and Y = A^T M A. Float error stays ~1e-6 relative per
+layer (measured on a whole ResNet-9 generator: see tests/test_winograd.py), far below uint8 rounding.
 
-Why not a library: PyTorch's oneDNN path has no Winograd on AVX2 CPUs. Its bundled NNPACK (F(6x6,
-3x3), `torch._nnpack_spatial_convolution`, usable only after `torch.backends.nnpack.is_available()`
-initialised it) gave 1.23x on a ResNet-9 forward on this 2-core machine; this module gives ~1.4x
-(one 256-channel layer: 2.2x), measured with bench/convert.py.
+Why not a library: PyTorch's oneDNN path has no Winograd on AVX2 CPUs, and its bundled NNPACK (F(6x6,
+3x3)) re-transforms the kernels on every call; measured on this 2-core machine it gains 1.23x on a
+ResNet-9 forward, against ~2x here (bench/convert.py).
 """
 
 from __future__ import annotations
@@ -62,9 +61,10 @@ def _as(m: Tensor, like: Tensor) -> Tensor:
 
 
 def transform_kernels(weight: Tensor) -> Tensor:
-    """(K, C, 3, 3) -> U (36, K, C) = G g G^T per channel pair (one small matmul)."""
+    """(K, C, 3, 3) -> U (36, K, C) = G g G^T per channel pair, computed in float64 then rounded once."""
     k, c = weight.shape[:2]
-    return (_as(_G2, weight) @ weight.reshape(k * c, 9).T).reshape(36, k, c)
+    u = _G2 @ weight.detach().double().reshape(k * c, 9).T  # (36, K*C)
+    return u.reshape(36, k, c).to(weight.dtype).contiguous()
 
 
 # Tiles per block. Blocks bound the transient memory of big inputs (the transformed tiles and GEMM
@@ -110,24 +110,21 @@ def _tiles(x: Tensor, u: Tensor) -> Tensor:
 
 class WinogradConv3x3(nn.Module):
     """Drop-in inference replacement for an nn.Conv2d with a 3x3 kernel, stride 1, dilation 1, one
-    group and zero (or no) padding."""
+    group and zero (or no) padding. Holds the transformed kernels, not the original weight."""
 
     def __init__(self, conv: nn.Conv2d):
         super().__init__()
         if not eligible(conv):
             raise ValueError(f"not a 3x3 stride-1 dense convolution with zero padding: {conv}")
         self.padding = conv.padding
-        # The original weight, not U: U is 4x its size (36 vs 9 values per kernel), +170 MB per ResNet-9
-        # (the demo's six models went from 0.9 to 2.5 GB), while transforming per call costs ~1 ms a layer.
-        self.register_buffer("weight", conv.weight.detach().clone())
+        self.register_buffer("u", transform_kernels(conv.weight))
         self.register_buffer("bias", None if conv.bias is None else conv.bias.detach().clone())
 
     def forward(self, x: Tensor) -> Tensor:
         ph, pw = self.padding
         if ph or pw:
             x = F.pad(x, (pw, pw, ph, ph))
-        w = self.weight.to(x.dtype)
-        return winograd_conv3x3(x, transform_kernels(w), None if self.bias is None else self.bias.to(x.dtype))
+        return winograd_conv3x3(x, self.u.to(x.dtype), None if self.bias is None else self.bias.to(x.dtype))
 
 
 def eligible(m: nn.Module) -> bool:
@@ -136,8 +133,8 @@ def eligible(m: nn.Module) -> bool:
 
 
 def use_winograd(net: nn.Module) -> int:
-    """Replace every eligible Conv2d of `net` in place (inference only: the weights are copied into
-    buffers, so later changes to the original parameters are not seen). Returns how many were replaced."""
+    """Replace every eligible Conv2d of `net` in place (inference only: the kernels are transformed
+    once, so later weight changes are not seen). Returns how many were replaced."""
     count = 0
     for name, child in net.named_children():
         if eligible(child):
