@@ -8,7 +8,7 @@ A ResNet generator spends ~88% of its FLOPs in the 3x3 convolutions of its resid
 
 With the kernels transformed once (U = G g G^T, kept: the weights never change at inference), each
 layer becomes: input tiles -> V = B^T d B (one small matmul), 36 independent GEMMs M = U V over the
-channels (the bulk of the work, at BLAS speed), and Y = A^T M A. Float error stays ~1e-6 relative per
+channels (the bulk of the work, at BLAS speed), and Y = A^T M A. Float error stays ~1e-5 relative per
 layer (measured on a whole ResNet-9 generator: see tests/test_winograd.py), far below uint8 rounding.
 
 Memory: U is 4x the size of the weight (36 values per kernel instead of 9): +170 MB for a ResNet-9.
