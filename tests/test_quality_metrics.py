@@ -66,15 +66,19 @@ def test_a_translator_that_reaches_the_target_scores_high_and_identity_scores_ze
     # the rectangles stay where they were: edges match far better than those of an unrelated scene
     assert swapped["edge_ssim"] > swapped["edge_ssim_unrelated"] + 0.3
     assert swapped["kid"] is None and "Inception" in swapped["kid_note"]
+    # in the judge's feature space the swapped scenes sit where real cool scenes do
+    assert swapped["judge_kid_untranslated"] > 0 and swapped["judge_kid_closed"] > 0.8, swapped
 
     same = eval_domain(lambda x: x, warm2cool, "BtoA", size=32, recipe=TINY)
     assert same["judge_trained_now"] is False  # the first call cached it
     assert same["target_rate"] <= 0.1 and same["source_rate_before"] >= 0.9
     assert same["edge_ssim"] == pytest.approx(1.0, abs=1e-4)
     assert len(same["least_translated"]) == 5
+    assert same["judge_kid_closed"] == 0.0  # the identity closes none of the distance
 
     noise = eval_domain(lambda x: torch.rand_like(x) * 2 - 1, warm2cool, "AtoB", size=32, recipe=TINY)
     assert noise["edge_ssim"] < swapped["edge_ssim"] - 0.3
+    assert noise["judge_kid_closed"] < 0.5, noise  # noise is no cool scene, whatever the judge decides
 
 
 def test_the_judge_is_cached_by_content_and_retrained_when_the_data_change(warm2cool, tmp_path):

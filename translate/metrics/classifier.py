@@ -147,6 +147,21 @@ class Judge:
     def probabilities(self, x: Tensor) -> Tensor:
         return predict(self.net, x, self.recipe.size, flip=self.recipe.flip)
 
+    @torch.no_grad()
+    def features(self, x: Tensor, batch_size: int = 64) -> Tensor:
+        """(N, D) pooled last-conv features of float images in [-1, 1]: what the judge decides from (its
+        final Dropout + Linear left off); averaged with the mirrored images' when the recipe flips."""
+        body = self.net[:-2]
+        size = self.recipe.size
+        out = []
+        for i in range(0, len(x), batch_size):
+            b = x[i:i + batch_size].float()
+            if b.shape[-2:] != (size, size):
+                b = nn.functional.interpolate(b, size=(size, size), mode="bilinear", antialias=True,
+                                              align_corners=False)
+            out.append((body(b) + body(b.flip(-1))) / 2 if self.recipe.flip else body(b))
+        return torch.cat(out)
+
     def accuracy(self, images: Tensor, label: int | Tensor) -> float:
         """Share of uint8 or [-1, 1] images that the judge assigns to `label` (one class or one each)."""
         x = to_tensor(images) if images.dtype == torch.uint8 else images

@@ -9,7 +9,14 @@
 3. Content: SSIM between the Sobel edge maps of the grayscale input and output. A translation that keeps
    the scene keeps its edges; `edge_ssim_unrelated` pairs each input with another data set image instead,
    the score of "a different picture".
-4. KID (Inception-v3) between translated and real target test images when local Inception weights exist.
+4. Realism without Inception weights: KID in the judge's own feature space (its pooled last-conv
+   features) between the translated and the real target test images, read against the same KID of the
+   untranslated inputs. `judge_kid_closed` = 1 - KID(translated) / KID(inputs): 0 for the identity, about 1
+   when the translations are distributed like real target images. It reads differently from the judge's
+   decision, and closer to what the eye sees: at step 4,400 of a 128 px horse2zebra run the judge called
+   96.7% of the grey, speckled fake zebras "zebra" (0.49 closed), and only 48% of the brown fake horses
+   with faint stripe remnants "horse" (0.94 closed).
+5. KID (Inception-v3) between translated and real target test images when local Inception weights exist.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from torch import Tensor
 
 from translate.data import folders
 from translate.metrics.classifier import Judge, Recipe, cached_judge, file_digest
+from translate.metrics.fid import kernel_inception_distance
 
 DEFAULT_RECIPE = Recipe()
 
@@ -111,6 +119,9 @@ def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: st
     unrelated = _float(real[tgt][torch.arange(len(x)) % len(real[tgt])])
     if len(real[tgt]) == len(x):  # never pair an image with its own index-mate in a matched layout
         unrelated = unrelated.roll(1, 0)
+    real_tgt_features = judge.features(_float(real[tgt]))
+    kid_translated = kernel_inception_distance(real_tgt_features, judge.features(fakes))[0]
+    kid_inputs = kernel_inception_distance(real_tgt_features, judge.features(x))[0]
     worst = torch.argsort(p_target)[:5]
     res = {
         "metric": "domain", "data": str(root), "direction": direction,
@@ -125,6 +136,9 @@ def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: st
         "source_rate_before": float((real_pred[src][:len(x)] == src).double().mean()),
         "edge_ssim": float(edge_ssim(x, fakes).mean()),
         "edge_ssim_unrelated": float(edge_ssim(x, unrelated).mean()),
+        "judge_kid": kid_translated,
+        "judge_kid_untranslated": kid_inputs,
+        "judge_kid_closed": 1 - kid_translated / kid_inputs if kid_inputs > 0 else float("nan"),
         "least_translated": {src_paths[int(i)].name: round(float(p_target[i]), 4) for i in worst},
     }
     res.update(_kid(fakes, _float(real[tgt]), inception))
