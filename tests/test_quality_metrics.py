@@ -185,3 +185,56 @@ def test_class_agreement_is_high_for_right_digits_and_a_tenth_for_one_constant_d
     assert constant["judge_trained_now"] is False
     assert constant["agreement"] <= 0.2
     assert constant["per_class"]["3"] >= 0.8 and constant["worst_class"] != "3"
+
+
+# ------------------------------------------------------------------------------------- --metric paired
+@pytest.fixture(scope="module")
+def inverted_pairs(tmp_path_factory) -> Path:
+    """pix2pix layout, test/ only: A | B side by side, where B is the colour negative of A."""
+    root = tmp_path_factory.mktemp("paired") / "negatives"
+    (root / "test").mkdir(parents=True)
+    rng = np.random.default_rng(3)
+    for i in range(6):
+        a = _scene(rng, warm=bool(i % 2))
+        Image.fromarray(np.concatenate([a, 255 - a], 1)).save(root / "test" / f"{i}.png")
+    return root
+
+
+def test_paired_scores_the_right_mapping_perfect_and_tell_it_from_a_wrong_one(inverted_pairs):
+    from translate.metrics.paired import eval_paired
+
+    right = eval_paired(lambda x: -x, inverted_pairs, swap=False, size=32)
+    assert right["split"] == "test" and right["n_images"] == 6 and right["direction"] == "AtoB"
+    assert right["mae"] < 0.6 and right["ssim"] > 0.99 and right["psnr"] > 45, right
+    # against another pair's ground truth the same outputs are far off
+    assert right["mae_unrelated"] > 20 and right["ssim_unrelated"] < right["ssim"] - 0.2
+    # BtoA reads the negative half as input: the same mapping is right again, the identity is not
+    back = eval_paired(lambda x: -x, inverted_pairs, swap=True, size=32)
+    assert back["direction"] == "BtoA" and back["ssim"] > 0.99
+    identity = eval_paired(lambda x: x, inverted_pairs, swap=False, size=32)
+    assert identity["mae"] > 100 and identity["ssim"] < 0.5 and len(identity["lowest_ssim"]) == 5
+
+
+def test_eval_paired_on_the_command_line_reads_the_training_direction(paired_root, tmp_path, capsys):
+    import shutil
+
+    from conftest import make_config
+
+    from translate.cli import main
+    from translate.trainer import Trainer
+
+    data = tmp_path / "pairs"
+    shutil.copytree(paired_root / "train", data / "val")  # no test/: val/ is used, as the message says
+    bundle = Trainer(make_config("pix2pix", str(paired_root), train={"steps": 1}, data_kw={"direction": "BtoA"}),
+                     tmp_path / "run", quiet=True).fit() / "bundle"
+    assert json.loads((bundle / "config.json").read_text())["train_direction"] == "BtoA"
+    out = tmp_path / "paired.json"
+    assert main(["eval", "--metric", "paired", "--checkpoint", str(bundle), "--data", str(data), "--size", "32",
+                 "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert (res["split"], res["direction"], res["n_images"]) == ("val", "BtoA", 4)
+    assert 0 <= res["mae"] <= 255 and -1 <= res["ssim"] <= 1 and "psnr_unrelated" in res
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit, match="needs a test or val/ folder of pairs"):
+        main(["eval", "--metric", "paired", "--checkpoint", str(bundle), "--data", str(tmp_path / "empty")])
+    assert "direction: BtoA" in capsys.readouterr().out

@@ -207,9 +207,12 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
     prefix = "ema." if meta.get("has_ema") else ""
     tensors = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)} if prefix else weights
     wanted = tuple(f"{n}." for n in bundle["nets"])
-    data = meta.get("config", {}).get("data", {}).get("data")
+    data_cfg = meta.get("config", {}).get("data", {})
+    data = data_cfg.get("data")
     info = {"step": meta.get("step"), "ema": bool(meta.get("has_ema")), **({"train_data": data} if data else {}),
             **({"timing": meta["timing"]} if meta.get("timing") else {})}
+    if bundle.get("kind") == "translator" and data_cfg.get("direction"):
+        info["train_direction"] = data_cfg["direction"]  # which half of a pair was the input
     return {**info, **bundle}, {k: v for k, v in tensors.items() if k.startswith(wanted)}
 
 

@@ -309,7 +309,7 @@ def cmd_sample(argv: list[str]) -> int:
 def cmd_eval(argv: list[str]) -> int:
     p = argparse.ArgumentParser(
         prog="translate eval", formatter_class=_Formatter,
-        description="Score a checkpoint. modes: modes captured, %% high-quality samples and reverse KL on "
+        description="Score a checkpoint. modes: modes captured, % high-quality samples and reverse KL on "
                     "2,500 samples of a toy mixture (VEEGAN/PacGAN protocol). parzen: Gaussian Parzen-window "
                     "log-likelihood of the MNIST test split from 10,000 samples, sigma chosen on 1,000 "
                     "held-out training digits (Goodfellow et al. 2014). fid/kid: Inception-v3 features "
@@ -318,26 +318,30 @@ def cmd_eval(argv: list[str]) -> int:
                     "~/.cache/translate by the data's content) reports its accuracy on the real test images, "
                     "then the share of translated test images it assigns to the target domain, relative to "
                     "real target images, and the SSIM of input and output edge maps (content kept); KID too "
-                    "when Inception weights are given. class (conditional models): the share of samples "
+                    "when Inception weights are given. paired (translators on paired data such as facades): "
+                    "MAE, PSNR and SSIM of the outputs against the ground truth of the test pairs, beside the "
+                    "same scores against another pair's ground truth. class (conditional models): the share of samples "
                     "that a judge trained on the real training images assigns to the requested class.",
         epilog="examples:\n  translate eval --checkpoint RUN --metric modes\n"
                "  translate eval --checkpoint RUN --metric parzen --root ../shared/data\n"
                "  translate eval --checkpoint RUN --metric fid --inception inception_v3.pth\n"
                "  translate eval --checkpoint horse2zebra --metric domain --data horse2zebra --root "
                "../shared/data --direction both\n"
+               "  translate eval --checkpoint facades --metric paired --data facades --root ../shared/data\n"
                "  translate eval --checkpoint mnist_cgan --metric class --data mnist --root ../shared/data")
     _checkpoint_arg(p)
-    p.add_argument("--metric", required=True, choices=("modes", "parzen", "fid", "kid", "domain", "class"))
+    p.add_argument("--metric", required=True, choices=("modes", "parzen", "fid", "kid", "domain", "paired", "class"))
     p.add_argument("--data", help="data set to compare with (default: the one the checkpoint trained on)")
     p.add_argument("--root", default=None, help="folder holding named data sets (default: the run's, or "
                                                 "datasets)")
     p.add_argument("--n", type=int, default=0,
                    help="samples (default: 2500 modes, 10000 parzen, 5000 fid/kid, 100 per class for class; "
-                        "domain: at most N test images, 0 = all)")
+                        "domain, paired: at most N test images, 0 = all)")
     p.add_argument("--direction", default="both", choices=("AtoB", "BtoA", "both"),
-                   help="domain: which way to translate (a one-way model needs its own) (default: both)")
+                   help="domain: which way to translate (a one-way model needs its own); paired: which half of "
+                        "each test pair is the input (default: both for domain, the training's for paired)")
     p.add_argument("--size", type=int, default=0,
-                   help="domain: side the test images are translated at (default: the training crop size)")
+                   help="domain, paired: side the test images are translated at (default: the training crop size)")
     p.add_argument("--inception", help="Inception-v3 weights file for fid/kid, optional for domain "
                                        "(or $TRANSLATE_INCEPTION)")
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
@@ -349,6 +353,10 @@ def cmd_eval(argv: list[str]) -> int:
     if a.metric == "domain":
         res = evaluate.eval_domain(a.checkpoint, a.data or train_data, root, a.direction, a.size, a.device,
                                    _optional_inception(a.inception), a.n)
+        res["checkpoint"] = str(a.checkpoint)
+        return _report(res, a.json)
+    if a.metric == "paired":
+        res = evaluate.eval_paired(a.checkpoint, a.data or train_data, root, a.direction, a.size, a.device, a.n)
         res["checkpoint"] = str(a.checkpoint)
         return _report(res, a.json)
     from translate.inference import Sampler

@@ -99,6 +99,29 @@ def eval_domain(checkpoint: str, data: str | None, root: Path, direction: str, s
     return results[direction] if direction != "both" else {"metric": "domain", **results}
 
 
+def eval_paired(checkpoint: str, data: str | None, root: Path, direction: str, size: int, device: str,
+                n: int = 0) -> dict:
+    """--metric paired: outputs against the ground truth of paired test data (MAE, PSNR, SSIM)."""
+    from translate.checkpoint import load_checkpoint
+    from translate.data.download import resolve_dataset
+    from translate.inference import ImageTranslator, resolve_checkpoint
+    from translate.metrics.paired import eval_paired as score
+
+    path = resolve_checkpoint(checkpoint)
+    config, tensors = load_checkpoint(path)
+    if config.get("kind") != "translator":
+        raise SystemExit(f"--metric paired scores image translators; {checkpoint} holds a {config.get('model')!r} "
+                         f"model")
+    data = data or config.get("train_data")
+    if not data:
+        raise SystemExit(f"{checkpoint} does not record its training data: pass --data (e.g. facades)")
+    # which half of each pair is the input: as in training (facades labels -> photo is BtoA) unless given
+    direction = direction if direction != "both" else config.get("train_direction", "AtoB")
+    translator = ImageTranslator(config, tensors, "AtoB", device, str(checkpoint))
+    size = size or int(config.get("train_size") or 256)
+    return score(translator.translate_tensor, resolve_dataset(data, root), direction == "BtoA", size, n)
+
+
 def _class_judge(data: str, root: Path, size: int, channels: int, recipe=None):
     """(judge, (real test images, labels) or None) for MNIST, scikit-learn's digits, or a folder of class
     sub-folders; the judge is trained on the training split only."""

@@ -486,8 +486,10 @@ class Trainer:
         tensors = {f"{n}.{k}": v for n, net in nets.items() for k, v in net.state_dict().items()}
         info = {"step": self.step, "ema": self.ema is not None, "train_data": self.info.name,
                 "translate_version": __version__, "timing": self._timing_now()}
-        return save_bundle(self.run_dir / "bundle", self.cfg.model_name, self.model.export_config(),
-                           tensors, info)
+        config = self.model.export_config()
+        if config.get("kind") == "translator":
+            info["train_direction"] = self.cfg.data.direction  # which half of a pair was the input
+        return save_bundle(self.run_dir / "bundle", self.cfg.model_name, config, tensors, info)
 
     def _say(self, msg: str) -> None:
         if not self.quiet:
