@@ -242,6 +242,13 @@ def _checkpoint_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
 
 
+def _reject_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reject-stretch", type=float, default=0.0, metavar="Q",
+                   help="noise models: draw n / (1 - Q) latent codes and drop the share Q where the generator "
+                        "stretches most (largest Jacobian norm: the samples it must draw between separated "
+                        "modes; Tanielian et al. 2020). 0: plain samples (default: 0)")
+
+
 def cmd_sample(argv: list[str]) -> int:
     p = argparse.ArgumentParser(
         prog="translate sample", formatter_class=_Formatter,
@@ -261,15 +268,21 @@ def cmd_sample(argv: list[str]) -> int:
                    help="latent walks between random pairs, one row each (Radford et al. 2016)")
     p.add_argument("--steps", type=int, default=8, help="images per interpolation row (default: 8)")
     p.add_argument("--nrow", type=int, default=0, help="images per grid row (default: 8, or per class)")
+    _reject_arg(p)
     a = p.parse_args(argv)
     if a.n < 1:
         raise SystemExit("--n must be at least 1")
+    if not 0 <= a.reject_stretch < 1:
+        raise SystemExit(f"--reject-stretch is a share in [0, 1), got {a.reject_stretch}")
+    if a.reject_stretch and a.interpolate:
+        raise SystemExit("--interpolate walks through every latent code; it takes no --reject-stretch")
     import numpy as np
+    import torch
 
     from translate.inference import Sampler
     from translate.runlog import save_png, save_samples
 
-    sampler = Sampler.from_pretrained(a.checkpoint, device=a.device)
+    sampler = Sampler.from_pretrained(a.checkpoint, device=a.device, reject_stretch=a.reject_stretch)
     out = Path(a.out)
     nrow = a.nrow or 8
     try:
@@ -278,8 +291,11 @@ def cmd_sample(argv: list[str]) -> int:
             nrow = a.steps
         elif sampler.conditional and a.label is None:
             per = max(1, a.n // len(sampler.class_names))
-            labels = [i for i in range(len(sampler.class_names)) for _ in range(per)]
-            x = sampler.generate(sampler.noise(len(labels), a.seed), sampler.labels_for(labels, len(labels)))
+            if a.reject_stretch:  # each row's codes are chosen among draws for its own class
+                x = torch.cat([sampler.sample(per, labels=i, seed=a.seed) for i in range(len(sampler.class_names))])
+            else:
+                labels = [i for i in range(len(sampler.class_names)) for _ in range(per)]
+                x = sampler.generate(sampler.noise(len(labels), a.seed), sampler.labels_for(labels, len(labels)))
             nrow = a.nrow or per
         else:
             x = sampler.sample(a.n, labels=a.label, seed=a.seed)
@@ -345,7 +361,10 @@ def cmd_eval(argv: list[str]) -> int:
     p.add_argument("--inception", help="Inception-v3 weights file for fid/kid, optional for domain "
                                        "(or $TRANSLATE_INCEPTION)")
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
+    _reject_arg(p)
     a = p.parse_args(argv)
+    if not 0 <= a.reject_stretch < 1:
+        raise SystemExit(f"--reject-stretch is a share in [0, 1), got {a.reject_stretch}")
     from translate import evaluate
 
     train_data, train_root = _training_data(Path(a.checkpoint))
@@ -361,7 +380,7 @@ def cmd_eval(argv: list[str]) -> int:
         return _report(res, a.json)
     from translate.inference import Sampler
 
-    sampler = Sampler.from_pretrained(a.checkpoint, device=a.device)
+    sampler = Sampler.from_pretrained(a.checkpoint, device=a.device, reject_stretch=a.reject_stretch)
     data = a.data or sampler.config.get("train_data") or train_data
     if a.metric == "modes":
         res = evaluate.eval_modes(sampler, Path(data).name if data else "", a.n or 2500, a.seed)
@@ -372,6 +391,8 @@ def cmd_eval(argv: list[str]) -> int:
     else:
         dcfg = DataConfig(data=data or "", root=str(root), size=sampler.sample_shape[-1], holdout=0)
         res = evaluate.eval_inception(sampler, a.metric, dcfg, a.inception, a.n or 5000, a.seed)
+    if a.reject_stretch:
+        res["reject_stretch"] = a.reject_stretch
     res["checkpoint"] = str(a.checkpoint)
     return _report(res, a.json)
 

@@ -8,6 +8,7 @@ pix2pix / CycleGAN (trained or imported) an `ImageTranslator`.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,11 @@ class Sampler:
     Conditional models take `labels`: class indices or names (one per sample, or one for all).
     """
 
-    def __init__(self, config: dict, tensors: dict[str, Tensor], device: str = "auto", where: str = ""):
+    def __init__(self, config: dict, tensors: dict[str, Tensor], device: str = "auto", where: str = "",
+                 reject_stretch: float = 0.0):
+        if not 0 <= reject_stretch < 1:
+            raise ValueError(f"reject_stretch is the share of latent codes to drop, in [0, 1); got {reject_stretch}")
+        self.reject_stretch = reject_stretch
         self.config = config
         self.device = _device(device)
         self.z_dim = int(config["z_dim"])
@@ -50,12 +55,12 @@ class Sampler:
         self.G.to(self.device).eval().requires_grad_(False)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str = "auto") -> Sampler:
+    def from_pretrained(cls, path: str | Path, device: str = "auto", reject_stretch: float = 0.0) -> Sampler:
         config, tensors = load_checkpoint(resolve_checkpoint(path))
         if config.get("kind") != "sampler":
             raise CheckpointError(f"{path} holds a {config.get('model')!r} model, which translates images; "
                                   f"it cannot sample from noise")
-        return cls(config, tensors, device, str(path))
+        return cls(config, tensors, device, str(path), reject_stretch)
 
     @property
     def conditional(self) -> bool:
@@ -89,8 +94,17 @@ class Sampler:
         return torch.cat(outs)
 
     def sample(self, n: int, labels=None, seed: int | None = None) -> Tensor:
-        z = self.noise(n, seed)
-        return self.generate(z, self.labels_for(labels, n, seed))
+        """n samples; with `reject_stretch` Q > 0, the n least-stretched of n / (1 - Q) draws (see
+        `latent_stretch`), in the order they were drawn."""
+        if not self.reject_stretch:
+            return self.generate(self.noise(n, seed), self.labels_for(labels, n, seed))
+        if labels is not None and not isinstance(labels, (int, str)):
+            raise ValueError("with reject_stretch, pass one label for all samples (or none)")
+        pool = math.ceil(n / (1 - self.reject_stretch))
+        z, drawn = self.noise(pool, seed), self.labels_for(labels, pool, seed)
+        stretch = latent_stretch(self.G, z.to(self.device), None if drawn is None else drawn.to(self.device))
+        keep = torch.argsort(stretch.cpu(), stable=True)[:n].sort().values
+        return self.generate(z[keep], None if drawn is None else drawn[keep])
 
     def labels_for(self, labels, n: int, seed: int | None = None) -> Tensor | None:
         if not self.conditional:
@@ -119,6 +133,36 @@ class Sampler:
     @staticmethod
     def to_uint8(images: Tensor) -> Tensor:
         return to_uint8(images)
+
+
+def latent_stretch(G: torch.nn.Module, z: Tensor, labels: Tensor | None = None, probes: int = 8,
+                   batch_size: int = 500) -> Tensor:
+    """(N,) Frobenius norm of the Jacobian of G at each latent code: how far the output moves for a small
+    step in z. A continuous G must cross the empty space between separated modes somewhere in its latent
+    space, and there it stretches: Tanielian et al. 2020 ("Learning disconnected manifolds: a no GAN's
+    land") reject the most stretched codes. Exact (one forward-mode JVP per latent dimension) when z has
+    at most `probes` dimensions, otherwise Hutchinson's estimate E||J v||^2 = ||J||_F^2 from `probes`
+    fixed random directions v ~ N(0, I). G must treat samples independently (eval mode)."""
+    import warnings
+
+    from torch.func import jvp
+
+    d = z.shape[1]
+    exact = d <= probes
+    dirs = torch.eye(d) if exact else torch.randn(probes, d, generator=torch.Generator().manual_seed(0))
+    dirs = dirs.to(z.device, z.dtype)
+    out = []
+    for i in range(0, len(z), batch_size):
+        zb = z[i:i + batch_size]
+        args = () if labels is None else (labels[i:i + batch_size],)
+        sq = torch.zeros(len(zb), device=z.device)
+        for v in dirs:
+            with warnings.catch_warnings():  # functorch's first call trips a torch.jit deprecation warning
+                warnings.simplefilter("ignore", FutureWarning)
+                _, tangent = jvp(lambda x, args=args: G(x, *args), (zb,), (v.expand_as(zb),))
+            sq += tangent.float().flatten(1).pow(2).sum(1)
+        out.append((sq if exact else sq / len(dirs)).sqrt())
+    return torch.cat(out)
 
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
