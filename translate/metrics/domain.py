@@ -12,10 +12,10 @@
 4. Realism without Inception weights: KID in the judge's own feature space (its pooled last-conv
    features) between the translated and the real target test images, read against the same KID of the
    untranslated inputs. `judge_kid_closed` = 1 - KID(translated) / KID(inputs): 0 for the identity, about 1
-   when the translations are distributed like real target images. It reads differently from the judge's
-   decision, and closer to what the eye sees: at step 4,400 of a 128 px horse2zebra run the judge called
-   96.7% of the grey, speckled fake zebras "zebra" (0.49 closed), and only 48% of the brown fake horses
-   with faint stripe remnants "horse" (0.94 closed).
+   when the translations are distributed like real target images. It can read differently from the
+   judge's decision: at step 4,400 of a 128 px horse2zebra run the judge called 96.7% of the grey,
+   speckled fake zebras "zebra" (0.49 closed), and only 48% of the brown fake horses with faint stripe
+   remnants "horse" (0.94 closed). Like every figure here, read it beside a strip of outputs.
 5. KID (Inception-v3) between translated and real target test images when local Inception weights exist.
 """
 
