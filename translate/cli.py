@@ -242,8 +242,15 @@ def _checkpoint_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"a share in [0, 1), got {value}")
+    return value
+
+
 def _reject_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--reject-stretch", type=float, default=0.0, metavar="Q",
+    p.add_argument("--reject-stretch", type=_share, default=0.0, metavar="Q",
                    help="noise models: draw n / (1 - Q) latent codes and drop the share Q where the generator "
                         "stretches most (largest Jacobian norm: the samples it must draw between separated "
                         "modes; Tanielian et al. 2020). 0: plain samples (default: 0)")
@@ -272,8 +279,6 @@ def cmd_sample(argv: list[str]) -> int:
     a = p.parse_args(argv)
     if a.n < 1:
         raise SystemExit("--n must be at least 1")
-    if not 0 <= a.reject_stretch < 1:
-        raise SystemExit(f"--reject-stretch is a share in [0, 1), got {a.reject_stretch}")
     if a.reject_stretch and a.interpolate:
         raise SystemExit("--interpolate walks through every latent code; it takes no --reject-stretch")
     import numpy as np
@@ -363,8 +368,6 @@ def cmd_eval(argv: list[str]) -> int:
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
     _reject_arg(p)
     a = p.parse_args(argv)
-    if not 0 <= a.reject_stretch < 1:
-        raise SystemExit(f"--reject-stretch is a share in [0, 1), got {a.reject_stretch}")
     from translate import evaluate
 
     train_data, train_root = _training_data(Path(a.checkpoint))

@@ -75,51 +75,48 @@ def eval_inception(sampler: Sampler, metric: str, dcfg, inception: str | None, n
     return out
 
 
+def _translator_checkpoint(checkpoint: str, data: str | None, root: Path, size: int, metric: str,
+                           example: str) -> tuple[dict, dict, Path, int]:
+    """(config, tensors, data folder, size) of an image-translator checkpoint for --metric domain/paired:
+    the data and size default to what the checkpoint trained on."""
+    from translate.checkpoint import load_checkpoint
+    from translate.data.download import resolve_dataset
+    from translate.inference import resolve_checkpoint
+
+    config, tensors = load_checkpoint(resolve_checkpoint(checkpoint))  # read once, for every direction
+    if config.get("kind") != "translator":
+        raise SystemExit(f"--metric {metric} scores image translators; {checkpoint} holds a "
+                         f"{config.get('model')!r} model (try --metric class, fid or kid)")
+    data = data or config.get("train_data")
+    if not data:
+        raise SystemExit(f"{checkpoint} does not record its training data: pass --data (e.g. {example})")
+    return config, tensors, resolve_dataset(data, root), size or int(config.get("train_size") or 256)
+
+
 def eval_domain(checkpoint: str, data: str | None, root: Path, direction: str, size: int, device: str,
                 inception: Path | None, n: int = 0) -> dict:
     """--metric domain: a judge trained on real trainA/trainB scores the translated test images."""
-    from translate.checkpoint import load_checkpoint
-    from translate.data.download import resolve_dataset
-    from translate.inference import ImageTranslator, resolve_checkpoint
+    from translate.inference import ImageTranslator
     from translate.metrics.domain import eval_domain as score
 
+    config, tensors, folder, size = _translator_checkpoint(checkpoint, data, root, size, "domain", "horse2zebra")
     directions = ("AtoB", "BtoA") if direction == "both" else (direction,)
-    config, tensors = load_checkpoint(resolve_checkpoint(checkpoint))  # read once for both directions
-    if config.get("kind") != "translator":
-        raise SystemExit(f"--metric domain scores image translators; {checkpoint} holds a {config.get('model')!r} "
-                         f"model (try --metric class, fid or kid)")
-    translators = {d: ImageTranslator(config, tensors, d, device, str(checkpoint)) for d in directions}
-    data = data or config.get("train_data")
-    if not data:
-        raise SystemExit(f"{checkpoint} does not record its training data: pass --data (e.g. horse2zebra)")
-    folder = resolve_dataset(data, root)
-    size = size or int(config.get("train_size") or 256)
-    results = {d: score(t.translate_tensor, folder, d, size, inception=inception, max_images=n)
-               for d, t in translators.items()}
+    results = {d: score(ImageTranslator(config, tensors, d, device, str(checkpoint)).translate_tensor, folder, d,
+                        size, inception=inception, max_images=n) for d in directions}
     return results[direction] if direction != "both" else {"metric": "domain", **results}
 
 
 def eval_paired(checkpoint: str, data: str | None, root: Path, direction: str, size: int, device: str,
                 n: int = 0) -> dict:
     """--metric paired: outputs against the ground truth of paired test data (MAE, PSNR, SSIM)."""
-    from translate.checkpoint import load_checkpoint
-    from translate.data.download import resolve_dataset
-    from translate.inference import ImageTranslator, resolve_checkpoint
+    from translate.inference import ImageTranslator
     from translate.metrics.paired import eval_paired as score
 
-    path = resolve_checkpoint(checkpoint)
-    config, tensors = load_checkpoint(path)
-    if config.get("kind") != "translator":
-        raise SystemExit(f"--metric paired scores image translators; {checkpoint} holds a {config.get('model')!r} "
-                         f"model")
-    data = data or config.get("train_data")
-    if not data:
-        raise SystemExit(f"{checkpoint} does not record its training data: pass --data (e.g. facades)")
+    config, tensors, folder, size = _translator_checkpoint(checkpoint, data, root, size, "paired", "facades")
     # which half of each pair is the input: as in training (facades labels -> photo is BtoA) unless given
     direction = direction if direction != "both" else config.get("train_direction", "AtoB")
     translator = ImageTranslator(config, tensors, "AtoB", device, str(checkpoint))
-    size = size or int(config.get("train_size") or 256)
-    return score(translator.translate_tensor, resolve_dataset(data, root), direction == "BtoA", size, n)
+    return score(translator.translate_tensor, folder, direction == "BtoA", size, n)
 
 
 def _class_judge(data: str, root: Path, size: int, channels: int, recipe=None):

@@ -152,16 +152,16 @@ def latent_stretch(G: torch.nn.Module, z: Tensor, labels: Tensor | None = None, 
     dirs = torch.eye(d) if exact else torch.randn(probes, d, generator=torch.Generator().manual_seed(0))
     dirs = dirs.to(z.device, z.dtype)
     out = []
-    for i in range(0, len(z), batch_size):
-        zb = z[i:i + batch_size]
-        args = () if labels is None else (labels[i:i + batch_size],)
-        sq = torch.zeros(len(zb), device=z.device)
-        for v in dirs:
-            with warnings.catch_warnings():  # functorch's first call trips a torch.jit deprecation warning
-                warnings.simplefilter("ignore", FutureWarning)
+    with warnings.catch_warnings():  # functorch's first call trips a torch.jit deprecation warning
+        warnings.simplefilter("ignore", FutureWarning)
+        for i in range(0, len(z), batch_size):
+            zb = z[i:i + batch_size]
+            args = () if labels is None else (labels[i:i + batch_size],)
+            sq = torch.zeros(len(zb), device=z.device)
+            for v in dirs:
                 _, tangent = jvp(lambda x, args=args: G(x, *args), (zb,), (v.expand_as(zb),))
-            sq += tangent.float().flatten(1).pow(2).sum(1)
-        out.append((sq if exact else sq / len(dirs)).sqrt())
+                sq += tangent.float().flatten(1).pow(2).sum(1)
+            out.append((sq if exact else sq / len(dirs)).sqrt())
     return torch.cat(out)
 
 
