@@ -2,7 +2,7 @@
 PNG for docs and model cards (through translate.load, the ImageTranslator).
 
   python bench/translation_strip.py --checkpoint checkpoints/run-h2z-64 --direction AtoB \
-      --images ../shared/data/horse2zebra/testA --n 4 --size 64 --out docs/cyclegan_h2z_test.png
+      --images ../shared/data/horse2zebra/testA --n 4 --size 64 --colors 256 --out docs/cyclegan_h2z_test.png
   python bench/translation_strip.py --checkpoint RUN --images ../shared/data/facades/test --paired-half right ...
 
 Images are resized (shorter side) and center-cropped to --size, the resolution the model trained at.
@@ -33,6 +33,8 @@ def main() -> None:
     p.add_argument("--n", type=int, default=4)
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--paired-half", choices=("left", "right"))
+    p.add_argument("--colors", type=int, default=0,
+                   help="quantize the PNG to this many colours (256 keeps model cards small; 0: full colour)")
     p.add_argument("--out", required=True)
     a = p.parse_args()
     translator = load(a.checkpoint, direction=a.direction, device="cpu")
@@ -50,6 +52,10 @@ def main() -> None:
         row = [x, y] + ([to_tensor(np.array(resize_center_crop(target, a.size)))[None]] if target else [])
         cols.append(torch.cat(row))
     save_samples({"strip": torch.cat(cols)}, Path(a.out), nrow=len(cols[0]))
+    if a.colors:
+        from PIL import Image
+
+        Image.open(a.out).convert("RGB").quantize(a.colors, method=Image.Quantize.MEDIANCUT).save(a.out, optimize=True)
     print(f"wrote {a.out}")
 
 
