@@ -11,11 +11,16 @@ else random images. Also prints the measured fp32 matmul rate so the GFLOP/s can
   python bench/train_speed.py --device cuda --variants batched fast --steps 20 --warmup 5
   (stop other jobs first: on 2 cores anything else running halves the figures)
 
-Variants: batched (the default: InstanceNorm passes of one net share a call), separate (the official
-pass structure: six generator calls), channels-last, compile, bf16 (autocast), fp16 (autocast +
-GradScaler), fast (bf16 + channels-last + compile: the GPU fast path). GFLOP/s = the FLOPs of one
-iteration (counted with torch.utils.flop_counter on an eager warm-up step: convolutions and matmuls,
-forward and backward) / s per iteration, set against the measured matmul peak of the device.
+Variants: batched (the default: InstanceNorm passes of one net share a call; on the CPU in fp32 the
+256-channel 3x3 layers run Winograd, `--winograd auto`), direct (the same with `--winograd off`: every
+convolution through oneDNN, as the official code), separate (the official pass structure: six generator
+calls), channels-last, compile, bf16 (autocast), fp16 (autocast + GradScaler), fast (bf16 +
+channels-last + compile: the GPU fast path). GFLOP/s = the FLOPs of one iteration as direct convolution
+computes them (counted with torch.utils.flop_counter on an eager warm-up step without Winograd:
+convolutions and matmuls, forward and backward; list `direct` first so that Winograd variants reuse its
+count) / s per iteration, set against the measured matmul peak of the device.
+
+  python bench/train_speed.py --configs cyclegan:128 cyclegan:256 --variants direct batched --steps 3
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ OFFICIAL = {"cyclegan:128": (4.2, 1.9), "cyclegan:256": (12.2, 4.1), "pix2pix:25
 
 
 VARIANTS = {  # TrainConfig overrides on top of the model's defaults
-    "batched": {}, "separate": {}, "channels-last": {"channels_last": True}, "compile": {"compile": True},
+    "batched": {}, "separate": {}, "direct": {"winograd": "off"}, "channels-last": {"channels_last": True},
+    "compile": {"compile": True},
     "bf16": {"precision": "bf16"}, "fp16": {"precision": "fp16"},
     "fast": {"precision": "bf16", "channels_last": True, "compile": True},
 }
@@ -111,7 +117,9 @@ def child(model: str, size: int, variant: str, steps: int, warmup: int, device: 
     times = []
     flops = [0]
     step_fn = tr._update
-    count_flops = "compile" not in VARIANTS[variant]  # the counter does not see inside compiled graphs
+    # the counter does not see inside compiled graphs, and Winograd layers do fewer multiplications than
+    # the convolutions they compute: those variants reuse the direct count
+    count_flops = "compile" not in VARIANTS[variant] and not tr.winograd_layers
 
     def timed_update(role, fn, *a, **k):
         if tr.step == 0 and count_flops:  # step 0 is never timed: count its FLOPs instead
@@ -177,7 +185,7 @@ def main() -> None:
             flops = r["flops_per_iter"] or flops  # compiled variants reuse the eager count
             ref_t, ref_m = OFFICIAL.get(config, (None, None)) if a.device == "cpu" else (None, None)
             ratio = f"  = {r['s_per_iter'] / ref_t:.2f}x official {ref_t} s" if ref_t else ""
-            rate = flops / r["s_per_iter"] / 1e9 if flops else 0
+            rate = flops / r["s_per_iter"] / 1e9 if flops else float("nan")
             mem = (f"peak GPU {r['peak_gpu_gb']:.2f} GB" if r["peak_gpu_gb"] is not None else
                    f"peak RSS {r['peak_rss_gb']:.2f} GB" + (f" (official {ref_m} GB)" if ref_m else ""))
             print(f"{config:>13} {variant:>13}: {r['s_per_iter']:.3f} s/iter (min {r['s_per_iter_min']:.3f}){ratio}; "

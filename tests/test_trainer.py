@@ -288,17 +288,23 @@ def _losses(run) -> list[list[float]]:
     return [[float(v) for v in r.split(",")[1:]] for r in rows]
 
 
-@pytest.mark.parametrize("model,flag", [("cyclegan", "channels_last"), ("gan", "compile")])
-def test_speed_flags_train_like_the_plain_path(model, flag, unpaired_root, tmp_path):
-    """--channels-last and --compile (GPU speed features) run on the CPU too and change only rounding."""
+@pytest.mark.parametrize("model,flag,values", [("cyclegan", "channels_last", (False, True)),
+                                               ("gan", "compile", (False, True)),
+                                               ("cyclegan", "winograd", ("off", "on"))])
+def test_speed_flags_train_like_the_plain_path(model, flag, values, unpaired_root, tmp_path):
+    """--channels-last and --compile (GPU speed features) run on the CPU too, and --winograd (a CPU one)
+    swaps the convolution algorithm: each changes only rounding."""
     from translate.checkpoint import latest_state
     from translate.trainer import Trainer
 
     data = str(unpaired_root) if model == "cyclegan" else "ring8"
     runs = {}
-    for on in (False, True):
-        cfg = make_config(model, data, train={"steps": 3, flag: on})
-        runs[on] = Trainer(cfg, tmp_path / f"{flag}-{on}", quiet=True).fit()
+    for on, value in zip((False, True), values):
+        cfg = make_config(model, data, train={"steps": 3, flag: value})
+        trainer = Trainer(cfg, tmp_path / f"{flag}-{on}", quiet=True)
+        if flag == "winograd":  # "on": the 24 residual 3x3 layers (6 blocks x 2 convs x 2 generators)
+            assert trainer.winograd_layers == (24 if on else 0)
+        runs[on] = trainer.fit()
     fast, plain = torch.tensor(_losses(runs[True])), torch.tensor(_losses(runs[False]))
     assert torch.allclose(fast[0], plain[0], rtol=1e-5, atol=1e-6)  # the same function at step 1
     # later steps: Adam divides by |g|, so tiny nets magnify rounding; a wrong path would be far off

@@ -81,3 +81,47 @@ def test_translator_uses_winograd_on_cpu_by_default(tmp_path, unpaired_root):
     assert fast.winograd_layers > 0 and direct.winograd_layers == 0
     x = torch.rand(2, 3, 36, 44) * 2 - 1
     assert (fast.translate_tensor(x) - direct.translate_tensor(x)).abs().max() < 1e-4
+
+
+# ------------------------------------------------------------------------------------------ training
+@pytest.mark.parametrize("n,c,k,h,w", [(1, 3, 5, 3, 3), (2, 8, 4, 7, 9), (1, 16, 16, 14, 6), (3, 5, 8, 19, 23)])
+def test_backward_equals_the_library_backward(n, c, k, h, w):
+    """Input and kernel gradients from the Winograd domain equal aten's convolution_backward (float64:
+    to 1e-10, so the algebra is exact; float32: within rounding), at sizes that are not tile multiples."""
+    from translate.nets.winograd import winograd_conv3x3_backward
+
+    for dtype, tol in ((torch.float64, 1e-10), (torch.float32, 3e-5)):
+        g = torch.Generator().manual_seed(c * 100 + w)
+        x = torch.randn(n, c, h, w, generator=g).to(dtype)
+        weight = (torch.randn(k, c, 3, 3, generator=g) / (3 * c ** 0.5)).to(dtype)
+        grad_out = torch.randn(n, k, h - 2, w - 2, generator=g).to(dtype)
+        want_x, want_w, _ = torch.ops.aten.convolution_backward(
+            grad_out, x, weight, None, (1, 1), (0, 0), (1, 1), False, (0, 0), 1, (True, True, False))
+        got_x, got_w = winograd_conv3x3_backward(x, weight, grad_out)
+        assert got_x.shape == x.shape and got_w.shape == weight.shape
+        assert (got_x - want_x).abs().max() < tol * want_x.abs().max()
+        assert (got_w - want_w).abs().max() < tol * want_w.abs().max()
+
+
+def test_training_layers_keep_parameters_and_switch_only_big_layers():
+    """use_winograd_training changes the layer class in place: the same parameters (so optimizers and
+    checkpoints are untouched), gradients as nn.Conv2d's (gradcheck in float64), and only layers with
+    enough channels switch."""
+    import copy
+
+    from translate.nets.winograd import WinogradTrainConv2d, use_winograd_training
+
+    torch.manual_seed(0)
+    G = ResnetGenerator(3, 3, ngf=4, n_blocks=2).double()
+    keys, params = list(G.state_dict()), [id(p) for p in G.parameters()]
+    assert use_winograd_training(G, min_channels=32) == 0  # 16-channel blocks stay direct
+    assert use_winograd_training(G, min_channels=16) == 4
+    assert list(G.state_dict()) == keys and [id(p) for p in G.parameters()] == params
+    assert isinstance(copy.deepcopy(G).model[10].conv_block[1], WinogradTrainConv2d)  # EMA copies keep it
+    conv = nn.Conv2d(3, 2, 3, padding=1).double()
+    conv.__class__ = WinogradTrainConv2d
+    x = torch.randn(1, 3, 6, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(conv, (x,))
+    direct = nn.Conv2d(3, 2, 3, padding=1).double()
+    direct.load_state_dict(conv.state_dict())
+    assert (conv(x) - direct(x)).abs().max() < 1e-12

@@ -50,7 +50,7 @@ from translate.schedules import epoch_lr_factor, lr_factor
 # trainer says so when the learning rate at the resume step moves.
 RESUME_MUTABLE = ("steps", "epochs", "epochs_decay", "lr_decay", "log_every", "sample_every",
                   "checkpoint_every", "keep_checkpoints", "tensorboard", "device", "resume", "out", "dry_run",
-                  "sync_bn", "channels_last", "compile")
+                  "sync_bn", "channels_last", "compile", "winograd")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -121,6 +121,7 @@ class Trainer:
         self.model.to(self.device)
         if t.channels_last:
             self.model.to(memory_format=torch.channels_last)
+        self.winograd_layers = self._use_winograd(t)
         if t.compile:
             # nn.Module.compile() swaps each net's __call__ in place: parameters and state-dict keys stay
             for net in self.model.children():
@@ -284,6 +285,16 @@ class Trainer:
         if self.amp_dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
+
+    def _use_winograd(self, t) -> int:
+        """Switch the nets' big 3x3 convolutions to Winograd for training (translate/nets/winograd.py);
+        the number of layers switched. Parameters and state-dict keys stay those of nn.Conv2d."""
+        from translate.nets.winograd import MIN_TRAIN_CHANNELS, use_winograd_training
+
+        if t.winograd == "off" or (t.winograd == "auto" and (self.device.type != "cpu" or t.precision != "fp32"
+                                                               or t.compile)):
+            return 0
+        return use_winograd_training(self.model, min_channels=1 if t.winograd == "on" else MIN_TRAIN_CHANNELS)
 
     def _make_optimizer(self, role: str, params) -> torch.optim.Optimizer:
         t = self.cfg.train
