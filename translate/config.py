@@ -60,7 +60,7 @@ class TrainConfig:
     compile: bool = opt(False, "torch.compile every net (in place; checkpoints are unchanged); pays off on "
                                "GPUs after a compile of a minute or more")
     winograd: str = opt("auto", "3x3 convolutions of >= 256 channels (ResNet blocks at ngf 64) as Winograd "
-                                "F(4x4,3x3), forward and backward: 1.3-1.9x faster per layer on the CPU, same "
+                                "F(4x4,3x3), forward and backward: 1.1-1.9x faster per layer on the CPU, same "
                                 "result within float rounding. auto: on for fp32 CPU training without "
                                 "--compile; on: every 3x3 stride-1 layer, any device", choices=("auto", "on", "off"))
     sync_bn: bool = opt(False, "under torchrun on GPUs: BatchNorm statistics over the global batch "

@@ -26,9 +26,10 @@ dU = dM V^T (36 GEMMs, then dW = G^T dU G) and the input gradient is dV = U^T dM
 B dV B^T overlap-added back onto the 6x6 input tiles with F.fold): each as costly as the forward, where
 oneDNN's backward costs 2-3 forwards. Letting autograd differentiate the forward instead measured slower
 than direct convolution (its unfold backward dominates). Measured per layer, forward + backward, 2
-threads: 256 channels 1.94x at 64x64 (ResNet-9 blocks at 256 px), 1.31x at 32x32 (128 px); 128 channels
-0.94x and 0.82x: the tile transforms cost 36/channels of the GEMMs, so only layers of >= 256 channels
-switch (`MIN_TRAIN_CHANNELS`).
+threads (`python bench/winograd_layers.py`, 3 runs): 256 channels 1.7-1.9x at 64x64 (ResNet-9 blocks at
+256 px) and 1.1-1.2x at 32x32 (128 px); 128 channels (ngf 32) 1.0-1.2x, within this host's noise. The
+tile transforms cost 36/channels of the GEMMs, so only layers of >= 256 channels switch
+(`MIN_TRAIN_CHANNELS`).
 """
 
 from __future__ import annotations
@@ -136,10 +137,11 @@ def _tiles(x: Tensor, u: Tensor) -> Tensor:
 
 
 # ------------------------------------------------------------------------------------------ training
-# The training path's intermediates (tiles, transformed tiles, GEMM outputs: 9 MB each for a 256-channel
-# layer at 256 px) live in buffers reused from call to call. Fresh tensors for them left holes between the
-# activations kept for the backward pass that glibc could not reuse: +0.75 GB peak RSS for a CycleGAN
-# step at 256 px. Only the outputs and gradients handed back are new tensors.
+# The training path's intermediates (tiles, transformed tiles and kernels, GEMM outputs: 9 MB each for a
+# 256-channel layer at 256 px) live in buffers reused from call to call (~100 MB, kept for the process's
+# life). Fresh tensors for them left holes between the activations kept for the backward pass that glibc
+# could not reuse: a CycleGAN step at 256 px peaked 0.75 GB above the direct path, now 0.5 GB (README).
+# Only the outputs and gradients handed back are new tensors.
 _SCRATCH = threading.local()
 
 
