@@ -12,7 +12,10 @@ measured first so GFLOP/s can be read against it.
   (stop other jobs first: on 2 cores anything else running halves the figures)
 
 Variants:
-  serial         decode -> eager NCHW forward (batch 1) -> encode, one file after another (test.py)
+  serial         decode -> eager NCHW forward (batch 1) -> encode, one file after another (test.py), with
+                 PyTorch's default allocator (THP_MEM_ALLOC_ENABLE=0, which `import translate` otherwise sets)
+  serial-thp     the same loop with transparent huge pages on, as translate runs: what the official
+                 loop would gain from that setting alone
   default        translate convert (fp32; on the CPU: Winograd F(4x4,3x3) for the 3x3 convolutions)
   direct         translate convert --no-winograd (every convolution through oneDNN, as the serial loop)
   channels-last  translate convert --channels-last
@@ -35,8 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data" / "horse2zebra" / "testA"
-VARIANTS = {"serial": None, "default": [], "direct": ["--no-winograd"], "channels-last": ["--channels-last"],
-            "compile": ["--compile"]}
+VARIANTS = {"serial": None, "serial-thp": None, "default": [], "direct": ["--no-winograd"],
+            "channels-last": ["--channels-last"], "compile": ["--compile"]}
 
 
 def serial_loop(checkpoint: str, inp: str, out: str) -> None:
@@ -48,7 +51,7 @@ def serial_loop(checkpoint: str, inp: str, out: str) -> None:
 
     from translate.inference import ImageTranslator
 
-    G = ImageTranslator.from_pretrained(checkpoint, device="cpu", winograd=False).G
+    G = ImageTranslator.from_pretrained(checkpoint, device="cpu", winograd=False, narrow_channels_last=False).G
     for path in sorted(Path(inp).glob("*.png")):
         img = np.asarray(Image.open(path).convert("RGB"))
         x = torch.from_numpy(img.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
@@ -109,7 +112,8 @@ def forward_gflop(checkpoint: Path, w: int, h: int) -> float:
 
     from translate.inference import ImageTranslator
 
-    G = ImageTranslator.from_pretrained(checkpoint, device="cpu", winograd=False).G  # the direct FLOPs
+    # the direct FLOPs
+    G = ImageTranslator.from_pretrained(checkpoint, device="cpu", winograd=False, narrow_channels_last=False).G
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
         G(torch.zeros(1, 3, h, w))
     return counter.get_total_flops() / 1e9
@@ -123,7 +127,7 @@ def float_diff(checkpoint: Path, folder: Path, flags: list[str]) -> float:
 
     from translate.inference import ImageTranslator
 
-    plain = ImageTranslator.from_pretrained(checkpoint, device="cpu", winograd=False)
+    plain = ImageTranslator.from_pretrained(checkpoint, device="cpu", winograd=False, narrow_channels_last=False)
     fast = ImageTranslator.from_pretrained(checkpoint, device="cpu", channels_last="--channels-last" in flags,
                                            compile="--compile" in flags, winograd=False if "--no-winograd" in flags
                                            else None)
@@ -148,8 +152,10 @@ def pixel_mismatch(a: Path, b: Path) -> float:
     return differ / total
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str], thp: str | None = None) -> float:
     env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": tempfile.mkdtemp(prefix="inductor-")}  # a cold cache
+    if thp is not None:
+        env["THP_MEM_ALLOC_ENABLE"] = thp
     t = time.perf_counter()
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t
@@ -194,7 +200,8 @@ def main() -> None:
                     else:
                         cmd = [sys.executable, "-m", "translate", "convert", "-c", str(ckpt), "-i", str(src),
                                "-o", str(out), *VARIANTS[name]]
-                    secs[name] = min(secs.get(name, float("inf")), timed(cmd))
+                    thp = {"serial": "0", "serial-thp": "1"}.get(name)
+                    secs[name] = min(secs.get(name, float("inf")), timed(cmd, thp))
             base = a.variants[0]
             for name in a.variants:
                 s, out = secs[name], work / f"out-{size}-{name}"

@@ -6,7 +6,9 @@ it into `translate convert`:
 
   eager          NCHW fp32 through oneDNN (what the official test.py runs)
   channels-last  the same in NHWC
-  winograd       our default: Winograd F(4x4,3x3) for the 3x3 convs (translate/nets/winograd.py)
+  winograd       Winograd F(4x4,3x3) for the 3x3 convs (translate/nets/winograd.py)
+  default        winograd + the last (64 -> 3 channel) conv channels-last (translate/nets/narrow_conv.py):
+                 what `translate convert` runs on the CPU
   int8-conv      one 256-channel 3x3 conv at the 256 px block size (64x64) with PyTorch's fbgemm int8
                  kernels, against the same conv in fp32 (87% of the FLOPs are such convs: a ceiling
                  for a whole-network int8 path built from them)
@@ -54,7 +56,7 @@ def load_net(checkpoint: str | None):
     from translate.registry import NETS
 
     if checkpoint:
-        tr = load(checkpoint, device="cpu", winograd=False)
+        tr = load(checkpoint, device="cpu", winograd=False, narrow_channels_last=False)
         if not isinstance(tr, ImageTranslator):
             raise SystemExit(f"{checkpoint} is not an image-to-image checkpoint")
         return tr.G
@@ -134,6 +136,7 @@ def main() -> None:
     a = p.parse_args()
     import torch
 
+    from translate.nets.narrow_conv import use_channels_last_narrow_convs
     from translate.nets.winograd import use_winograd
 
     torch.set_num_threads(a.threads)
@@ -158,6 +161,8 @@ def main() -> None:
         ort_rows = onnx_runtime(G, x, a.repeat, a.threads)  # before the Winograd swap changes G
         use_winograd(G)
         rows["winograd"] = (best_time(lambda: G(x), a.repeat), G(x))
+        use_channels_last_narrow_convs(G)
+        rows["default"] = (best_time(lambda: G(x), a.repeat), G(x))
     if isinstance(ort_rows, dict):
         rows.update(ort_rows)
     base = rows["eager"][0]

@@ -21,6 +21,10 @@ convolutions and matmuls, forward and backward; list `direct` first so that Wino
 count) / s per iteration, set against the measured matmul peak of the device.
 
   python bench/train_speed.py --configs cyclegan:128 cyclegan:256 --variants direct batched --steps 3
+
+The children import translate, which turns on transparent huge pages for PyTorch's big CPU buffers;
+`THP_MEM_ALLOC_ENABLE=0 python bench/train_speed.py ...` measures without them (the official code's
+setting).
 """
 
 from __future__ import annotations

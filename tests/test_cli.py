@@ -133,3 +133,37 @@ def test_list_shows_registries(capsys):
     out = capsys.readouterr().out
     assert "cgan, cyclegan, dcgan, gan, pix2pix" in out and "horse2zebra" in out
     assert "hinge" in out and "wgan-gp" in out and "ring8" in out
+
+
+def _thp_mode() -> str:
+    try:
+        text = open("/sys/kernel/mm/transparent_hugepage/enabled").read()
+    except OSError:
+        return "unavailable"
+    return text.split("[")[1].split("]")[0]
+
+
+@pytest.mark.parametrize("setting", [None, "0"])
+def test_import_asks_for_huge_pages_unless_told_not_to(setting):
+    """`import translate` sets THP_MEM_ALLOC_ENABLE=1 (PyTorch then madvises its big CPU buffers into
+    transparent huge pages) without overriding a user's own value; where the kernel offers THP, a 64 MB
+    tensor made afterwards really is backed by huge pages."""
+    import os
+
+    code = ("import os, translate, torch\n"
+            "def huge():\n"
+            "    for line in open('/proc/self/smaps_rollup'):\n"
+            "        if line.startswith('AnonHugePages:'):\n"
+            "            return int(line.split()[1])\n"
+            "    return 0\n"
+            "before = huge(); t = torch.ones(16 * 1024 * 1024); after = huge()\n"
+            "print(os.environ['THP_MEM_ALLOC_ENABLE'], after - before)")
+    env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
+    if setting is not None:
+        env["THP_MEM_ALLOC_ENABLE"] = setting
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    value, grown_kb = out.stdout.split()
+    assert value == (setting or "1")
+    if setting is None and _thp_mode() in ("always", "madvise") and os.path.exists("/proc/self/smaps_rollup"):
+        assert int(grown_kb) >= 32 * 1024, f"only {grown_kb} KB of the 64 MB tensor in huge pages"

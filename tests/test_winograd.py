@@ -125,3 +125,32 @@ def test_training_layers_keep_parameters_and_switch_only_big_layers():
     direct = nn.Conv2d(3, 2, 3, padding=1).double()
     direct.load_state_dict(conv.state_dict())
     assert (conv(x) - direct(x)).abs().max() < 1e-12
+
+
+def test_reused_buffers_made_in_inference_mode_serve_training_too():
+    """The intermediates live in per-thread buffers. Buffers first made under inference_mode (a demo or
+    `translate eval` in a training process) must still take the training path's in-place writes."""
+    import threading
+
+    from translate.nets.winograd import winograd_conv3x3_backward
+
+    x, weight = torch.randn(1, 4, 9, 9, dtype=torch.float64), torch.randn(3, 4, 3, 3, dtype=torch.float64)
+    grad_out = torch.randn(1, 3, 7, 7, dtype=torch.float64)
+    errors: list[BaseException] = []
+
+    def fresh_thread():  # a new thread has no buffers yet: the first call below creates them
+        try:
+            with torch.inference_mode():
+                winograd_conv3x3(x, transform_kernels(weight), None)
+            got_x, _ = winograd_conv3x3_backward(x, weight, grad_out)
+            want_x = torch.ops.aten.convolution_backward(grad_out, x, weight, None, (1, 1), (0, 0), (1, 1), False,
+                                                         (0, 0), 1, (True, False, False))[0]
+            assert (got_x - want_x).abs().max() < 1e-10 * want_x.abs().max()
+        except BaseException as e:  # noqa: BLE001 (re-raised in the test's thread)
+            errors.append(e)
+
+    t = threading.Thread(target=fresh_thread)
+    t.start()
+    t.join()
+    if errors:
+        raise errors[0]

@@ -8,7 +8,7 @@ A ResNet generator spends ~88% of its FLOPs in the 3x3 convolutions of its resid
     Y = A^T [ (G g G^T) * (B^T d B) ] A        (* = elementwise; per input/output channel pair)
 
 With the kernels transformed once (U = G g G^T, kept: the weights never change at inference), each
-layer becomes: input tiles -> V = B^T d B (one small matmul), 36 independent GEMMs M = U V over the
+layer becomes: input tiles -> V = B^T d B (a small transform), 36 independent GEMMs M = U V over the
 channels (the bulk of the work, at BLAS speed), and Y = A^T M A. Float error stays ~1e-5 relative per
 layer (measured on a whole ResNet-9 generator: see tests/test_winograd.py), far below uint8 rounding.
 
@@ -87,60 +87,75 @@ def transform_kernels(weight: Tensor) -> Tensor:
 
 
 # Tiles per block. Blocks bound the transient memory of big inputs (the transformed tiles and GEMM
-# outputs take 2 x 36 x channels x tiles floats: 2 x 38 MB for 1,024 tiles at 256 channels, against
-# 2 x 340 MB for one 1536 px tile of `translate convert` in one piece). Measured on a ResNet-9: blocks
-# of 128-1,024 tiles and a single block ran within this host's noise at 256 and 512x384 px.
-BLOCK_TILES = 1024
+# outputs take 2 x 36 x channels x tiles floats: 2 x 19 MB for 512 tiles at 256 channels, against
+# 2 x 340 MB for one 1536 px tile of `translate convert` in one piece). 512 keeps the fresh transformed
+# tiles of inference below glibc's 32 MB mmap ceiling, so they come from the heap instead of newly
+# mapped pages: a 256-channel layer at 128x128 took 51.8-53.4 ms in blocks of 512 tiles and 57-79 ms
+# in one block of 1,024 (256 tiles: 52.4-53.4 ms).
+BLOCK_TILES = 512
 
 
-def winograd_conv3x3(x: Tensor, u: Tensor, bias: Tensor | None) -> Tensor:
+def winograd_conv3x3(x: Tensor, u: Tensor, bias: Tensor | None, training: bool = False) -> Tensor:
     """3x3 correlation, stride 1, no padding (pad beforehand): x (N, C, H, W) -> (N, K, H-2, W-2),
-    with u = transform_kernels(weight). Equals F.conv2d(x, weight, bias) up to float rounding."""
+    with u = transform_kernels(weight). Equals F.conv2d(x, weight, bias) up to float rounding.
+    `training` keeps every intermediate in the reused buffers (see _input_tiles)."""
     n, c, h, w = x.shape
     ho, wo = h - 2, w - 2
     th, tw = -(-ho // TILE), -(-wo // TILE)
-    # zero-pad so that th x tw overlapping 6x6 tiles (stride 4) cover the input; extra outputs are cropped
-    if (TILE * th + 2, TILE * tw + 2) != (h, w):
-        x = F.pad(x, (0, TILE * tw + 2 - w, 0, TILE * th + 2 - h))
+    x = _pad_to_tiles(x, th, tw)  # th x tw overlapping 6x6 tiles (stride 4) cover it; extra outputs cropped
+    out = torch.empty(n, u.shape[1], TILE * th, TILE * tw, dtype=x.dtype, device=x.device)
     rows = max(1, BLOCK_TILES // (n * tw))  # tile rows per block
-    if rows < th:
-        y = torch.cat([_tiles(x[:, :, TILE * i:TILE * min(i + rows, th) + 2], u) for i in range(0, th, rows)], 2)
-    else:
-        y = _tiles(x, u)
-    y = y[:, :, :ho, :wo]
-    if bias is not None:
-        y = y + bias.view(1, -1, 1, 1)
-    return y.contiguous()
+    for i in range(0, th, rows):
+        j = min(i + rows, th)
+        _tiles(x[:, :, TILE * i:TILE * j + 2], u, out[:, :, TILE * i:TILE * j], training)
+    if (TILE * th, TILE * tw) != (ho, wo):
+        out = out[:, :, :ho, :wo].contiguous()
+    return out if bias is None else out.add_(bias.view(1, -1, 1, 1))
 
 
-def _input_tiles(x: Tensor, scratch: bool = False) -> Tensor:
+def _input_tiles(x: Tensor, into_buffers: bool) -> Tensor:
     """V = B^T d B for every 6x6 input tile (stride 4) of x (N, C, 4 th + 2, 4 tw + 2): (36, C, N th tw),
-    tile positions ordered (n, row, column). With `scratch`, into reused buffers (the training path)."""
+    tile positions ordered (n, row, column).
+
+    Inference: as a convolution of every channel with the 36 rows of kron(B^T, B^T) as 6x6 kernels,
+    stride 4. That reads the overlapping tiles in place, where the matmul form first copies them out:
+    one 256-channel layer at 64x64 took 12.7-13.2 ms instead of 14.0-14.5 (same bits). The result is
+    a fresh tensor, a strided view for one image (bmm takes it at full speed).
+    `into_buffers` (training, where fresh tensors fragment the heap): the copy and the matmul, into the
+    reused buffers."""
     n, c, h, w = x.shape
-    p = n * ((h - 2) // TILE) * ((w - 2) // TILE)
+    th, tw = (h - 2) // TILE, (w - 2) // TILE
+    p = n * th * tw
+    if not into_buffers:
+        v = F.conv2d(x.reshape(n * c, 1, h, w), _as(_BT2, x).view(36, 1, IN_TILE, IN_TILE), stride=TILE)
+        return v.view(n, c, 36, th * tw).permute(2, 1, 0, 3).reshape(36, c, p)
     d = x.unfold(2, IN_TILE, TILE).unfold(3, IN_TILE, TILE).permute(4, 5, 1, 0, 2, 3)  # (6, 6, C, N, th, tw)
-    if not scratch:
-        return (_as(_BT2, x) @ d.reshape(36, c * p)).view(36, c, p)  # one copy: tile positions first
     tiles = _scratch("tiles", d.shape, x).copy_(d).view(36, c * p)
     return torch.mm(_as(_BT2, x), tiles, out=_scratch("v", (36, c * p), x)).view(36, c, p)
 
 
-def _tiles(x: Tensor, u: Tensor) -> Tensor:
-    """The Winograd steps on an input whose sides are 4 t + 2: (N, C, 4 th + 2, 4 tw + 2) -> (N, K, 4 th, 4 tw)."""
+def _tiles(x: Tensor, u: Tensor, out: Tensor, training: bool) -> None:
+    """The Winograd steps on an input whose sides are 4 t + 2, (N, C, 4 th + 2, 4 tw + 2), written into
+    out (N, K, 4 th, 4 tw); the GEMM outputs live in the reused buffers."""
     n, c, h, w = x.shape
     th, tw = (h - 2) // TILE, (w - 2) // TILE
-    v = _input_tiles(x)
-    m = torch.bmm(u, v)  # 36 GEMMs (K, C) @ (C, P): the multiplications that Winograd saves
+    v = _input_tiles(x, into_buffers=training)
     k, p = u.shape[1], v.shape[2]
-    y = (_as(_AT2, x) @ m.view(36, k * p)).view(TILE, TILE, k, n, th, tw)
-    return y.permute(3, 2, 4, 0, 5, 1).reshape(n, k, TILE * th, TILE * tw)
+    m = torch.bmm(u, v, out=_scratch("m", (36, k, p), x))  # 36 GEMMs (K, C) @ (C, P): what Winograd saves
+    y = torch.mm(_as(_AT2, x), m.view(36, k * p), out=_scratch("y", (TILE * TILE, k * p), x))
+    out.view(n, k, th, TILE, tw, TILE).copy_(y.view(TILE, TILE, k, n, th, tw).permute(3, 2, 4, 0, 5, 1))
 
 
 # ------------------------------------------------------------------------------------------ training
-# The training path's intermediates (tiles, transformed tiles and kernels, GEMM outputs: 9 MB each for a
-# 256-channel layer at 256 px) live in buffers reused from call to call (~100 MB, kept for the process's
-# life). Fresh tensors for them left holes between the activations kept for the backward pass that glibc
-# could not reuse: a CycleGAN step at 256 px peaked 0.75 GB above the direct path, now 0.5 GB (README).
+# Intermediates (tiles, transformed tiles and kernels, GEMM outputs: 9 MB each for a 256-channel layer at
+# 256 px, up to 38 MB for a block of BLOCK_TILES tiles) live in buffers reused from call to call, one set
+# per thread (up to ~130 MB in inference, kept for the thread's life; threads that end free theirs).
+# - Training: fresh tensors left holes between the activations kept for the backward pass that glibc
+#   could not reuse: a CycleGAN step at 256 px peaked 0.75 GB above the direct path, now 0.5 GB (README).
+# - Inference: blocks over 32 MB (glibc's largest mmap threshold) were mapped and page-faulted anew on
+#   every call: a 256-channel layer at 128x128 (512 px images) took 93-98 ms with fresh tensors, 53-55 ms
+#   with the buffers; a ResNet-9 forward at 512x384 went from 1.69-2.06 s to 1.57-1.60 s (same output,
+#   bit for bit). At 256 px it made no difference.
 # Only the outputs and gradients handed back are new tensors.
 _SCRATCH = threading.local()
 
@@ -150,7 +165,8 @@ def _scratch(name: str, shape, like: Tensor) -> Tensor:
     buffers = _SCRATCH.__dict__.setdefault("buffers", {})
     key, n = (name, like.dtype, like.device), math.prod(shape)
     if key not in buffers or buffers[key].numel() < n:
-        buffers[key] = torch.empty(n, dtype=like.dtype, device=like.device)
+        with torch.inference_mode(False):  # a normal tensor: usable inside and outside inference mode
+            buffers[key] = torch.empty(n, dtype=like.dtype, device=like.device)
     return buffers[key][:n].view(shape)
 
 
@@ -168,20 +184,9 @@ def _pad_to_tiles(x: Tensor, th: int, tw: int) -> Tensor:
 
 
 def winograd_conv3x3_train(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """winograd_conv3x3 for the training path: kernels transformed on every call, intermediates in the
-    reused buffers, no blocking (training keeps every layer's activations anyway)."""
-    n, c, h, w = x.shape
-    k, ho, wo = weight.shape[0], h - 2, w - 2
-    th, tw = -(-ho // TILE), -(-wo // TILE)
-    v = _input_tiles(_pad_to_tiles(x, th, tw), scratch=True)
-    p = v.shape[2]
-    m = torch.bmm(_kernels(weight), v, out=_scratch("m", (36, k, p), x))
-    y = torch.mm(_as(_AT2, x), m.view(36, k * p), out=_scratch("y", (TILE * TILE, k * p), x))
-    out = torch.empty(n, k, TILE * th, TILE * tw, dtype=x.dtype, device=x.device)
-    out.view(n, k, th, TILE, tw, TILE).copy_(y.view(TILE, TILE, k, n, th, tw).permute(3, 2, 4, 0, 5, 1))
-    if (TILE * th, TILE * tw) != (ho, wo):
-        out = out[:, :, :ho, :wo].contiguous()
-    return out if bias is None else out.add_(bias.view(1, -1, 1, 1))
+    """winograd_conv3x3 for the training path: the kernels are transformed on every call (new weights
+    every step), into a reused buffer."""
+    return winograd_conv3x3(x, _kernels(weight), bias, training=True)
 
 
 def winograd_conv3x3_backward(x: Tensor, weight: Tensor, grad_out: Tensor, need_x: bool = True,
@@ -201,7 +206,7 @@ def winograd_conv3x3_backward(x: Tensor, weight: Tensor, grad_out: Tensor, need_
     dm = torch.mm(_as(_AT2, x).T, dy.view(TILE * TILE, k * p), out=_scratch("dm", (36, k * p), x)).view(36, k, p)
     grad_x = grad_w = None
     if need_w:
-        du = torch.bmm(dm, _input_tiles(x, scratch=True).transpose(1, 2), out=_scratch("du", (36, k, c), x))
+        du = torch.bmm(dm, _input_tiles(x, into_buffers=True).transpose(1, 2), out=_scratch("du", (36, k, c), x))
         grad_w = torch.mm(du.view(36, k * c).T, _as(_G2, x)).view(k, c, 3, 3)  # (K C, 9): a new tensor
     if need_x:
         dv = torch.bmm(_kernels(weight).transpose(1, 2), dm, out=_scratch("dv", (36, c, p), x))
