@@ -75,3 +75,14 @@ def test_bundle_runs(bundle):
         out = translate.load(bundle, direction=direction, device="cpu")(photo)
         assert out.shape == photo.shape and out.dtype == np.uint8
         assert np.abs(out.astype(int) - photo).mean() > 5  # it changed the picture
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/overview.md"])
+def test_documentation_shows_only_committed_images(page):
+    """A picture moved or deleted (as the 64 px grids were for the bundles' strips) must not leave a
+    broken image in the README or the overview."""
+    doc = ROOT.parent / page
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+\.(?:png|jpg|gif))\)", doc.read_text())
+    assert page != "README.md" or len(images) >= 5, images  # the pattern still finds the README's pictures
+    missing = [image for image in images if not (doc.parent / image).is_file()]
+    assert not missing, f"{page} shows missing images: {missing}"
