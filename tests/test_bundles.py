@@ -19,6 +19,11 @@ BUNDLES = sorted(p for p in ROOT.iterdir() if (p / "model.safetensors").is_file(
 MB = 1_000_000
 
 
+def shown_images(markdown: str) -> list[str]:
+    """The paths of the pictures a Markdown page shows (![alt](path))."""
+    return re.findall(r"!\[[^\]]*\]\(([^)]+\.(?:png|jpg|gif))\)", markdown)
+
+
 def _net_bytes(path: Path) -> dict[str, int]:
     """Stored bytes per generator (the tensor-name prefix before the first dot)."""
     sizes: dict[str, int] = {}
@@ -54,7 +59,7 @@ def test_model_card_matches_bundle(bundle):
     config = json.loads((bundle / "config.json").read_text())
     # The card names the exported step, so a re-export without a new card fails here.
     assert f"{config['step']:,}" in card, f"{bundle.name}/README.md does not mention step {config['step']:,}"
-    for image in re.findall(r"\]\(([^)]+\.png)\)", card):
+    for image in shown_images(card):
         assert (bundle / image).is_file(), f"{bundle.name}/README.md shows a missing {image}"
     for heading in ("## Data", "## Model and training", "## Quality", "## Known failure cases"):
         assert heading in card, f"{bundle.name}/README.md lacks {heading!r}"
@@ -82,7 +87,7 @@ def test_documentation_shows_only_committed_images(page):
     """A picture moved or deleted (as the 64 px grids were for the bundles' strips) must not leave a
     broken image in the README or the overview."""
     doc = ROOT.parent / page
-    images = re.findall(r"!\[[^\]]*\]\(([^)]+\.(?:png|jpg|gif))\)", doc.read_text())
+    images = shown_images(doc.read_text())
     assert page != "README.md" or len(images) >= 5, images  # the pattern still finds the README's pictures
     missing = [image for image in images if not (doc.parent / image).is_file()]
     assert not missing, f"{page} shows missing images: {missing}"
