@@ -136,8 +136,8 @@ def main() -> None:
     a = p.parse_args()
     import torch
 
-    from translate.nets.narrow_conv import use_channels_last_narrow_convs
-    from translate.nets.winograd import use_winograd
+    from translate.accel.narrow_conv import use_channels_last_narrow_convs
+    from translate.accel.winograd import use_winograd
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)

@@ -99,15 +99,16 @@ def child(model: str, size: int, variant: str, steps: int, warmup: int, device: 
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from translate.config import DataConfig, RunConfig, TrainConfig, build
-    from translate.models.configs import MODEL_CONFIGS
+    from translate.config import DataConfig, RunConfig, TrainConfig
+    from translate.registry import model_config
+    from translate.options import build
     from translate.trainer import Trainer
 
     tmp = Path(tempfile.mkdtemp())
     kind = "unpaired" if model == "cyclegan" else "paired"
     real = SHARED / ("horse2zebra" if model == "cyclegan" else "facades")
     data = real if real.is_dir() else _fake_data(kind, tmp / "data")
-    mcls = MODEL_CONFIGS[model]
+    mcls = model_config(model)
     net_g = {"cyclegan": "resnet_9blocks", "pix2pix": f"unet_{size}"}[model]
     cfg = RunConfig(model, build(TrainConfig, mcls.TRAIN_DEFAULTS, {
         "epochs": 0, "steps": warmup + steps, "sample_every": 10 ** 6, "checkpoint_every": 10 ** 6,

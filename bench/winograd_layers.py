@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from translate.nets.winograd import winograd_conv3x3_backward, winograd_conv3x3_train  # noqa: E402
+from translate.accel.winograd import winograd_conv3x3_backward, winograd_conv3x3_train  # noqa: E402
 
 # (channels, side of the layer's output): ResNet-9 ngf 64 blocks at 256 and 128 px, ngf 32 blocks
 SHAPES = ((256, 64), (256, 32), (128, 64), (128, 32))

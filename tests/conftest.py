@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from translate.config import DataConfig, RunConfig, TrainConfig, build
-from translate.models.configs import MODEL_CONFIGS
+from translate.config import DataConfig, RunConfig, TrainConfig
+from translate.options import build
+from translate.registry import model_config
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -78,7 +79,7 @@ def paired_root(tmp_path_factory) -> Path:
 def make_config(model: str = "gan", data: str = "ring8", root: str = "datasets", train: dict | None = None,
                 model_kw: dict | None = None, data_kw: dict | None = None) -> RunConfig:
     """A tiny, fast RunConfig: small widths, few steps, quiet intervals."""
-    mcls = MODEL_CONFIGS[model]
+    mcls = model_config(model)
     tiny = {"gan": {"g_hidden": 16, "d_hidden": 16, "g_layers": 2, "d_layers": 2, "maxout": 2},
             "dcgan": {"z_dim": 8, "ngf": 4, "ndf": 4}, "cgan": {"z_dim": 8, "ngf": 4, "ndf": 4},
             "pix2pix": {"netG": "unet_32", "ngf": 4, "ndf": 4},
@@ -101,3 +102,22 @@ def cyclegan_bundle(tmp_path_factory, unpaired_root) -> Path:
 
     out = tmp_path_factory.mktemp("cyclegan_run") / "run"
     return Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 2}), out, quiet=True).fit() / "bundle"
+
+
+def cli_fails(argv: list[str], pattern: str | None = None) -> str:
+    """Run the command line, expect the one-line error of exit status 2 (no traceback); return what it printed."""
+    import contextlib
+    import io
+    import re
+
+    from translate.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(argv)
+    text = err.getvalue()
+    assert code == 2, (code, text)
+    assert "Traceback" not in text and text.startswith(f"translate {argv[0]}: "), text
+    if pattern:
+        assert re.search(pattern, text), text
+    return text

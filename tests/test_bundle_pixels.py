@@ -22,7 +22,7 @@ import translate
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCES = Path(__file__).resolve().parent / "data" / "bundle_pixels"
-EXAMPLES = REPO / "demo" / "examples"
+EXAMPLES = REPO / "translate" / "demo" / "examples"
 # (bundle, direction, example photo); facades translates label maps, and a photo stands in for one here
 CASES = [("horse2zebra", "AtoB", "horse_1.jpg"), ("horse2zebra", "BtoA", "zebra_1.jpg"),
          ("summer2winter_yosemite", "AtoB", "summer_1.jpg"), ("summer2winter_yosemite", "BtoA", "winter_1.jpg"),

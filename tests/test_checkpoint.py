@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+from conftest import cli_fails
 
 from translate.checkpoint import (
     CheckpointError,
@@ -119,8 +120,7 @@ def test_export_writes_a_half_size_bundle_that_translates_like_the_run(cyclegan_
     y_run = ImageTranslator.from_pretrained(run)(x)
     y_half = ImageTranslator.from_pretrained(out)(x)
     assert (y_run - y_half).abs().max() < 5e-3
-    with pytest.raises(SystemExit, match="already exists"):
-        main(["export", "--checkpoint", str(run), "--out", str(out)])
+    cli_fails(["export", "--checkpoint", str(run), "--out", str(out)], "already exists")
     assert main(["export", "--checkpoint", str(run), "--out", str(out), "--overwrite"]) == 0
     assert load_checkpoint(out)[1][next(iter(full))].dtype == torch.float32
     assert "stored_dtype" not in json.loads((out / "config.json").read_text())

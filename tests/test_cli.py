@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import cli_fails
 from PIL import Image
 
 from translate.cli import main
@@ -52,14 +53,12 @@ def test_dry_run_applies_paper_defaults_then_user_flags(capsys):
     (["train", "--model", "gan", "--data", "nowhere-data", "--root", "/nonexistent"], "neither a known name"),
 ])
 def test_bad_train_arguments_are_one_line_errors(argv, message):
-    with pytest.raises(SystemExit) as e:
-        main(argv)
-    assert message in str(e.value)
+    e_text = cli_fails(argv)
+    assert message in e_text
 
 
 def test_unknown_model_suggests_the_closest():
-    with pytest.raises(SystemExit, match="Did you mean 'dcgan'"):
-        main(["train", "--model", "dcgna", "--data", "mnist"])
+    cli_fails(["train", "--model", "dcgna", "--data", "mnist"], "Did you mean 'dcgan'")
 
 
 TINY_CGAN = ["--z-dim", "8", "--ngf", "4", "--ndf", "4", "--batch-size", "16", "--log-every", "1"]
@@ -70,11 +69,10 @@ def test_train_sample_eval_round_trip_for_cgan(tmp_path, mnist_root, capsys):
     assert main(["train", "--model", "cgan", "--data", "mnist", "--root", str(mnist_root), "--holdout", "50",
                  "--steps", "3", "--out", str(run), *TINY_CGAN]) == 0
     # a second train into the same folder would overwrite it: refused
-    with pytest.raises(SystemExit, match="already holds a run"):
-        main(["train", "--model", "cgan", "--data", "mnist", "--root", str(mnist_root), "--out", str(run)])
+    cli_fails(["train", "--model", "cgan", "--data", "mnist", "--root", str(mnist_root), "--out", str(run)],
+              "already holds a run")
     # resuming may extend the run but not change its recipe
-    with pytest.raises(SystemExit, match="cannot change --lr-g"):
-        main(["train", "--resume", str(run), "--lr-g", "1e-3"])
+    cli_fails(["train", "--resume", str(run), "--lr-g", "1e-3"], "cannot change --lr-g")
     assert main(["train", "--resume", str(run), "--steps", "5", "--lr-decay", "0.8"]) == 0
     assert json.loads((run / "bundle" / "config.json").read_text())["step"] == 5
     assert "new schedule: 3 -> 5 steps; the learning rate at step 3 jumps from 1x to 0.5x" in capsys.readouterr().err
@@ -88,8 +86,8 @@ def test_train_sample_eval_round_trip_for_cgan(tmp_path, mnist_root, capsys):
     assert main(["sample", "--checkpoint", str(run), "--interpolate", "--n", "3", "--steps", "5",
                  "--out", str(tmp_path / "walk.png")]) == 0
     assert Image.open(tmp_path / "walk.png").size == (2 + 5 * 30, 2 + 3 * 30)
-    with pytest.raises(SystemExit, match="unknown label 'cat'"):
-        main(["sample", "--checkpoint", str(run), "--label", "cat", "--out", str(tmp_path / "x.png")])
+    cli_fails(["sample", "--checkpoint", str(run), "--label", "cat", "--out", str(tmp_path / "x.png")],
+              "unknown label 'cat'")
 
 
 def test_resume_of_an_epoch_run_changes_its_length_in_epochs(tmp_path, paired_root):
@@ -99,8 +97,8 @@ def test_resume_of_an_epoch_run_changes_its_length_in_epochs(tmp_path, paired_ro
     run.mkdir()
     make_config("pix2pix", str(paired_root), train={"epochs": 2, "epochs_decay": 2, "steps": 12}).save(
         run / "config.json")
-    with pytest.raises(SystemExit, match=r"set in epochs \(--epochs 2 --epochs-decay 2\); change those"):
-        main(["train", "--resume", str(run), "--steps", "20"])
+    cli_fails(["train", "--resume", str(run), "--steps",
+              "20"], r"set in epochs \(--epochs 2 --epochs-decay 2\); change those")
 
 
 def test_gan_points_sample_npy_and_modes_eval(tmp_path, capsys):
@@ -143,14 +141,32 @@ def _thp_mode() -> str:
     return text.split("[")[1].split("]")[0]
 
 
-@pytest.mark.parametrize("setting", [None, "0"])
-def test_import_asks_for_huge_pages_unless_told_not_to(setting):
-    """`import translate` sets THP_MEM_ALLOC_ENABLE=1 (PyTorch then madvises its big CPU buffers into
-    transparent huge pages) without overriding a user's own value; where the kernel offers THP, a 64 MB
-    tensor made afterwards really is backed by huge pages."""
+def test_import_changes_nothing_in_the_environment():
+    """Importing the library (and its heavy parts) sets no environment variable and no warning filter of its
+    own (the libraries it builds on are imported first: numpy and torch add filters when imported)."""
     import os
 
-    code = ("import os, translate, torch\n"
+    code = ("import os, warnings\n"
+            "import numpy, torch, torchvision, albumentations, kornia, safetensors, PIL.Image  # their own filters\n"
+            "before, filters = dict(os.environ), list(warnings.filters)\n"
+            "import translate, translate.inference, translate.trainer, translate.accel\n"
+            "print(dict(os.environ) == before and list(warnings.filters) == filters)")
+    env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("setting", [None, "0"])
+def test_the_command_line_asks_for_huge_pages_unless_told_not_to(setting):
+    """The `translate` entry point sets THP_MEM_ALLOC_ENABLE=1 before torch is imported (PyTorch then madvises
+    its big CPU buffers into transparent huge pages) without overriding a user's own value; where the kernel
+    offers THP, a 64 MB tensor made afterwards really is backed by huge pages."""
+    import os
+
+    code = ("import os\n"
+            "from translate.cli import enable_huge_pages\n"
+            "enable_huge_pages()\n"
+            "import torch\n"
             "def huge():\n"
             "    for line in open('/proc/self/smaps_rollup'):\n"
             "        if line.startswith('AnonHugePages:'):\n"

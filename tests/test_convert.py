@@ -8,6 +8,7 @@ import hashlib
 import numpy as np
 import pytest
 import torch
+from conftest import cli_fails
 from PIL import Image
 
 import translate
@@ -104,8 +105,8 @@ def test_batched_conversion_equals_one_image_at_a_time(tmp_path, cyclegan_bundle
 
 def test_output_inside_or_equal_to_input_is_refused(tmp_path, mixed_folder, cyclegan_bundle):
     for out in (mixed_folder, mixed_folder / "converted"):
-        with pytest.raises(SystemExit, match="--overwrite-inputs"):
-            main(["convert", "-c", str(cyclegan_bundle), "-i", str(mixed_folder), "-o", str(out)])
+        cli_fails(["convert", "-c", str(cyclegan_bundle), "-i", str(mixed_folder), "-o", str(out)],
+                  "--overwrite-inputs")
     assert not (mixed_folder / "converted").exists()
     # allowed on request; the outputs in the subfolder are never taken as inputs on a re-run
     (mixed_folder / "notes.jpg").unlink()
@@ -131,16 +132,16 @@ def test_dry_run_list_file_format_and_side_by_side(tmp_path, mixed_folder, cycle
 
 
 def test_bad_arguments_give_one_line_errors(tmp_path, cyclegan_bundle):
-    with pytest.raises(SystemExit, match="does not exist"):
-        main(["convert", "-c", str(cyclegan_bundle), "-i", str(tmp_path / "nope"), "-o", str(tmp_path / "o")])
+    cli_fails(["convert", "-c", str(cyclegan_bundle), "-i", str(tmp_path / "nope"), "-o", str(tmp_path / "o")],
+              "does not exist")
     img = tmp_path / "x.png"
     Image.new("RGB", (8, 8)).save(img)
-    with pytest.raises(SystemExit, match="no checkpoint 'missing-model'.*download-weights"):
-        main(["convert", "-c", "missing-model", "-i", str(img), "-o", str(tmp_path / "o")])
-    with pytest.raises(SystemExit, match="--quality is between 1 and 100"):
-        main(["convert", "-c", str(cyclegan_bundle), "-i", str(img), "-o", str(tmp_path / "o"), "--quality", "0"])
-    with pytest.raises(SystemExit, match="--output .*x.png is the input file"):
-        main(["convert", "-c", str(cyclegan_bundle), "-i", str(img), "-o", str(img)])
+    cli_fails(["convert", "-c", "missing-model", "-i", str(img), "-o", str(tmp_path / "o")],
+              "no checkpoint 'missing-model'.*download-weights")
+    cli_fails(["convert", "-c", str(cyclegan_bundle), "-i", str(img), "-o", str(tmp_path / "o"), "--quality", "0"],
+              "--quality is between 1 and 100")
+    cli_fails(["convert", "-c", str(cyclegan_bundle), "-i", str(img), "-o", str(img)],
+              "--output .*x.png is the input file")
 
 
 def test_an_interrupted_write_leaves_no_half_file(tmp_path, monkeypatch):

@@ -15,6 +15,7 @@ from translate.config import DataConfig
 from translate.data import BatchStream, open_data
 from translate.data.datasets import ToyMixture
 from translate.data.folders import read_idx
+from translate.errors import TranslateError
 
 
 @pytest.mark.parametrize("name,k,sigma,radius", [("ring8", 8, 0.01, 1.0), ("grid25", 25, 0.05, None)])
@@ -85,12 +86,12 @@ def test_idx_errors_name_the_file(tmp_path):
     bad = tmp_path / "x-images-idx3-ubyte.gz"
     with gzip.open(bad, "wb") as f:
         f.write((1234).to_bytes(4, "big") + b"\0" * 20)
-    with pytest.raises(SystemExit, match=f"{bad}: not an MNIST idx file"):
+    with pytest.raises(TranslateError, match=f"{bad}: not an MNIST idx file"):
         read_idx(bad)
     write_idx(tmp_path / "ok.gz", np.zeros((3, 4, 4)))
     data = gzip.open(tmp_path / "ok.gz").read()
     (tmp_path / "short").write_bytes(data[:-5])
-    with pytest.raises(SystemExit, match="truncated"):
+    with pytest.raises(TranslateError, match="truncated"):
         read_idx(tmp_path / "short")
 
 
@@ -105,7 +106,7 @@ def test_missing_mnist_tries_the_downloader_then_says_where_to_put_it(tmp_path, 
             raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
 
     monkeypatch.setattr(torchvision.datasets, "MNIST", OfflineMNIST)
-    with pytest.raises(SystemExit, match=r"MNIST not found under .*download failed: RuntimeError.*put "
+    with pytest.raises(TranslateError, match=r"MNIST not found under .*download failed: RuntimeError.*put "
                                          r"train-images-idx3-ubyte.gz"):
         open_data(DataConfig(data="mnist", root=str(tmp_path)), "dcgan", ("images",))
     assert calls == [(str(tmp_path / "mnist"), True, True)]
@@ -138,15 +139,15 @@ def test_class_folders_give_labels_and_a_single_folder_is_refused(tmp_path):
     source, info = open_data(DataConfig(data=str(tmp_path / "pets"), size=28), "cgan", ("labeled",))
     assert info.class_names == ["cat", "dog"] and sorted(source.labels) == [0, 0, 0, 1, 1, 1]
     _save(tmp_path / "flat" / "a.png", "RGB")
-    with pytest.raises(SystemExit, match="one sub-folder of images per class"):
+    with pytest.raises(TranslateError, match="one sub-folder of images per class"):
         open_data(DataConfig(data=str(tmp_path / "flat")), "cgan", ("labeled",))
 
 
 def test_unknown_data_and_empty_folder_are_clear(tmp_path):
-    with pytest.raises(SystemExit, match="neither a known name"):
+    with pytest.raises(TranslateError, match="neither a known name"):
         open_data(DataConfig(data="horse3zebra", root=str(tmp_path)), "dcgan", ("images",))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SystemExit, match="holds no images"):
+    with pytest.raises(TranslateError, match="holds no images"):
         open_data(DataConfig(data=str(tmp_path / "empty")), "dcgan", ("images",))
 
 

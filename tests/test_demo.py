@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import socket
 import sys
@@ -19,15 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-def _load_app():
-    spec = importlib.util.spec_from_file_location("translate_demo_app", REPO / "demo" / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-app = _load_app()
+from translate.demo import app  # noqa: E402  (after the importorskip above)
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +111,7 @@ def test_every_endpoint_over_http(server, photo, tmp_path):
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)")
 def test_real_browser_upload_translate_and_screenshot(server, tmp_path):
     playwright = pytest.importorskip("playwright.sync_api", reason="needs Python Playwright (dev extra)")
-    example = REPO / "demo" / "examples" / "horse_1.jpg"
+    example = app.EXAMPLES / "horse_1.jpg"
     shot = tmp_path / "demo.png"
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from translate.data import download as dl
+from translate.errors import TranslateError
 
 
 def _zip_bytes() -> bytes:
@@ -91,7 +92,7 @@ def test_download_dataset_extracts_atomically(server, tmp_path):
 
 def test_offline_is_one_message_with_the_manual_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("TRANSLATE_MIRROR", "http://127.0.0.1:9")  # nothing listens on the discard port
-    with pytest.raises(SystemExit) as e:
+    with pytest.raises(TranslateError) as e:
         dl.resolve_dataset("horse2zebra", tmp_path / "datasets")
     msg = str(e.value)
     assert "could not download horse2zebra" in msg and "cannot connect" in msg

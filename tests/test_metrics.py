@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from translate.data.datasets import ToyMixture
+from translate.errors import TranslateError
 from translate.metrics.fid import (
     InceptionFeatures,
     fid_from_features,
@@ -82,9 +83,9 @@ def test_kid_matches_a_direct_computation():
 
 def test_inception_weights_are_never_downloaded(tmp_path, monkeypatch):
     monkeypatch.delenv("TRANSLATE_INCEPTION", raising=False)
-    with pytest.raises(SystemExit, match="--inception FILE"):
+    with pytest.raises(TranslateError, match="`inception` FILE"):
         inception_path(None)
-    with pytest.raises(SystemExit, match="do not exist"):
+    with pytest.raises(TranslateError, match="do not exist"):
         inception_path(str(tmp_path / "nope.pth"))
 
 
@@ -98,7 +99,7 @@ def test_inception_features_from_a_local_state_dict(tmp_path):
     feats = InceptionFeatures(tmp_path / "inc.safetensors")(torch.rand(2, 1, 28, 28) * 2 - 1)
     assert feats.shape == (2, 2048) and torch.isfinite(feats).all()
     torch.save({"fc.weight": torch.zeros(3)}, tmp_path / "wrong.pth")
-    with pytest.raises(SystemExit, match="not a torchvision inception_v3 state dict"):
+    with pytest.raises(TranslateError, match="not a torchvision inception_v3 state dict"):
         InceptionFeatures(tmp_path / "wrong.pth")
 
 

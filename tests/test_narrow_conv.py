@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from translate.nets.narrow_conv import ChannelsLastConv2d, use_channels_last_narrow_convs
+from translate.accel.narrow_conv import ChannelsLastConv2d, use_channels_last_narrow_convs
 from translate.nets.resnet import ResnetGenerator
 from translate.nets.unet import UnetGenerator
 

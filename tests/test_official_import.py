@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from translate.checkpoint import CheckpointError, load_checkpoint
 from translate.cli import main
 from translate.interop.official import import_official
-from translate.models.base import build_net
+from translate.nets.spec import build_net
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "official_checkpoint_layout.json"
 needs_reference = pytest.mark.skipif(not REFERENCE.is_file(), reason=f"{REFERENCE} not present (CI has it)")
@@ -153,7 +153,7 @@ def test_import_official_pix2pix_recognises_unet_256(reference, tmp_path):
     cfg, tensors = load_checkpoint(out)
     assert cfg["official_netG"] == "unet_256" and cfg["nets"]["G"]["kwargs"]["norm"] == "batch"
     assert cfg["multiple"] == 256 and len(tensors) == len(sd)
-    with pytest.raises(CheckpointError, match="does not match any official generator of type --netG resnet_9blocks"):
+    with pytest.raises(CheckpointError, match="does not match any official generator of type `netG` resnet_9blocks"):
         import_official([tmp_path / "facades_label2photo.pth"], "pix2pix", tmp_path / "x", "resnet_9blocks")
 
 

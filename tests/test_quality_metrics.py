@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import cli_fails
 from PIL import Image
 
 from translate.metrics.classifier import Recipe
@@ -136,11 +137,10 @@ def test_eval_domain_on_the_command_line_reports_both_directions(warm2cool, cycl
 
 
 def test_eval_domain_needs_an_unpaired_data_set(cyclegan_bundle, tmp_path):
-    from translate.cli import main
 
     (tmp_path / "flat").mkdir()
-    with pytest.raises(SystemExit, match="trainA/ and trainB/"):
-        main(["eval", "--metric", "domain", "--checkpoint", str(cyclegan_bundle), "--data", str(tmp_path / "flat")])
+    cli_fails(["eval", "--metric", "domain", "--checkpoint", str(cyclegan_bundle), "--data", str(tmp_path / "flat")],
+              "trainA/ and trainB/")
 
 
 class _DigitsOracle:
@@ -235,6 +235,6 @@ def test_eval_paired_on_the_command_line_reads_the_training_direction(paired_roo
     assert (res["split"], res["direction"], res["n_images"]) == ("val", "BtoA", 4)
     assert 0 <= res["mae"] <= 255 and -1 <= res["ssim"] <= 1 and "psnr_unrelated" in res
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SystemExit, match="needs a test or val/ folder of pairs"):
-        main(["eval", "--metric", "paired", "--checkpoint", str(bundle), "--data", str(tmp_path / "empty")])
+    cli_fails(["eval", "--metric", "paired", "--checkpoint", str(bundle), "--data", str(tmp_path / "empty")],
+              "needs a test or val/ folder of pairs")
     assert "direction: BtoA" in capsys.readouterr().out

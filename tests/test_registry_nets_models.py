@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from translate.models.base import DataInfo, build_net
-from translate.models.configs import MODEL_CONFIGS
+from translate.data.info import DataInfo
+from translate.errors import UnknownNameError
 from translate.nets.layers import init_weights
-from translate.registry import MODELS, NETS, UnknownNameError
+from translate.nets.spec import build_net
+from translate.registry import MODELS, NETS, model_config
 
 # net name -> (constructor kwargs, input builder, expected output shape)
 NET_CASES = {
@@ -103,7 +104,7 @@ def _batch(info: DataInfo, n: int = 4) -> dict:
 
 
 def test_every_registered_model_has_cases_and_a_config():
-    assert sorted(MODEL_CASES) == MODELS.names() == sorted(MODEL_CONFIGS)
+    assert sorted(MODEL_CASES) == MODELS.names()
 
 
 @pytest.mark.parametrize("objective", ["minimax", "nonsaturating", "lsgan", "wgan-gp", "hinge"])
@@ -112,7 +113,7 @@ def test_every_registered_model_has_cases_and_a_config():
 def test_model_losses_are_finite_and_reach_only_their_role(name, case, objective):
     info, kw = case
     torch.manual_seed(0)
-    model = MODELS.get(name)(MODEL_CONFIGS[name](objective=objective, r1=1.0, **kw), info)
+    model = MODELS.get(name)(model_config(name)(objective=objective, r1=1.0, **kw), info)
     roles = model.roles()
     ids = [id(p) for ps in roles.values() for p in ps]
     assert sorted(ids) == sorted(id(p) for p in model.parameters())  # roles partition the parameters
@@ -136,7 +137,7 @@ def test_model_losses_are_finite_and_reach_only_their_role(name, case, objective
                          ids=lambda v: v if isinstance(v, str) else "")
 def test_export_config_rebuilds_the_generator(name, case):
     info, kw = case
-    model = MODELS.get(name)(MODEL_CONFIGS[name](**kw), info).eval()
+    model = MODELS.get(name)(model_config(name)(**kw), info).eval()
     cfg = model.export_config()
     if cfg["kind"] == "translator":
         batch = _batch(info, 2)

@@ -15,6 +15,7 @@ import torch
 from conftest import make_config
 
 from translate.checkpoint import latest_state, list_states, load_checkpoint, load_state
+from translate.errors import TranslateError
 from translate.trainer import Trainer
 
 
@@ -152,7 +153,7 @@ def test_nan_loss_stops_with_message_and_keeps_last_good_state(tmp_path):
         return out
 
     tr.model.g_loss = poisoned
-    with pytest.raises(SystemExit, match=r"loss G became nan at step 10.*step-0000008"):
+    with pytest.raises(TranslateError, match=r"loss G became nan at step 10.*step-0000008"):
         tr.fit()
     assert [p.name for p in list_states(tmp_path / "run")] == ["step-0000004", "step-0000008"]
     weights, _, meta = load_state(latest_state(tmp_path / "run"))
@@ -212,7 +213,7 @@ def test_run_folder_has_grids_losses_and_plot(tmp_path, mnist_root):
 
 
 def test_fp16_on_cpu_is_refused_and_bf16_runs(tmp_path):
-    with pytest.raises(SystemExit, match="fp16 needs a CUDA GPU"):
+    with pytest.raises(TranslateError, match="fp16 needs a CUDA GPU"):
         Trainer(make_config("gan", "ring8", train={"precision": "fp16", "device": "cpu"}), tmp_path / "a", quiet=True)
     tr = Trainer(make_config("gan", "ring8", train={"precision": "bf16", "device": "cpu", "steps": 2}),
                  tmp_path / "b", quiet=True)
@@ -223,23 +224,23 @@ def test_fp16_on_cpu_is_refused_and_bf16_runs(tmp_path):
 def test_cuda_requested_without_gpu_is_a_clear_error(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    with pytest.raises(SystemExit, match="no CUDA GPU"):
+    with pytest.raises(TranslateError, match="no CUDA GPU"):
         Trainer(make_config("gan", "ring8", train={"device": "cuda"}), tmp_path / "a", quiet=True)
 
 
 def test_resume_as_another_model_names_both(tmp_path, mnist_root):
     Trainer(make_config("dcgan", "mnist", str(mnist_root), train={"steps": 1}), tmp_path / "r", quiet=True).fit()
-    with pytest.raises(SystemExit, match="is a 'dcgan' run; it cannot resume as 'cgan'"):
+    with pytest.raises(TranslateError, match="is a 'dcgan' run; it cannot resume as 'cgan'"):
         Trainer(make_config("cgan", "mnist", str(mnist_root)), tmp_path / "r", resume=True, quiet=True)
-    with pytest.raises(SystemExit, match="does not fit this architecture.*shape mismatch"):
+    with pytest.raises(TranslateError, match="does not fit this architecture.*shape mismatch"):
         Trainer(make_config("dcgan", "mnist", str(mnist_root), model_kw={"ngf": 8}), tmp_path / "r",
                 resume=True, quiet=True)
 
 
 def test_wrong_data_kind_is_explained(tmp_path, mnist_root):
-    with pytest.raises(SystemExit, match="needs class labels"):
+    with pytest.raises(TranslateError, match="needs class labels"):
         Trainer(make_config("cgan", "ring8"), tmp_path / "a", quiet=True)
-    with pytest.raises(SystemExit, match="try --model gan"):
+    with pytest.raises(TranslateError, match="try `model` gan"):
         Trainer(make_config("dcgan", "ring8"), tmp_path / "b", quiet=True)
 
 
@@ -261,7 +262,7 @@ def test_tensorboard_flag_without_the_package_is_explained(tmp_path):
     try:
         import tensorboard  # noqa: F401
     except ImportError:
-        with pytest.raises(SystemExit, match="pip install tensorboard"):
+        with pytest.raises(TranslateError, match="pip install tensorboard"):
             Trainer(make_config("gan", "ring8", train={"tensorboard": True}), tmp_path / "a", quiet=True).fit()
     else:
         Trainer(make_config("gan", "ring8", train={"tensorboard": True, "steps": 2}), tmp_path / "a", quiet=True).fit()

@@ -12,10 +12,12 @@ import torch
 from conftest import SHARED_DATA, make_config
 from PIL import Image
 
-from translate.config import DataConfig, build
+from translate.config import DataConfig
 from translate.data.pairs import open_translation_data
 from translate.data.transforms import Preprocess
+from translate.errors import TranslateError
 from translate.models.image_pool import ImagePool
+from translate.options import build
 from translate.schedules import epoch_lr_factor
 from translate.trainer import Trainer
 
@@ -82,14 +84,14 @@ def test_image_modes_become_rgb_or_gray_and_corrupt_files_are_skipped(tmp_path):
 
 def test_layout_errors_name_the_folder_and_the_fix(tmp_path):
     (tmp_path / "trainA").mkdir()
-    with pytest.raises(SystemExit, match=r"needs trainA/ and trainB/ folders.*found trainA/"):
+    with pytest.raises(TranslateError, match=r"needs trainA/ and trainB/ folders.*found trainA/"):
         open_translation_data(_dcfg(tmp_path), "unpaired")
     (tmp_path / "trainB").mkdir()
-    with pytest.raises(SystemExit, match="trainA holds no images"):
+    with pytest.raises(TranslateError, match="trainA holds no images"):
         open_translation_data(_dcfg(tmp_path), "unpaired")
-    with pytest.raises(SystemExit, match="paired data needs train/ with side-by-side A|B images"):
+    with pytest.raises(TranslateError, match="paired data needs train/ with side-by-side A|B images"):
         open_translation_data(_dcfg(tmp_path / "trainA"), "paired")
-    with pytest.raises(SystemExit, match="neither a folder .* nor an official data set name"):
+    with pytest.raises(TranslateError, match="neither a folder .* nor an official data set name"):
         open_translation_data(_dcfg(tmp_path / "nope"), "paired")
 
 
@@ -218,7 +220,7 @@ def test_cyclegan_with_k_discriminator_steps_counts_its_updates(tmp_path, unpair
     """G-first order needs k = 1; with --d-steps 3 every D update draws its own batch and fakes."""
     tr = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 2, "d_steps": 3}), tmp_path / "r",
                  quiet=True)
-    assert tr.update_order == "d_first"
+    assert [p.roles for p in tr.phases] == [("D",), ("G",)] and tr.phases[0].repeat == 3
     counts = {"G": 0, "D": 0}
     for role, opt in tr.optimizers.items():
         opt.register_step_post_hook(lambda *a, role=role: counts.__setitem__(role, counts[role] + 1))
@@ -253,5 +255,5 @@ def test_image_translator_keeps_size_mode_and_alpha(tmp_path, unpaired_root):
         want = tr.G(padded)[..., :37, :45]
     assert torch.allclose(tr(x), want, atol=1e-6)
     assert tr(rgb, max_side=20).size == (20, 16)
-    with pytest.raises(SystemExit, match="translates AtoB, BtoA; no 'sideways'"):
+    with pytest.raises(TranslateError, match="translates AtoB, BtoA; no 'sideways'"):
         translate.load(run / "bundle", direction="sideways")

@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from translate.accel.winograd import WinogradConv3x3, transform_kernels, use_winograd, winograd_conv3x3
 from translate.nets.layers import init_weights
 from translate.nets.resnet import ResnetGenerator
 from translate.nets.unet import UnetGenerator
-from translate.nets.winograd import WinogradConv3x3, transform_kernels, use_winograd, winograd_conv3x3
 
 
 @pytest.mark.parametrize("n,c,k,h,w", [(1, 3, 5, 3, 3), (2, 8, 4, 7, 9), (1, 16, 16, 14, 6), (3, 32, 8, 19, 23)])
@@ -30,7 +30,7 @@ def test_equals_direct_convolution_at_any_size(n, c, k, h, w, bias):
 def test_blocks_of_tile_rows_give_the_same_result(monkeypatch):
     """Big inputs run in blocks of tile rows (bounded memory); the seams between blocks leave no mark
     (GEMMs of another shape only round differently)."""
-    import translate.nets.winograd as wg
+    import translate.accel.winograd as wg
 
     x, weight = torch.randn(2, 8, 31, 17), torch.randn(4, 8, 3, 3) / 9
     whole = winograd_conv3x3(x, transform_kernels(weight), None)
@@ -88,7 +88,7 @@ def test_translator_uses_winograd_on_cpu_by_default(tmp_path, unpaired_root):
 def test_backward_equals_the_library_backward(n, c, k, h, w):
     """Input and kernel gradients from the Winograd domain equal aten's convolution_backward (float64:
     to 1e-10, so the algebra is exact; float32: within rounding), at sizes that are not tile multiples."""
-    from translate.nets.winograd import winograd_conv3x3_backward
+    from translate.accel.winograd import winograd_conv3x3_backward
 
     for dtype, tol in ((torch.float64, 1e-10), (torch.float32, 3e-5)):
         g = torch.Generator().manual_seed(c * 100 + w)
@@ -109,7 +109,7 @@ def test_training_layers_keep_parameters_and_switch_only_big_layers():
     enough channels switch."""
     import copy
 
-    from translate.nets.winograd import WinogradTrainConv2d, use_winograd_training
+    from translate.accel.winograd import WinogradTrainConv2d, use_winograd_training
 
     torch.manual_seed(0)
     G = ResnetGenerator(3, 3, ngf=4, n_blocks=2).double()
@@ -132,7 +132,7 @@ def test_reused_buffers_made_in_inference_mode_serve_training_too():
     `translate eval` in a training process) must still take the training path's in-place writes."""
     import threading
 
-    from translate.nets.winograd import winograd_conv3x3_backward
+    from translate.accel.winograd import winograd_conv3x3_backward
 
     x, weight = torch.randn(1, 4, 9, 9, dtype=torch.float64), torch.randn(3, 4, 3, 3, dtype=torch.float64)
     grad_out = torch.randn(1, 3, 7, 7, dtype=torch.float64)

@@ -21,13 +21,11 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from translate.errors import CheckpointError
+
 STATE_FORMAT = "translate-state/1"
 BUNDLE_FORMAT = "translate-bundle/1"
 STATE_DIR = "state"
-
-
-class CheckpointError(SystemExit):
-    """A checkpoint that cannot be used; the message says which file and why."""
 
 
 # ------------------------------------------------------------------------------------------ atomic
@@ -221,7 +219,7 @@ def export_bundle(src: str | Path, out: str | Path, half: bool = False, overwrit
     halves the size; the weights come back as fp32 on load). Returns {"bytes", "max_abs_rounding"}."""
     out = Path(out)
     if out.exists() and not overwrite:
-        raise CheckpointError(f"{out} already exists; pick another --out or pass --overwrite")
+        raise CheckpointError(f"{out} already exists; pick another `out` or pass `overwrite`")
     config, tensors = load_checkpoint(src)
     model = config["model"]
     config = {k: v for k, v in config.items() if k not in ("format", "model")}
@@ -232,7 +230,7 @@ def export_bundle(src: str | Path, out: str | Path, half: bool = False, overwrit
         for k, v in tensors.items():
             if v.is_floating_point():
                 if v.abs().max() > torch.finfo(torch.float16).max:
-                    raise CheckpointError(f"{src}: {k} holds values beyond the fp16 range; export without --half")
+                    raise CheckpointError(f"{src}: {k} holds values beyond the fp16 range; export without `half`")
                 h = v.half()
                 err = max(err, float((h.float() - v).abs().max()) if v.numel() else 0.0)
                 tensors[k] = h

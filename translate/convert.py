@@ -15,13 +15,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
-FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF"}
+from translate.errors import ConvertError
+from translate.registry import IMAGE_SUFFIXES
+
+# What each output suffix is written as: every suffix the project reads (registry.IMAGE_SUFFIXES) can be written.
+FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF",
+           "ppm": "PPM"}
 ERRORS_FILE = "convert-errors.txt"
-
-
-class ConvertError(Exception):
-    """A problem with the command as given (paths, options), reported as one line."""
 
 
 @dataclass
@@ -87,7 +87,7 @@ def _sources(inp: Path, out: Path, pattern: str | None, overwrite_inputs: bool) 
         if inp.suffix.lower() in IMAGE_SUFFIXES:
             return [(inp, Path(inp.name))]
         return _list_file(inp)
-    raise ConvertError(f"--input {inp} does not exist (give a folder, an image, or a text file listing images)")
+    raise ConvertError(f"`input` {inp} does not exist (give a folder, an image, or a text file listing images)")
 
 
 def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str | None = None,
@@ -95,17 +95,17 @@ def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str |
     """Decide every source -> destination pair. OUT mirrors IN's relative paths; the file name is kept,
     with the suffix replaced when `fmt` is given. OUT == IN or OUT inside IN needs `overwrite_inputs`."""
     if fmt is not None and fmt.lower() not in FORMATS:
-        raise ConvertError(f"--format {fmt}: unknown; valid: png, jpg, webp, bmp, tiff")
+        raise ConvertError(f"`format` {fmt}: unknown; valid: {', '.join(FORMATS)}")
     inp_r, out_r = inp.resolve(), out.resolve()
     single_file_out = inp.is_file() and inp.suffix.lower() in IMAGE_SUFFIXES and out.suffix.lower() in IMAGE_SUFFIXES
     if inp.is_dir() and _inside(out_r, inp_r) and not overwrite_inputs:
         where = "is the input folder" if out_r == inp_r else "lies inside the input folder"
-        raise ConvertError(f"--output {out} {where} {inp}; choose another folder, or pass --overwrite-inputs "
+        raise ConvertError(f"`output` {out} {where} {inp}; choose another folder, or pass `overwrite_inputs` "
                            f"if you really mean to write there")
     if single_file_out and out_r == inp_r and not overwrite_inputs:
-        raise ConvertError(f"--output {out} is the input file; choose another name or pass --overwrite-inputs")
+        raise ConvertError(f"`output` {out} is the input file; choose another name or pass `overwrite_inputs`")
     if out.exists() and not out.is_dir() and not single_file_out:
-        raise ConvertError(f"--output {out} is a file; give a folder")
+        raise ConvertError(f"`output` {out} is a file; give a folder")
     jobs, skipped, seen = [], [], {}
     out_root = out.parent if single_file_out else out
     for src, rel in _sources(inp, out_r, pattern, overwrite_inputs):
@@ -152,7 +152,7 @@ def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes |
 
     fmt = FORMATS.get(dst.suffix.lower().lstrip("."))
     if fmt is None:
-        raise ValueError(f"cannot write {dst.suffix!r} files; use --format png|jpg|webp")
+        raise ValueError(f"cannot write {dst.suffix!r} files; use `format` png|jpg|webp")
     if fmt == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("L" if image.mode in ("L", "LA") else "RGB")  # JPEG has no alpha channel
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}

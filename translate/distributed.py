@@ -138,3 +138,40 @@ class Dist:
     def close(self) -> None:
         if self.enabled and dist.is_initialized():
             dist.destroy_process_group()
+
+
+def capture_rng(dist: Dist, device: torch.device) -> dict[str, Tensor]:
+    """Every rank's RNG streams, as tensors for the saved state (collective: every rank calls it)."""
+    out = {}
+    for r, state in enumerate(dist.gather(torch.get_rng_state())):
+        out["rng.cpu" if r == 0 else f"rng.cpu.rank{r}"] = state
+    if device.type == "cuda":
+        if dist.enabled:  # one device per rank
+            for r, state in enumerate(dist.gather(torch.cuda.get_rng_state())):
+                out[f"rng.cuda.{0 if r == 0 else f'rank{r}'}"] = state
+        else:
+            for i, state in enumerate(torch.cuda.get_rng_state_all()):
+                out[f"rng.cuda.{i}"] = state
+    return out
+
+
+def restore_rng(saved: dict[str, Tensor], dist: Dist, device: torch.device, seed: int, saved_world: int,
+                step: int) -> None:
+    """Each rank takes back its own RNG stream when the number of processes is unchanged. Otherwise rank 0
+    takes the saved rank-0 stream and the others start fresh streams from (seed, rank, step): the data
+    stay exact (they depend on the batch counter only), per-rank noise does not."""
+    r = dist.rank
+    if saved_world == dist.world or r == 0:
+        torch.set_rng_state(saved["rng.cpu" if r == 0 else f"rng.cpu.rank{r}"])
+    else:
+        torch.manual_seed(seed + RANK_SEED_STRIDE * r + step)
+    if device.type != "cuda":
+        return
+    if dist.enabled:
+        key = f"rng.cuda.{0 if r == 0 else f'rank{r}'}"
+        if key in saved and saved_world == dist.world:
+            torch.cuda.set_rng_state(saved[key])
+    else:
+        states = [saved[k] for k in sorted(saved) if k.startswith("rng.cuda.") and "rank" not in k]
+        if len(states) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(states)

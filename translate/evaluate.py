@@ -10,18 +10,21 @@ from pathlib import Path
 import torch
 
 from translate.data.transforms import to_unit
+from translate.errors import OptionError
 from translate.inference import Sampler
 
 
 def eval_modes(sampler: Sampler, data: str, n: int = 2500, seed: int = 0) -> dict:
     """VEEGAN/PacGAN protocol on a toy mixture: 2,500 samples by default."""
-    from translate.data.datasets import TOY_NAMES, ToyMixture
+    from translate.data.datasets import ToyMixture
     from translate.metrics.modes import mode_stats
+    from translate.registry import DATASETS
 
-    if data not in TOY_NAMES:
-        raise SystemExit(f"--metric modes needs a toy data set ({', '.join(TOY_NAMES)}), got {data!r}")
+    toys = DATASETS.names(kind="points")
+    if data not in toys:
+        raise OptionError(f"`metric` modes needs a toy data set ({', '.join(toys)}), got {data!r}")
     if sampler.output != "points":
-        raise SystemExit("--metric modes scores 2-D point models (translate train --model gan --data ring8)")
+        raise OptionError("`metric` modes scores 2-D point models (translate train `model` gan `data` ring8)")
     mix = ToyMixture(data)
     return {"metric": "modes", "data": data, **mode_stats(sampler.sample(n, seed=seed), mix.centers, mix.sigma)}
 
@@ -39,10 +42,10 @@ def eval_parzen(sampler: Sampler, root: Path, n: int = 10000, valid: int = 1000,
 
     files = find_mnist(root)
     if files.images_test is None:
-        raise SystemExit(f"the Parzen estimate needs the MNIST test split (t10k-images-idx3-ubyte.gz) next to "
+        raise OptionError(f"the Parzen estimate needs the MNIST test split (t10k-images-idx3-ubyte.gz) next to "
                          f"{files.images_train}")
     if sampler.sample_shape != (1, 28, 28):
-        raise SystemExit(f"the Parzen estimate compares 28x28 MNIST digits; this model makes "
+        raise OptionError(f"the Parzen estimate compares 28x28 MNIST digits; this model makes "
                          f"{sampler.sample_shape} samples")
     train = torch.from_numpy(read_idx(files.images_train))
     test = torch.from_numpy(read_idx(files.images_test))
@@ -62,7 +65,7 @@ def eval_inception(sampler: Sampler, metric: str, dcfg, inception: str | None, n
 
     extractor = fid.InceptionFeatures(fid.inception_path(inception))
     if sampler.output != "images":
-        raise SystemExit(f"--metric {metric} scores image models")
+        raise OptionError(f"`metric` {metric} scores image models")
     source, _ = open_data(dcfg, "eval", ("images", "points"))
     reals = peek(source, n, seed)["x"]
     fake_f = fid.features(extractor, sampler.sample(n, seed=seed))
@@ -85,11 +88,11 @@ def _translator_checkpoint(checkpoint: str, data: str | None, root: Path, size: 
 
     config, tensors = load_checkpoint(resolve_checkpoint(checkpoint))  # read once, for every direction
     if config.get("kind") != "translator":
-        raise SystemExit(f"--metric {metric} scores image translators; {checkpoint} holds a "
-                         f"{config.get('model')!r} model (try --metric class, fid or kid)")
+        raise OptionError(f"`metric` {metric} scores image translators; {checkpoint} holds a "
+                         f"{config.get('model')!r} model (try `metric` class, fid or kid)")
     data = data or config.get("train_data")
     if not data:
-        raise SystemExit(f"{checkpoint} does not record its training data: pass --data (e.g. {example})")
+        raise OptionError(f"{checkpoint} does not record its training data: pass `data` (e.g. {example})")
     return config, tensors, resolve_dataset(data, root), size or int(config.get("train_size") or 256)
 
 
@@ -154,8 +157,8 @@ def _class_judge(data: str, root: Path, size: int, channels: int, recipe=None):
         return judge, (d.images[cut:], d.labels[cut:])
     folder = Path(data) if Path(data).is_dir() else root / data
     if not folder.is_dir():
-        raise SystemExit(f"--metric class judges MNIST digits (--data mnist --root DIR), scikit-learn's "
-                         f"digits (--data digits) or a folder of class sub-folders; {data!r} is none of them")
+        raise OptionError(f"`metric` class judges MNIST digits (`data` mnist `root` DIR), scikit-learn's "
+                         f"digits (`data` digits) or a folder of class sub-folders; {data!r} is none of them")
     paths, labels, classes = folders.list_images(folder, labeled=True)
 
     def training_data():
@@ -172,11 +175,11 @@ def eval_class(sampler: Sampler, data: str, root: Path, n_per_class: int = 100, 
     """--metric class: share of conditional samples that a judge trained on the real training images
     assigns to the class they were asked for (its accuracy on the real test split reported first)."""
     if not sampler.conditional:
-        raise SystemExit("--metric class scores class-conditional models (translate train --model cgan)")
+        raise OptionError("`metric` class scores class-conditional models (translate train `model` cgan)")
     channels, size = sampler.sample_shape[0], sampler.sample_shape[-1]
     judge, test = _class_judge(data, root, size, channels, recipe)
     if judge.classes != list(sampler.class_names):
-        raise SystemExit(f"the model's classes {list(sampler.class_names)} differ from the data's {judge.classes}")
+        raise OptionError(f"the model's classes {list(sampler.class_names)} differ from the data's {judge.classes}")
     k = len(judge.classes)
     wanted = torch.arange(k).repeat_interleave(n_per_class)
     samples = sampler.generate(sampler.noise(len(wanted), seed), wanted)

@@ -16,20 +16,11 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from translate.checkpoint import CheckpointError, load_checkpoint, load_into
+from translate.checkpoint import load_checkpoint, load_into
 from translate.data.transforms import to_tensor, to_uint8
-
-
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def _build(spec: dict) -> torch.nn.Module:
-    from translate.registry import NETS
-
-    return NETS.get(spec["name"])(**spec["kwargs"])
+from translate.device import autocast_dtype, resolve_device
+from translate.errors import CheckpointError, OptionError
+from translate.nets.spec import build_net
 
 
 class Sampler:
@@ -42,15 +33,15 @@ class Sampler:
     def __init__(self, config: dict, tensors: dict[str, Tensor], device: str = "auto", where: str = "",
                  reject_stretch: float = 0.0):
         if not 0 <= reject_stretch < 1:
-            raise ValueError(f"reject_stretch is the share of latent codes to drop, in [0, 1); got {reject_stretch}")
+            raise OptionError(f"reject_stretch is the share of latent codes to drop, in [0, 1); got {reject_stretch}")
         self.reject_stretch = reject_stretch
         self.config = config
-        self.device = _device(device)
+        self.device = resolve_device(device)
         self.z_dim = int(config["z_dim"])
         self.class_names: list[str] = list(config.get("class_names", []))
         self.output = config["output"]
         self.sample_shape = tuple(config["sample_shape"])
-        self.G = _build(config["nets"]["G"])
+        self.G = build_net(config["nets"]["G"])
         load_into(self.G, {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}, where)
         self.G.to(self.device).eval().requires_grad_(False)
 
@@ -74,7 +65,7 @@ class Sampler:
         except ValueError:
             i = -1
         if not 0 <= i < len(self.class_names):
-            raise ValueError(f"unknown label {label!r}; this model knows {', '.join(self.class_names)}")
+            raise OptionError(f"unknown label {label!r}; this model knows {', '.join(self.class_names)}")
         return i
 
     def noise(self, n: int, seed: int | None = None) -> Tensor:
@@ -85,7 +76,7 @@ class Sampler:
     def generate(self, z: Tensor, labels: Tensor | None = None, batch_size: int = 500) -> Tensor:
         """Generator outputs for latent codes z (N, z_dim) [and label indices (N,)], on the CPU."""
         if self.conditional and labels is None:
-            raise ValueError(f"this model is class-conditional: pass labels ({', '.join(self.class_names)})")
+            raise OptionError(f"this model is class-conditional: pass labels ({', '.join(self.class_names)})")
         outs = []
         for i in range(0, len(z), batch_size):
             zb = z[i:i + batch_size].to(self.device)
@@ -99,7 +90,7 @@ class Sampler:
         if not self.reject_stretch:
             return self.generate(self.noise(n, seed), self.labels_for(labels, n, seed))
         if labels is not None and not isinstance(labels, (int, str)):
-            raise ValueError("with reject_stretch, pass one label for all samples (or none)")
+            raise OptionError("with reject_stretch, pass one label for all samples (or none)")
         pool = math.ceil(n / (1 - self.reject_stretch))
         z, drawn = self.noise(pool, seed), self.labels_for(labels, pool, seed)
         stretch = latent_stretch(self.G, z.to(self.device), None if drawn is None else drawn.to(self.device))
@@ -109,7 +100,7 @@ class Sampler:
     def labels_for(self, labels, n: int, seed: int | None = None) -> Tensor | None:
         if not self.conditional:
             if labels is not None:
-                raise ValueError("this model is unconditional; it takes no labels")
+                raise OptionError("this model is unconditional; it takes no labels")
             return None
         if labels is None:  # uniform over classes, reproducible with the seed
             g = torch.Generator().manual_seed((seed or 0) + 1)
@@ -165,20 +156,7 @@ def latent_stretch(G: torch.nn.Module, z: Tensor, labels: Tensor | None = None, 
     return torch.cat(out)
 
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 IMAGE_TYPES = ("PIL.Image", "numpy uint8 (H, W[, C])", "tensor (C, H, W) or (N, C, H, W) in [-1, 1]")
-
-
-def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """None means plain fp32. `auto` is fp32 on the CPU (the only fast precision there) and bf16
-    (fp16 where bf16 is missing) on CUDA."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
-    if precision == "auto":
-        if device.type != "cuda":
-            return None
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
 @dataclass
@@ -223,27 +201,20 @@ class ImageTranslator:
         if direction not in directions:
             raise CheckpointError(f"{where} translates {', '.join(directions) or 'nothing'}; no {direction!r}")
         name = directions[direction]
-        self.config, self.direction, self.device = config, direction, _device(device)
-        self.autocast_dtype = _autocast_dtype(precision, self.device)
+        self.config, self.direction, self.device = config, direction, resolve_device(device)
+        self.autocast_dtype = autocast_dtype(precision, self.device)
         self.multiple = int(config.get("multiple", 4))
         self.tile, self.tile_overlap = tile, tile_overlap
         self.batch_stats = config.get("norm") == "batch"
-        self.G = _build(config["nets"][name])
+        self.G = build_net(config["nets"][name])
         load_into(self.G, {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}, where)
         self.G.to(self.device).train(self.batch_stats).requires_grad_(False)
-        if winograd is None:
-            winograd = self.device.type == "cpu" and self.autocast_dtype is None
-        self.winograd_layers = 0
-        if winograd:
-            from translate.nets.winograd import use_winograd
+        from translate.accel import accelerate
 
-            self.winograd_layers = use_winograd(self.G)
-        if narrow_channels_last is None:
-            narrow_channels_last = self.device.type == "cpu" and self.autocast_dtype is None and not channels_last
-        if narrow_channels_last:
-            from translate.nets.narrow_conv import use_channels_last_narrow_convs
-
-            use_channels_last_narrow_convs(self.G)
+        switched = accelerate(self.G, self.device, self.autocast_dtype, training=False,
+                              winograd="auto" if winograd is None else winograd, narrow=narrow_channels_last,
+                              compiled=False, channels_last=channels_last)
+        self.winograd_layers = switched["winograd"]
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.G.to(memory_format=self.memory_format)
         self.forward = self.G
@@ -356,26 +327,24 @@ class ImageTranslator:
         return self.finish(self.translate_tensor(prep.x[None])[0], prep)
 
 
-def grid_image(images: Tensor, nrow: int = 8, scale: int = 1):
-    """(N, C, H, W) in [-1, 1] -> one PIL image, `nrow` per row, 2-pixel white gaps, each pixel
-    repeated `scale` times (small digits stay crisp in a browser)."""
-    from PIL import Image
-    from torchvision.utils import make_grid
-
-    grid = to_uint8(make_grid(images.float(), nrow=nrow, padding=2, pad_value=1.0))
-    if scale > 1:
-        grid = grid.repeat_interleave(scale, 1).repeat_interleave(scale, 2)
-    arr = grid.permute(1, 2, 0).numpy()
-    return Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
+# The checkpoints that ship with the source checkout (bundled models and their cards).
+BUNDLED = Path(__file__).resolve().parents[1] / "checkpoints"
 
 
-def resolve_checkpoint(path_or_name: str | Path) -> Path:
-    """A checkpoint folder, or a bare name looked up in ./checkpoints and $TRANSLATE_CHECKPOINTS."""
+def checkpoint_roots(extra: list[str | Path] | None = None) -> list[Path]:
+    """Where a checkpoint named without a path is looked for, in order: `extra`, ./checkpoints,
+    $TRANSLATE_CHECKPOINTS (os.pathsep-separated), then the bundled checkpoints/ of the source checkout."""
+    env = os.environ.get("TRANSLATE_CHECKPOINTS", "")
+    roots = [Path(p) for p in extra or []] + [Path("checkpoints")] + [Path(p) for p in env.split(os.pathsep) if p]
+    return roots + ([BUNDLED] if BUNDLED.is_dir() and BUNDLED.resolve() not in {r.resolve() for r in roots} else [])
+
+
+def resolve_checkpoint(path_or_name: str | Path, extra_roots: list[str | Path] | None = None) -> Path:
+    """A checkpoint folder, or a bare name looked up in `checkpoint_roots(extra_roots)`."""
     path = Path(path_or_name)
     if path.exists() or len(path.parts) > 1:
         return path
-    extra = os.environ.get("TRANSLATE_CHECKPOINTS", "")
-    roots = [Path("checkpoints")] + [Path(p) for p in extra.split(os.pathsep) if p]
+    roots = checkpoint_roots(extra_roots)
     for root in roots:
         if (root / path).is_dir():
             return root / path

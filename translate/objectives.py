@@ -33,7 +33,6 @@ class Objective:
         raise NotImplementedError
 
 
-@OBJECTIVES.register("minimax")
 class Minimax(Objective):
     """The saturating game of Goodfellow et al. 2014 (Algorithm 1).
 
@@ -50,7 +49,6 @@ class Minimax(Objective):
         return -F.softplus(fake).mean()  # = mean log(1 - D(G(z)))
 
 
-@OBJECTIVES.register("nonsaturating")
 class NonSaturating(Minimax):
     """Goodfellow et al. 2014, section 3: G ascends log D(G(z)) instead; same fixed point, strong early
     gradients (d/dl -log sigmoid(l) = sigmoid(l) - 1 -> -1 as D(G(z)) -> 0). Also the "vanilla" GAN loss
@@ -62,7 +60,6 @@ class NonSaturating(Minimax):
         return F.softplus(-fake).mean()  # = -mean log D(G(z))
 
 
-@OBJECTIVES.register("lsgan")
 class LeastSquares(Objective):
     """Mao et al. 2017 with labels a=0 (fake), b=1 (real), c=1; the MSE form used by CycleGAN."""
 
@@ -75,7 +72,6 @@ class LeastSquares(Objective):
         return (fake - 1).pow(2).mean()
 
 
-@OBJECTIVES.register("wgan-gp")
 class WassersteinGP(Objective):
     """Gulrajani et al. 2017: critic minimises E[D(G(z))] - E[D(x)] + lambda * GP, lambda = 10."""
 
@@ -89,7 +85,6 @@ class WassersteinGP(Objective):
         return -fake.mean()
 
 
-@OBJECTIVES.register("hinge")
 class Hinge(Objective):
     """Lim & Ye 2017 / Miyato et al. 2018: D minimises E[relu(1 - D(x))] + E[relu(1 + D(G(z)))]."""
 

@@ -1,69 +1,168 @@
-"""Name -> builder registries (nets, models, objectives), with "did you mean" for unknown names.
+"""Every name the project accepts, and where its implementation lives: the one source of each list of names.
 
-Registration is a decorator, as in timm, so the tests can iterate over everything registered.
+Argparse choices, `translate list`, error messages ("did you mean") and the registry-driven tests all
+read these tables. An entry is a lazy import path ("module:attribute") plus a few plain facts, so this
+module and every name list stay torch-free (`translate --help` imports nothing heavy). Adding a model,
+net, objective or data set is its own file plus one line here.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from translate.errors import UnknownNameError
 
 
-class UnknownNameError(KeyError):
-    def __str__(self) -> str:  # KeyError would repr() the message
-        return str(self.args[0])
+@dataclass(frozen=True)
+class Entry:
+    target: str  # "package.module:attribute"
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def load_attr(path: str):
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 class Registry:
-    """`modules` are imported on first lookup: registration happens there, and importing the registry
-    itself stays free of torch (the CLI's --help depends on that)."""
-
-    def __init__(self, kind: str, modules: tuple[str, ...] = ()):
+    def __init__(self, kind: str, entries: dict[str, Entry | str]):
         self.kind = kind
-        self._items: dict[str, Callable] = {}
-        self._modules = modules
-        self._loaded = False
+        self._entries = {k: v if isinstance(v, Entry) else Entry(v) for k, v in entries.items()}
 
-    def _load(self) -> None:
-        if not self._loaded:
-            self._loaded = True
-            for m in self._modules:
-                importlib.import_module(m)
-
-    def register(self, name: str):
-        def deco(obj):
-            if name in self._items:
-                raise ValueError(f"{self.kind} {name!r} is registered twice")
-            self._items[name] = obj
-            return obj
-
-        return deco
-
-    def get(self, name: str):
-        self._load()
-        try:
-            return self._items[name]
-        except KeyError:
-            raise UnknownNameError(unknown_name_message(self.kind, name, self._items)) from None
-
-    def names(self) -> list[str]:
-        self._load()
-        return sorted(self._items)
+    def names(self, **where) -> list[str]:
+        """Registered names, sorted; `where` keeps those whose info has these values (e.g. kind="paired")."""
+        return sorted(n for n, e in self._entries.items() if all(e.info.get(k) == v for k, v in where.items()))
 
     def __contains__(self, name: str) -> bool:
-        self._load()
-        return name in self._items
+        return name in self._entries
+
+    def __iter__(self):
+        return iter(self.names())
+
+    def entry(self, name: str) -> Entry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise UnknownNameError(unknown_name_message(self.kind, name, self._entries)) from None
+
+    def info(self, name: str) -> dict[str, Any]:
+        return self.entry(name).info
+
+    def get(self, name: str):
+        """The implementation (class or function) behind `name`, imported on first use."""
+        return load_attr(self.entry(name).target)
 
 
 def unknown_name_message(kind: str, name: str, valid) -> str:
-    close = difflib.get_close_matches(name, list(valid), n=1)
+    close = difflib.get_close_matches(str(name), list(valid), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return f"unknown {kind} {name!r}.{hint} Valid: {', '.join(sorted(valid))}."
 
 
-NETS = Registry("net", ("translate.nets.mlp", "translate.nets.dcgan", "translate.nets.resnet",
-                       "translate.nets.unet", "translate.nets.patchgan"))
-MODELS = Registry("model", ("translate.models.gan", "translate.models.dcgan", "translate.models.cgan",
-                           "translate.models.pix2pix", "translate.models.cyclegan"))
-OBJECTIVES = Registry("objective", ("translate.objectives",))
+def _model(target: str, config: str, data_kinds: tuple[str, ...]) -> Entry:
+    return Entry(f"translate.models.{target}", {"config": f"translate.models.configs:{config}",
+                                                 "data_kinds": data_kinds})
+
+
+MODELS = Registry("model", {
+    "gan": _model("gan:GAN", "GANConfig", ("points", "images")),
+    "dcgan": _model("dcgan:DCGAN", "DCGANConfig", ("images",)),
+    "cgan": _model("cgan:CGAN", "CGANConfig", ("labeled",)),
+    "pix2pix": _model("pix2pix:Pix2Pix", "Pix2PixConfig", ("paired",)),
+    "cyclegan": _model("cyclegan:CycleGAN", "CycleGANConfig", ("unpaired",)),
+})
+
+
+def model_config(name: str) -> type:
+    """A model's Config dataclass (torch-free: models/configs.py), for the CLI and saved runs."""
+    return load_attr(MODELS.info(name)["config"])
+
+
+OBJECTIVES = Registry("objective", {
+    "minimax": "translate.objectives:Minimax",
+    "nonsaturating": "translate.objectives:NonSaturating",
+    "lsgan": "translate.objectives:LeastSquares",
+    "wgan-gp": "translate.objectives:WassersteinGP",
+    "hinge": "translate.objectives:Hinge",
+})
+
+NETS = Registry("net", {
+    "mlp_g": "translate.nets.mlp:MLPGenerator",
+    "mlp_d": "translate.nets.mlp:MLPDiscriminator",
+    "dcgan_g": "translate.nets.dcgan:DCGANGenerator",
+    "dcgan_d": "translate.nets.dcgan:DCGANDiscriminator",
+    "resnet_g": "translate.nets.resnet:ResnetGenerator",
+    "unet_g": "translate.nets.unet:UnetGenerator",
+    "patchgan_d": "translate.nets.patchgan:PatchDiscriminator",
+    "pixel_d": "translate.nets.patchgan:PixelDiscriminator",
+})
+
+# The official --netG names (pix2pix/CycleGAN `define_G`) -> a net above and its fixed arguments.
+# unet_64 / unet_32 are ours (6 and 5 downsamplings) for low-resolution runs on a CPU.
+GENERATORS = Registry("generator (--netG)", {
+    "resnet_9blocks": Entry("translate.nets.resnet:ResnetGenerator", {"net": "resnet_g", "n_blocks": 9}),
+    "resnet_6blocks": Entry("translate.nets.resnet:ResnetGenerator", {"net": "resnet_g", "n_blocks": 6}),
+    "unet_256": Entry("translate.nets.unet:UnetGenerator", {"net": "unet_g", "num_downs": 8}),
+    "unet_128": Entry("translate.nets.unet:UnetGenerator", {"net": "unet_g", "num_downs": 7}),
+    "unet_64": Entry("translate.nets.unet:UnetGenerator", {"net": "unet_g", "num_downs": 6}),
+    "unet_32": Entry("translate.nets.unet:UnetGenerator", {"net": "unet_g", "num_downs": 5}),
+})
+# The official --netD names: basic = the 70x70 PatchGAN, n_layers = PatchGAN of --n-layers-d, pixel = 1x1.
+DISCRIMINATORS = Registry("discriminator (--netD)", {
+    "basic": Entry("translate.nets.patchgan:PatchDiscriminator", {"net": "patchgan_d", "n_layers": 3}),
+    "n_layers": Entry("translate.nets.patchgan:PatchDiscriminator", {"net": "patchgan_d"}),
+    "pixel": Entry("translate.nets.patchgan:PixelDiscriminator", {"net": "pixel_d"}),
+})
+# Weight initialisations (`init_weights`) and normalisation layers (`norm_layer`) of nets/layers.py.
+INIT_KINDS = ("normal", "xavier", "kaiming", "orthogonal")
+NORM_KINDS = ("instance", "batch", "none")
+
+
+# Openers take (DataConfig, the model's data kinds) and return (source, DataInfo); see data/datasets.py.
+def _toy(name: str) -> Entry:
+    return Entry("translate.data.datasets:open_toy", {"kind": "points"})
+
+
+def _official(kind: str, archive: str) -> Entry:
+    """An official CycleGAN (unpaired zip) or pix2pix (paired tar.gz) data set, downloaded when missing."""
+    return Entry("translate.data.pairs:open_translation_data", {"kind": kind, "archive": archive})
+
+
+_CYCLEGAN = "cyclegan/datasets/{name}.zip"
+_PIX2PIX = "pix2pix/datasets/{name}.tar.gz"
+DATASETS = Registry("data set", {
+    "ring8": _toy("ring8"),
+    "grid25": _toy("grid25"),
+    "mnist": Entry("translate.data.datasets:open_mnist",
+                   {"kind": "images", "labeled": True, "needs": "MNIST idx files under --root (fetched when missing)"}),
+    "digits": Entry("translate.data.datasets:open_digits", {"kind": "images", "labeled": True,
+                                                            "needs": "scikit-learn (bundles the 8x8 digits)"}),
+    "cifar10": Entry("translate.data.datasets:open_cifar10", {"kind": "images", "labeled": True,
+                                                              "needs": "the CIFAR-10 archive (fetched when missing)"}),
+    # The official download scripts (datasets/download_cyclegan_dataset.sh, download_pix2pix_dataset.sh).
+    # facades and maps exist in both; facades comes as pix2pix pairs, maps as CycleGAN domains.
+    **{n: _official("unpaired", _CYCLEGAN) for n in (
+        "apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo", "ukiyoe2photo",
+        "vangogh2photo", "maps", "cityscapes", "iphone2dslr_flower", "ae_photos")},
+    **{n: _official("paired", _PIX2PIX) for n in ("facades", "edges2shoes", "edges2handbags", "night2day")},
+})
+
+# Official pretrained generators (scripts/download_cyclegan_model.sh and download_pix2pix_model.sh);
+# pix2pix names get a prefix because both projects publish a facades_label2photo.
+_CG_WEIGHTS = ("apple2orange", "orange2apple", "summer2winter_yosemite", "winter2summer_yosemite", "horse2zebra",
+               "zebra2horse", "monet2photo", "style_monet", "style_cezanne", "style_ukiyoe", "style_vangogh",
+               "sat2map", "map2sat", "cityscapes_photo2label", "cityscapes_label2photo", "facades_photo2label",
+               "facades_label2photo", "iphone2dslr_flower")
+_P2P_WEIGHTS = ("edges2shoes", "sat2map", "map2sat", "facades_label2photo", "day2night")
+PRETRAINED = Registry("pretrained model", {
+    **{n: Entry("translate.interop.official:import_official",
+                {"model": "cyclegan", "url": f"cyclegan/pretrained_models/{n}.pth"}) for n in _CG_WEIGHTS},
+    **{f"pix2pix_{n}": Entry("translate.interop.official:import_official",
+                             {"model": "pix2pix", "url": f"pix2pix/models-pytorch/{n}.pth"}) for n in _P2P_WEIGHTS},
+})
+
+# Image files the project reads (training folders, convert, the demo); Pillow decodes each of these.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".ppm")

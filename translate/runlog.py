@@ -14,10 +14,11 @@ from pathlib import Path
 import torch
 
 from translate.checkpoint import atomic_write_bytes
+from translate.errors import OptionError, TrainingError
 
 
-class NonFiniteLoss(RuntimeError):
-    pass
+class NonFiniteLoss(TrainingError):
+    """A loss became NaN/inf; the trainer adds where the last good state is."""
 
 
 class RunLog:
@@ -42,7 +43,7 @@ class RunLog:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:
-                raise SystemExit("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+                raise OptionError("`tensorboard` needs the tensorboard package: pip install tensorboard") from None
             self.tb = SummaryWriter(str(run_dir / "tensorboard"))
 
     def _truncate_after(self, step: int) -> None:
@@ -152,21 +153,21 @@ def save_samples(tensors: dict[str, torch.Tensor], path: Path, nrow: int = 8,
     if x.dim() == 2:
         _scatter(x, reference, path)
         return
-    from torchvision.utils import make_grid
+    from translate.data.transforms import grid_image
 
-    from translate.data.transforms import to_uint8
-
-    grid = to_uint8(make_grid(x, nrow=nrow, padding=2, pad_value=1.0))
-    save_png(grid, path)
+    _save_pil(grid_image(x, nrow=nrow), path)
 
 
 def save_png(chw_uint8: torch.Tensor, path: Path) -> None:
-    import io
-
     from PIL import Image
 
     arr = chw_uint8.permute(1, 2, 0).numpy()
-    img = Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
+    _save_pil(Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr), path)
+
+
+def _save_pil(img, path: Path) -> None:
+    import io
+
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     atomic_write_bytes(path, buf.getvalue())
@@ -188,3 +189,43 @@ def _scatter(points: torch.Tensor, reference: torch.Tensor | None, path: Path) -
     fig.savefig(tmp)
     plt.close(fig)
     os.replace(tmp, path)
+
+
+class NullLog:
+    """What ranks other than 0 log: nothing (their losses reach rank 0's log as part of the mean)."""
+
+    def record(self, step, losses) -> None:
+        pass
+
+    def flush(self) -> dict:
+        return {}
+
+    def progress(self, step, last) -> None:
+        pass
+
+    def plot_losses(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def hardware_name(device: torch.device, world: int) -> str:
+    """What a run trained on, for its model card: "NVIDIA H100 80GB HBM3 x 2" or "CPU (model), 2 threads"."""
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} x {world}"
+    threads = torch.get_num_threads()
+    return f"CPU ({_cpu_model()}), {threads} thread{'s' * (threads != 1)}" + (
+        f" x {world} processes" if world > 1 else "")
+
+
+def _cpu_model() -> str:
+    import platform
+
+    try:  # Linux names the model here; platform.processor() is often empty there
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

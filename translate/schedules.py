@@ -24,3 +24,27 @@ def epoch_lr_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
     already starts in epoch n_epochs (factor 1 - 1/(decay + 1)) and the last epoch trains at 0.
     """
     return max(0.0, 1.0 - max(0, epoch + 2 - n_epochs) / float(n_epochs_decay + 1))
+
+
+def run_lr_factor(step: int, t, steps_per_epoch: int) -> float:
+    """The multiplier at `step` under train config `t` (any object with steps, epochs, epochs_decay and
+    lr_decay): the official per-epoch policy when the run counts epochs, else the per-step one."""
+    if t.epochs:
+        return epoch_lr_factor(step // steps_per_epoch, t.epochs, t.epochs_decay)
+    return lr_factor(step, t.steps, t.lr_decay)
+
+
+def schedule_change(saved: dict, t, step: int, steps_per_epoch: int) -> str | None:
+    """What a resume with a new length or decay does to the run from `step` on (None: nothing changed)."""
+    from types import SimpleNamespace
+
+    keys = ("steps", "epochs", "epochs_decay", "lr_decay")
+    if all(saved.get(k) == getattr(t, k) for k in keys):
+        return None
+    old = SimpleNamespace(**{k: saved.get(k, 0) for k in keys})
+    before, after = run_lr_factor(step, old, steps_per_epoch), run_lr_factor(step, t, steps_per_epoch)
+    msg = f"new schedule: {old.steps} -> {t.steps} steps"
+    if abs(before - after) > 1e-12:
+        return msg + (f"; the learning rate at step {step} jumps from {before:.3g}x to {after:.3g}x the base rate "
+                      f"(the steps already taken are unchanged)")
+    return msg + f"; the learning rate at step {step} is unchanged ({after:.3g}x the base rate)"

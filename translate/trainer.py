@@ -1,11 +1,11 @@
-"""The training loop, for every model: it knows roles ("G", "D") and the GanModel contract, nothing
-model-specific. Read `Trainer.fit` top to bottom; the helpers below it do one thing each.
+"""The training loop, for every model: it knows the GanModel contract (roles, phases, losses, grids, bundle),
+nothing model-specific. Read `Trainer.fit` top to bottom; the helpers below it do one thing each.
 
-One step = k discriminator updates, each on a fresh minibatch, then one generator update on a fresh
-minibatch (Goodfellow et al. 2014, Algorithm 1); or G on the last D batch, reusing D's fakes (pix2pix);
-or G first with D reusing its fakes (CycleGAN), as the models ask. Each role has its own optimizer,
-learning rate and betas (TTUR), its own GradScaler under fp16, and only the role being stepped has
-requires_grad set (and the role whose graph a reused fake must keep).
+One step runs the model's phases in order (models/base.py: Phase): Algorithm 1 of Goodfellow et al. 2014
+(k discriminator updates, each on a fresh minibatch, then one generator update), pix2pix's (G on D's last
+batch, reusing D's fake) and CycleGAN's (G first, D on G's pooled fakes) are three such lists. Every role has
+its own optimizer, learning rate and betas (TTUR) and its own GradScaler under fp16; only the roles being
+stepped have requires_grad set (and the roles whose graph a reused output must keep).
 
 Under torchrun every process runs this same loop on its slice of the global batch; see distributed.py
 for how gradients, losses, RNG streams and stop decisions are shared, and why rank 0 alone writes.
@@ -14,12 +14,10 @@ for how gradients, losses, RNG streams and stop decisions are shared, and why ra
 from __future__ import annotations
 
 import contextlib
-import platform
 import signal
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import torch
 from torch import nn
@@ -38,12 +36,14 @@ from translate.checkpoint import (
 from translate.config import RunConfig
 from translate.data import BatchStream, open_data
 from translate.data.loader import peek
-from translate.distributed import RANK_SEED_STRIDE, Dist
+from translate.device import autocast_dtype, resolve_device
+from translate.distributed import RANK_SEED_STRIDE, Dist, capture_rng, restore_rng
 from translate.ema import EMA
-from translate.models.base import GanModel, LossOutput
+from translate.errors import CheckpointError, OptionError, TrainingError
+from translate.models.base import GanModel, LossOutput, Phase
 from translate.registry import MODELS
-from translate.runlog import NonFiniteLoss, RunLog, save_samples
-from translate.schedules import epoch_lr_factor, lr_factor
+from translate.runlog import NonFiniteLoss, NullLog, RunLog, hardware_name, save_samples
+from translate.schedules import run_lr_factor, schedule_change
 
 # Train-config fields that may change when a run is resumed; any other change would break exactness. The
 # schedule (length, LR decay) changes only the future: the steps already taken stay as they were, and the
@@ -51,44 +51,6 @@ from translate.schedules import epoch_lr_factor, lr_factor
 RESUME_MUTABLE = ("steps", "epochs", "epochs_decay", "lr_decay", "log_every", "sample_every",
                   "checkpoint_every", "keep_checkpoints", "tensorboard", "device", "resume", "out", "dry_run",
                   "sync_bn", "channels_last", "compile", "winograd")
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("--device cuda was given but no CUDA GPU is visible; use --device cpu (or auto)")
-    return torch.device(name)
-
-
-def check_precision(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype, or None for fp32."""
-    if precision == "fp32":
-        return None
-    if device.type != "cuda":
-        if precision == "fp16":
-            raise SystemExit("--precision fp16 needs a CUDA GPU (on CPU it is ~500x slower); use fp32")
-        print("note: bf16 autocast on CPU runs, but slower than fp32 on most CPUs", file=sys.stderr)
-    return torch.bfloat16 if precision == "bf16" else torch.float16
-
-
-class _NoLog:
-    """What ranks other than 0 log: nothing (their losses reach rank 0's log as part of the mean)."""
-
-    def record(self, step, losses) -> None:
-        pass
-
-    def flush(self) -> dict:
-        return {}
-
-    def progress(self, step, last) -> None:
-        pass
-
-    def plot_losses(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 class Trainer:
@@ -100,47 +62,54 @@ class Trainer:
         if self.dist.enabled:
             self.device = self.dist.device if self.device.type == "cuda" else self.device
             if t.batch_size % self.dist.world:
-                raise SystemExit(f"--batch-size {t.batch_size} is the global batch and must split evenly over "
+                raise OptionError(f"`batch_size` {t.batch_size} is the global batch and must split evenly over "
                                  f"{self.dist.world} processes; use a multiple of {self.dist.world}")
         self.quiet = quiet or not self.dist.is_main
-        self.amp_dtype = check_precision(t.precision, self.device)
+        self.amp_dtype = autocast_dtype("fp32" if t.precision == "auto" else t.precision, self.device)
+        if self.amp_dtype == torch.bfloat16 and self.device.type != "cuda":
+            self._say("note: bf16 autocast on CPU runs, but slower than fp32 on most CPUs")
         if t.deterministic:
             torch.use_deterministic_algorithms(True)
             torch.backends.cudnn.benchmark = False
 
         model_cls = MODELS.get(cfg.model_name)
-        self.source, self.info = open_data(cfg.data, cfg.model_name, model_cls.Config.DATA_KINDS)
+        self.source, self.info = open_data(cfg.data, cfg.model_name, MODELS.info(cfg.model_name)["data_kinds"])
         torch.manual_seed(t.seed)  # weights, then the noise the model draws, come from this stream
         self.model: GanModel = model_cls(cfg.model, self.info)
         if t.sync_bn and self.dist.enabled:
             if self.device.type != "cuda":
-                raise SystemExit("--sync-bn needs CUDA GPUs (PyTorch's SyncBatchNorm has no CPU kernel); "
+                raise OptionError("`sync_bn` needs CUDA GPUs (PyTorch's SyncBatchNorm has no CPU kernel); "
                                  "leave it off on the CPU")
             # same parameter objects and state-dict keys, so checkpoints stay interchangeable
             self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
         self.model.to(self.device)
+        self.steps_per_epoch = max(1, len(self.source) // t.batch_size) if hasattr(self.source, "__len__") else 1
+        if t.epochs:  # the papers count epochs; the loop counts steps (one batch per step for these models)
+            t.steps = self.steps_per_epoch * (t.epochs + t.epochs_decay)
+        if type(self.model).setup is not GanModel.setup:
+            # nets whose shapes come from a first forward pass are built now, before optimizers and resume
+            first = self._preview(max(1, t.batch_size // self.dist.world))
+            self.model.setup({k: v.to(self.device) if torch.is_tensor(v) else v for k, v in first.items()})
+            self.model.to(self.device)
         if t.channels_last:
             self.model.to(memory_format=torch.channels_last)
-        self.winograd_layers = self._use_winograd(t)
+        from translate.accel import accelerate
+
+        self.winograd_layers = accelerate(self.model, self.device, self.amp_dtype, training=True,
+                                          winograd=t.winograd, narrow=False, compiled=t.compile)["winograd"]
         if t.compile:
             # nn.Module.compile() swaps each net's __call__ in place: parameters and state-dict keys stay
             for net in self.model.children():
                 net.compile()
-        # G-first with D reusing G's fakes (CycleGAN) only makes sense for k = 1; with k > 1 every D update
-        # draws a fresh batch and makes its own fakes, as in Algorithm 1.
-        self.update_order = self.model.update_order if t.d_steps == 1 else "d_first"
-        self.steps_per_epoch = max(1, len(self.source) // t.batch_size) if hasattr(self.source, "__len__") else 1
-        if t.epochs:  # the papers count epochs; the loop counts steps (one batch per step for these models)
-            t.steps = self.steps_per_epoch * (t.epochs + t.epochs_decay)
+        self.phases: list[Phase] = self.model.phases(t.d_steps)
         self.roles = self.model.roles()
+        _check_phases(self.phases, self.roles, cfg.model_name)
         self.optimizers = {role: self._make_optimizer(role, params) for role, params in self.roles.items()}
         fp16 = self.amp_dtype == torch.float16
         self.scalers = {role: torch.amp.GradScaler("cuda", enabled=fp16) for role in self.roles}
         self.ema = EMA(self.model.export(), t.ema) if t.ema else None
-        # Point clouds need many samples to show modes: 16x the grid size, over a fixed real reference.
-        points = self.info.kind == "points"
-        self.fixed = self._fixed_inputs(t.n_samples * (16 if points else 1))
-        self.reference = self._preview(t.n_samples * 16)["x"] if points else None
+        self.fixed = self._fixed_inputs(t.n_samples)
+        self.reference = self.model.grid_reference(self._preview, t.n_samples)
         self.step, position = 0, 0
         self.last_saved: Path | None = None
         # wall time of the loop, summed over resumes, for model cards ("steps: N, wall time: T, hardware")
@@ -158,12 +127,12 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------ the loop
     def fit(self) -> Path:
-        t, model = self.cfg.train, self.model
+        t = self.cfg.train
         main = self.dist.is_main
         if main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self.cfg.save(self.run_dir / "config.json")
-        log = RunLog(self.run_dir, t.steps, self.step, t.tensorboard, self.quiet) if main else _NoLog()
+        log = RunLog(self.run_dir, t.steps, self.step, t.tensorboard, self.quiet) if main else NullLog()
         if self.step == 0:
             self._write_initial_grids()
         old_handlers = self._catch_signals()
@@ -175,25 +144,11 @@ class Trainer:
         try:
             while self.step < t.steps and not self._stopping():
                 self._set_learning_rates()
-                if self.update_order == "d_first":
-                    reuse = model.g_reuses_d_fakes  # pix2pix: G on the last D batch and its fakes
-                    for k in range(t.d_steps):
-                        batch = next(self.stream)
-                        keep = ("G",) if reuse and k == t.d_steps - 1 else ()
-                        d_out = self._update("D", model.d_loss, batch, graph_for=keep)
-                    if reuse:
-                        g_out = self._update("G", model.g_loss, batch, fakes=d_out.fakes)
-                    else:
-                        g_out = self._update("G", model.g_loss, next(self.stream))
-                else:
-                    batch = next(self.stream)
-                    g_out = self._update("G", model.g_loss, batch)
-                    d_out = self._update("D", model.d_loss, batch, fakes=g_out.fakes)
+                losses = self._step()
                 if self.ema is not None:
                     self.ema.update(self.step)
                 self.step += 1
-                log.record(self.step, self._mean_over_ranks({"D": d_out.total.detach(), "G": g_out.total.detach(),
-                                                             **d_out.terms, **g_out.terms}))
+                log.record(self.step, self._mean_over_ranks(losses))
                 last = self.step == t.steps
                 if self.step % t.log_every == 0 or last:
                     self._log_interval(log)
@@ -211,7 +166,7 @@ class Trainer:
             log.close()
             where = (f"the last good state is {self.last_saved}; resume with --resume {self.run_dir} and "
                      f"a lower learning rate") if self.last_saved else "no state was saved before it"
-            raise SystemExit(f"stopped: {e}. {where}.") from None
+            raise TrainingError(f"stopped: {e}. {where}.") from None
         finally:
             self._restore_signals(old_handlers)
         log.close()
@@ -261,23 +216,45 @@ class Trainer:
         if self.dist.rank > 0:
             torch.manual_seed(self.cfg.train.seed + RANK_SEED_STRIDE * self.dist.rank)
 
-    # --------------------------------------------------------------------------------- one update
-    def _update(self, role: str, loss_fn, *args, graph_for: tuple[str, ...] = (), **kwargs) -> LossOutput:
-        """One optimizer step of `role` on loss_fn(*args, **kwargs). Only the stepped role builds gradients,
-        plus the roles in `graph_for`, whose graph the loss's `fakes` keep for the next update."""
-        opt, scaler = self.optimizers[role], self.scalers[role]
+    # --------------------------------------------------------------------------------- one step
+    def _step(self) -> dict[str, torch.Tensor]:
+        """The model's phases in order; returns each phase's total (under its first role) and named terms."""
+        outputs: list[LossOutput] = []
+        losses: dict[str, torch.Tensor] = {}
+        batch = None
+        for phase in self.phases:
+            loss_fn = getattr(self.model, phase.loss)
+            kwargs = {"fakes": outputs[phase.fakes_from].fakes} if phase.fakes_from is not None else {}
+            for k in range(phase.repeat):
+                if phase.batch == "fresh" or batch is None:
+                    batch = next(self.stream)
+                keep = phase.graph_for if k == phase.repeat - 1 else ()
+                out = self._update(phase.roles, loss_fn, batch, graph_for=keep, **kwargs)
+            outputs.append(out)
+            losses.update({phase.roles[0]: out.total.detach(), **out.terms})
+        return losses
+
+    def _update(self, roles: tuple[str, ...], loss_fn, *args, graph_for: tuple[str, ...] = (),
+                **kwargs) -> LossOutput:
+        """One optimizer step of each of `roles` on loss_fn(*args, **kwargs) (one backward pass). Only those
+        roles build gradients, plus the roles in `graph_for`, whose graph the loss's `fakes` keep for a later
+        phase. Several roles share the first one's GradScaler (one scaled loss); each keeps its optimizer."""
         for r, params in self.roles.items():
             for p in params:
-                p.requires_grad_(r == role or r in graph_for)
+                p.requires_grad_(r in roles or r in graph_for)
         with self._autocast():
             out = loss_fn(*args, **kwargs)
-        opt.zero_grad(set_to_none=True)
+        optimizers, scaler = [self.optimizers[r] for r in roles], self.scalers[roles[0]]
+        for opt in optimizers:
+            opt.zero_grad(set_to_none=True)
         scaler.scale(out.total).backward()
-        self.dist.average_gradients(self.roles[role])
-        if self.cfg.train.grad_clip:
-            scaler.unscale_(opt)
-            nn.utils.clip_grad_norm_(self.roles[role], self.cfg.train.grad_clip)
-        scaler.step(opt)
+        for role, opt in zip(roles, optimizers):
+            self.dist.average_gradients(self.roles[role])
+            if self.cfg.train.grad_clip:
+                scaler.unscale_(opt)
+                nn.utils.clip_grad_norm_(self.roles[role], self.cfg.train.grad_clip)
+        for opt in optimizers:
+            scaler.step(opt)
         scaler.update()
         return out
 
@@ -286,20 +263,9 @@ class Trainer:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
-    def _use_winograd(self, t) -> int:
-        """Switch the nets' big 3x3 convolutions to Winograd for training (translate/nets/winograd.py);
-        the number of layers switched. Parameters and state-dict keys stay those of nn.Conv2d."""
-        from translate.nets.winograd import MIN_TRAIN_CHANNELS, use_winograd_training
-
-        if t.winograd == "off" or (t.winograd == "auto" and (self.device.type != "cpu" or t.precision != "fp32"
-                                                               or t.compile)):
-            return 0
-        return use_winograd_training(self.model, min_channels=1 if t.winograd == "on" else MIN_TRAIN_CHANNELS)
-
     def _make_optimizer(self, role: str, params) -> torch.optim.Optimizer:
         t = self.cfg.train
-        lr = {"G": t.lr_g, "D": t.lr_d}[role]
-        betas = {"G": t.betas_g, "D": t.betas_d}[role]
+        lr, betas = self._base_lr(role), (t.betas_d if self.model.role_settings(role) == "d" else t.betas_g)
         # One fused kernel for the whole update: on CUDA no per-parameter launches or host sync; on the
         # CPU 3-4x faster than the default per-tensor loop (bench/optimizer_step.py: 0.17 vs 0.64 ms for the
         # toy MLP G, 1.2 vs 4.9 ms for a ResNet-6 G).
@@ -308,19 +274,15 @@ class Trainer:
             return torch.optim.Adam(params, lr=lr, betas=tuple(betas), weight_decay=t.weight_decay, **fused)
         return torch.optim.SGD(params, lr=lr, momentum=t.momentum, weight_decay=t.weight_decay, **fused)
 
-    def _lr_factor(self, step: int, t) -> float:
-        """The schedule's learning-rate multiplier at `step` under train config `t` (any object with steps,
-        epochs, epochs_decay and lr_decay)."""
-        if t.epochs:
-            return epoch_lr_factor(step // self.steps_per_epoch, t.epochs, t.epochs_decay)
-        return lr_factor(step, t.steps, t.lr_decay)
+    def _base_lr(self, role: str) -> float:
+        t = self.cfg.train
+        return t.lr_d if self.model.role_settings(role) == "d" else t.lr_g
 
     def _set_learning_rates(self) -> None:
-        t = self.cfg.train
-        f = self._lr_factor(self.step, t)
+        f = run_lr_factor(self.step, self.cfg.train, self.steps_per_epoch)
         for role, opt in self.optimizers.items():
             for g in opt.param_groups:
-                g["lr"] = {"G": t.lr_g, "D": t.lr_d}[role] * f
+                g["lr"] = self._base_lr(role) * f
 
     # ------------------------------------------------------------------------------------- signals
     def _catch_signals(self):
@@ -342,15 +304,9 @@ class Trainer:
 
     # ------------------------------------------------------------------------------ images on disk
     def _write_initial_grids(self) -> None:
-        if self.reference is not None:
-            reals, nrow = self.reference, self._nrow()
-        elif "A" in self.fixed:  # translation: the preview pairs, A beside B
-            a, b = (x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x for x in (self.fixed["A"], self.fixed["B"]))
-            reals, nrow = torch.stack([a, b], 1).flatten(0, 1), 2
-        else:
-            reals, nrow = self._preview(self.cfg.train.n_samples)["x"], self._nrow()
+        reals, nrow = self.model.reals(self._preview, self.cfg.train.n_samples)
         if self.dist.is_main:
-            save_samples({"reals": reals}, self.run_dir / "reals.png", nrow=nrow)
+            save_samples(reals, self.run_dir / "reals.png", nrow=nrow)
         self._write_samples(name="fakes_init.png")
 
     def _preview(self, n: int) -> dict:
@@ -385,7 +341,7 @@ class Trainer:
         return w
 
     def _bundle_config(self) -> dict:
-        return {"model": self.cfg.model_name, **self.model.export_config()}
+        return {"model": self.cfg.model_name, **self.model.export_config(), **self.model.bundle_info(self.cfg.data)}
 
     def _save(self) -> None:
         t = self.cfg.train
@@ -396,15 +352,7 @@ class Trainer:
             optim_plain[role] = plain
         # BatchNorm running statistics drift apart per rank without --sync-bn: save (and go on with) rank 0's
         self.dist.broadcast_tensors(list(self.model.buffers()))
-        for r, state in enumerate(self.dist.gather(torch.get_rng_state())):
-            optim_tensors["rng.cpu" if r == 0 else f"rng.cpu.rank{r}"] = state
-        if self.device.type == "cuda":
-            if self.dist.enabled:  # one device per rank
-                for r, state in enumerate(self.dist.gather(torch.cuda.get_rng_state())):
-                    optim_tensors[f"rng.cuda.{0 if r == 0 else f'rank{r}'}"] = state
-            else:
-                for i, s in enumerate(torch.cuda.get_rng_state_all()):
-                    optim_tensors[f"rng.cuda.{i}"] = s
+        optim_tensors.update(capture_rng(self.dist, self.device))
         meta = {
             "config": self.cfg.to_dict(),
             "data_position": self.stream.position,
@@ -426,11 +374,11 @@ class Trainer:
     def _restore(self) -> int:
         path = latest_state(self.run_dir)
         if path is None:
-            raise SystemExit(f"--resume {self.run_dir}: no saved state in {self.run_dir / 'state'}")
+            raise CheckpointError(f"`resume` {self.run_dir}: no saved state in {self.run_dir / 'state'}")
         weights, optim, meta = load_state(path)
         saved_model = meta["config"]["model_name"]
         if saved_model != self.cfg.model_name:
-            raise SystemExit(f"{path} is a {saved_model!r} run; it cannot resume as {self.cfg.model_name!r}")
+            raise CheckpointError(f"{path} is a {saved_model!r} run; it cannot resume as {self.cfg.model_name!r}")
         plain = {k: v for k, v in weights.items() if not k.startswith(("ema.", "extra."))}
         load_into(self.model, plain, path / "weights.safetensors")
         if self.ema is not None:
@@ -439,49 +387,16 @@ class Trainer:
         for role, opt in self.optimizers.items():
             opt.load_state_dict(unflatten_optimizer(f"optim.{role}", optim, meta["optimizers"][role]))
             self.scalers[role].load_state_dict(meta["scalers"][role])
-        self._restore_rng(optim, int(meta.get("world_size", 1)), int(meta["step"]))
+        restore_rng(optim, self.dist, self.device, self.cfg.train.seed, int(meta.get("world_size", 1)),
+                    int(meta["step"]))
         # states written before timing existed leave timed_steps < step: the card then says what is known
         self.timing = {"seconds": 0.0, "timed_steps": 0, "hardware": [], **meta.get("timing", {})}
         self.step, self.last_saved = int(meta["step"]), path
         self._say(f"resuming {self.run_dir} from step {self.step} ({path.name})")
-        self._note_schedule_change(meta["config"]["train"])
+        change = schedule_change(meta["config"]["train"], self.cfg.train, self.step, self.steps_per_epoch)
+        if change:
+            self._say(change)
         return int(meta["data_position"])
-
-    def _note_schedule_change(self, saved: dict) -> None:
-        """A new length or decay on resume is allowed; say what it does to the run from here on."""
-        t = self.cfg.train
-        keys = ("steps", "epochs", "epochs_decay", "lr_decay")
-        if all(saved.get(k) == getattr(t, k) for k in keys):
-            return
-        old = SimpleNamespace(**{k: saved.get(k, 0) for k in keys})
-        before, after = self._lr_factor(self.step, old), self._lr_factor(self.step, t)
-        msg = f"new schedule: {old.steps} -> {t.steps} steps"
-        if abs(before - after) > 1e-12:
-            msg += (f"; the learning rate at step {self.step} jumps from {before:.3g}x to {after:.3g}x the "
-                    f"base rate (the steps already taken are unchanged)")
-        else:
-            msg += f"; the learning rate at step {self.step} is unchanged ({after:.3g}x the base rate)"
-        self._say(msg)
-
-    def _restore_rng(self, saved: dict, saved_world: int, step: int) -> None:
-        """Each rank takes back its own RNG stream when the number of processes is unchanged. Otherwise rank 0
-        takes the saved rank-0 stream and the others start fresh streams from (seed, rank, step): the data
-        stay exact (they depend on the batch counter only), per-rank noise does not."""
-        r = self.dist.rank
-        if saved_world == self.dist.world or r == 0:
-            torch.set_rng_state(saved["rng.cpu" if r == 0 else f"rng.cpu.rank{r}"])
-        else:
-            torch.manual_seed(self.cfg.train.seed + RANK_SEED_STRIDE * r + step)
-        if self.device.type != "cuda":
-            return
-        if self.dist.enabled:
-            key = f"rng.cuda.{0 if r == 0 else f'rank{r}'}"
-            if key in saved and saved_world == self.dist.world:
-                torch.cuda.set_rng_state(saved[key])
-        else:
-            states = [saved[k] for k in sorted(saved) if k.startswith("rng.cuda.") and "rank" not in k]
-            if len(states) == torch.cuda.device_count():
-                torch.cuda.set_rng_state_all(states)
 
     def _timing_now(self) -> dict:
         """Loop wall time and steps so far, this process's share included (the mark moves on)."""
@@ -497,10 +412,8 @@ class Trainer:
         nets = self.ema.nets if self.ema is not None else self.model.export()
         tensors = {f"{n}.{k}": v for n, net in nets.items() for k, v in net.state_dict().items()}
         info = {"step": self.step, "ema": self.ema is not None, "train_data": self.info.name,
-                "translate_version": __version__, "timing": self._timing_now()}
+                "translate_version": __version__, "timing": self._timing_now(), **self.model.bundle_info(self.cfg.data)}
         config = self.model.export_config()
-        if config.get("kind") == "translator":
-            info["train_direction"] = self.cfg.data.direction  # which half of a pair was the input
         return save_bundle(self.run_dir / "bundle", self.cfg.model_name, config, tensors, info)
 
     def _say(self, msg: str) -> None:
@@ -508,20 +421,14 @@ class Trainer:
             print(msg, file=sys.stderr, flush=True)
 
 
-def hardware_name(device: torch.device, world: int) -> str:
-    """What a run trained on, for its model card: "NVIDIA H100 80GB HBM3 x 2" or "CPU, 2 threads"."""
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} x {world}"
-    threads = torch.get_num_threads()
-    return f"CPU ({_cpu_model()}), {threads} thread{'s' * (threads != 1)}" + (
-        f" x {world} processes" if world > 1 else "")
 
-
-def _cpu_model() -> str:
-    try:  # Linux names the model here; platform.processor() is often empty there
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+def _check_phases(phases: list[Phase], roles: dict, model: str) -> None:
+    """Every phase steps known roles, and every role is stepped by some phase."""
+    stepped = {r for p in phases for r in p.roles}
+    unknown = stepped - set(roles) | {r for p in phases for r in p.graph_for} - set(roles)
+    if unknown or set(roles) - stepped:
+        raise OptionError(f"model {model}: its phases step {sorted(stepped)} but its roles are {sorted(roles)}")
+    for i, p in enumerate(phases):
+        if p.fakes_from is not None and not 0 <= p.fakes_from < i:
+            raise OptionError(f"model {model}: phase {i} reuses the output of phase {p.fakes_from}, which does not "
+                              f"run before it")

@@ -16,13 +16,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from translate.data import folders
+from translate.data.info import DataInfo
 from translate.data.transforms import to_tensor
-from translate.models.base import DataInfo
+from translate.errors import DataError
+
 
 # ---------------------------------------------------------------------------------------------- toys
-TOY_NAMES = ("ring8", "grid25")
-
-
 class ToyMixture:
     """Mixture of isotropic 2-D Gaussians with equal weights (PacGAN / VEEGAN benchmarks):
     ring8: 8 modes evenly on the unit circle, sigma 0.01; grid25: the 25 points {-4,-2,0,2,4}^2,
@@ -36,7 +35,9 @@ class ToyMixture:
             v = torch.tensor([-4.0, -2.0, 0.0, 2.0, 4.0])
             self.centers, self.sigma = torch.cartesian_prod(v, v), 0.05
         else:
-            raise ValueError(f"unknown toy data set {name!r}; valid: {', '.join(TOY_NAMES)}")
+            from translate.registry import DATASETS
+
+            raise DataError(f"unknown toy data set {name!r}; valid: {', '.join(DATASETS.names(kind='points'))}")
         self.name = name
 
     def sample(self, n: int, generator: torch.Generator) -> dict:
@@ -85,8 +86,8 @@ def load_mnist(root: Path, holdout: int, size: int) -> tuple[TensorImages, list[
     labels = torch.from_numpy(folders.read_idx(folder.labels_train)).long()
     if holdout:
         if holdout >= len(images):
-            raise SystemExit(f"--holdout {holdout} leaves no training digits in {folder.images_train} "
-                             f"({len(images)} digits); lower --holdout")
+            raise DataError(f"`holdout` {holdout} leaves no training digits in {folder.images_train} "
+                             f"({len(images)} digits); lower `holdout`")
         keep, _ = holdout_split(len(images), holdout)
         images, labels = images[keep], labels[keep]
     return TensorImages(_resize_uint8(images, size), labels), [str(i) for i in range(10)]
@@ -96,7 +97,7 @@ def load_digits(size: int) -> tuple[TensorImages, list[str]]:
     try:
         from sklearn.datasets import load_digits as sk_digits
     except ImportError:
-        raise SystemExit("the 'digits' data set comes from scikit-learn: pip install scikit-learn") from None
+        raise DataError("the 'digits' data set comes from scikit-learn: pip install scikit-learn") from None
     d = sk_digits()
     # 8x8 values 0..16, ink high: scale to 0..255 and upsample to a size DCGAN supports.
     images = torch.from_numpy(np.round(d.images * (255 / 16)).astype(np.uint8)).unsqueeze(1)
@@ -109,7 +110,7 @@ def load_cifar10(root: Path) -> tuple[TensorImages, list[str]]:
     try:
         ds = CIFAR10(str(root / "cifar10"), train=True, download=True)
     except Exception as e:  # offline: one line with the fix
-        raise SystemExit(f"could not download CIFAR-10 ({e.__class__.__name__}: {e}); place the python "
+        raise DataError(f"could not download CIFAR-10 ({e.__class__.__name__}: {e}); place the python "
                          f"version of the archive in {root / 'cifar10'} (cifar-10-batches-py/)") from None
     images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
     return TensorImages(images, torch.tensor(ds.targets)), list(ds.classes)
@@ -139,37 +140,51 @@ class ImageFiles(torch.utils.data.Dataset):
 
 
 # ------------------------------------------------------------------------------------------ opening
-def open_data(dcfg, model_name: str, accepts: tuple[str, ...], default_size: int = 0):
-    """Resolve `dcfg.data` and return (source, DataInfo), or exit with a message naming the fix."""
-    name, root = dcfg.data, Path(dcfg.root)
+# The named sets' openers (registry.DATASETS): opener(DataConfig, kind) -> (source, DataInfo).
+def open_toy(dcfg, kind: str = "points"):
+    return ToyMixture(dcfg.data), DataInfo("points", name=dcfg.data, dim=2)
+
+
+def open_mnist(dcfg, kind: str = "images"):
+    size = dcfg.size or 28
+    source, classes = load_mnist(Path(dcfg.root), dcfg.holdout, size)
+    return source, DataInfo("images", "mnist", channels=1, image_size=size, class_names=classes)
+
+
+def open_digits(dcfg, kind: str = "images"):
+    size = dcfg.size or 32
+    source, classes = load_digits(size)
+    return source, DataInfo("images", "digits", channels=1, image_size=size, class_names=classes)
+
+
+def open_cifar10(dcfg, kind: str = "images"):
+    source, classes = load_cifar10(Path(dcfg.root))
+    if dcfg.size and dcfg.size != 32:
+        source = TensorImages(_resize_uint8(source.images, dcfg.size), source.labels)
+    return source, DataInfo("images", "cifar10", channels=3, image_size=dcfg.size or 32, class_names=classes)
+
+
+def open_data(dcfg, model_name: str, accepts: tuple[str, ...]):
+    """Resolve `dcfg.data` (a registered name or a folder) and return (source, DataInfo) for a model that
+    trains on the data kinds `accepts`; a DataError names the fix."""
+    from translate.registry import DATASETS
+
+    name = dcfg.data
     if not name:
-        raise SystemExit("no data given: pass --data NAME_OR_PATH (e.g. --data mnist, --data ring8)")
+        raise DataError("no data given: pass `data` NAME_OR_PATH (e.g. `data` mnist, `data` ring8)")
     for kind in ("paired", "unpaired"):
-        if kind in accepts:
+        if kind in accepts:  # a translation set by name (downloaded when missing) or any folder in its layout
             from translate.data.pairs import open_translation_data
 
             return open_translation_data(dcfg, kind)
-    if name in TOY_NAMES:
-        source, info = ToyMixture(name), DataInfo("points", name=name, dim=2)
+    if name in DATASETS and DATASETS.info(name)["kind"] in ("points", "images"):
+        source, info = DATASETS.get(name)(dcfg, DATASETS.info(name)["kind"])
     else:
-        size = dcfg.size or default_size
-        if name == "mnist":
-            source, classes = load_mnist(root, dcfg.holdout, size or 28)
-            info = DataInfo("images", name, channels=1, image_size=size or 28, class_names=classes)
-        elif name == "digits":
-            source, classes = load_digits(size or 32)
-            info = DataInfo("images", name, channels=1, image_size=size or 32, class_names=classes)
-        elif name == "cifar10":
-            source, classes = load_cifar10(root)
-            if size and size != 32:
-                source = TensorImages(_resize_uint8(source.images, size), source.labels)
-            info = DataInfo("images", name, channels=3, image_size=size or 32, class_names=classes)
-        else:
-            path = folders.resolve_folder(name, root)
-            paths, labels, classes = folders.list_images(path, labeled="labeled" in accepts)
-            size = size or 64
-            source = ImageFiles(paths, labels if classes else None, size, channels=3)
-            info = DataInfo("images", str(path), channels=3, image_size=size, class_names=classes)
+        path = folders.resolve_folder(name, Path(dcfg.root))
+        paths, labels, classes = folders.list_images(path, labeled="labeled" in accepts)
+        size = dcfg.size or 64
+        source = ImageFiles(paths, labels if classes else None, size, channels=3)
+        info = DataInfo("images", str(path), channels=3, image_size=size, class_names=classes)
     if dcfg.max_images and hasattr(source, "__len__"):
         source = _subset(source, dcfg.max_images)
     _check_compatible(model_name, accepts, info)
@@ -189,9 +204,9 @@ def _subset(source, n: int):
 def _check_compatible(model_name: str, accepts: tuple[str, ...], info: DataInfo) -> None:
     if "labeled" in accepts:
         if not info.class_names:
-            raise SystemExit(f"--model {model_name} needs class labels but {info.name} has none: use a "
+            raise DataError(f"`model` {model_name} needs class labels but {info.name} has none: use a "
                              f"folder with one sub-folder per class, or mnist / digits / cifar10")
         return
     if info.kind not in accepts:
-        raise SystemExit(f"--model {model_name} trains on {' or '.join(accepts)}, but {info.name} is "
-                         f"{info.kind} data; try --model {'gan' if info.kind == 'points' else 'dcgan'}")
+        raise DataError(f"`model` {model_name} trains on {' or '.join(accepts)}, but {info.name} is "
+                         f"{info.kind} data; try `model` {'gan' if info.kind == 'points' else 'dcgan'}")

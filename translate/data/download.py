@@ -24,50 +24,37 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from translate.errors import DataError, DownloadError
+from translate.registry import DATASETS, PRETRAINED
+
 OFFICIAL_HOST = "http://efrosgans.eecs.berkeley.edu"
-# The official download scripts (datasets/download_cyclegan_dataset.sh, download_pix2pix_dataset.sh).
-CYCLEGAN_DATASETS = ("apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo",
-                     "ukiyoe2photo", "vangogh2photo", "maps", "cityscapes", "facades", "iphone2dslr_flower",
-                     "ae_photos")
-PIX2PIX_DATASETS = ("facades", "maps", "edges2shoes", "edges2handbags", "night2day")  # cityscapes: licence
-# scripts/download_cyclegan_model.sh and download_pix2pix_model.sh; pix2pix names get a prefix because
-# both projects publish a facades_label2photo.
-CYCLEGAN_WEIGHTS = ("apple2orange", "orange2apple", "summer2winter_yosemite", "winter2summer_yosemite",
-                    "horse2zebra", "zebra2horse", "monet2photo", "style_monet", "style_cezanne", "style_ukiyoe",
-                    "style_vangogh", "sat2map", "map2sat", "cityscapes_photo2label", "cityscapes_label2photo",
-                    "facades_photo2label", "facades_label2photo", "iphone2dslr_flower")
-PIX2PIX_WEIGHTS = ("edges2shoes", "sat2map", "map2sat", "facades_label2photo", "day2night")
 # Known SHA-256 sums (name -> hex). Empty: the official servers publish none, and none could be
 # fetched here to compute them; add them as they become known.
 SHA256: dict[str, str] = {}
-
-
-class DownloadError(RuntimeError):
-    pass
 
 
 def _host() -> str:
     return os.environ.get("TRANSLATE_MIRROR", OFFICIAL_HOST).rstrip("/")
 
 
+def official_datasets() -> list[str]:
+    """The data sets `translate download` fetches (registry entries with an archive)."""
+    return [n for n in DATASETS.names() if "archive" in DATASETS.info(n)]
+
+
 def dataset_url(name: str) -> str:
-    # CycleGAN's list first: its facades zip has the trainA/trainB layout; pix2pix-only sets are tars.
-    if name in CYCLEGAN_DATASETS and name != "facades":
-        return f"{_host()}/cyclegan/datasets/{name}.zip"
-    if name in PIX2PIX_DATASETS:
-        return f"{_host()}/pix2pix/datasets/{name}.tar.gz"
-    raise DownloadError(f"no official data set called {name!r}; known: "
-                        f"{', '.join(sorted(set(CYCLEGAN_DATASETS) | set(PIX2PIX_DATASETS)))}")
+    info = DATASETS.info(name) if name in DATASETS else {}
+    if "archive" not in info:
+        raise DownloadError(f"no official data set called {name!r}; known: {', '.join(official_datasets())}")
+    return f"{_host()}/{info['archive'].format(name=name)}"
 
 
 def weights_url(name: str) -> tuple[str, str]:
     """(url, model) for `translate download-weights NAME`."""
-    if name.startswith("pix2pix_") and name[8:] in PIX2PIX_WEIGHTS:
-        return f"{_host()}/pix2pix/models-pytorch/{name[8:]}.pth", "pix2pix"
-    if name in CYCLEGAN_WEIGHTS:
-        return f"{_host()}/cyclegan/pretrained_models/{name}.pth", "cyclegan"
-    known = list(CYCLEGAN_WEIGHTS) + [f"pix2pix_{n}" for n in PIX2PIX_WEIGHTS]
-    raise DownloadError(f"no official weights called {name!r}; known: {', '.join(known)}")
+    if name not in PRETRAINED:
+        raise DownloadError(f"no official weights called {name!r}; known: {', '.join(PRETRAINED.names())}")
+    info = PRETRAINED.info(name)
+    return f"{_host()}/{info['url']}", info["model"]
 
 
 # ------------------------------------------------------------------------------------------ transfer
@@ -166,7 +153,7 @@ def extract(archive: Path, root: Path, name: str) -> Path:
         if not any(content.iterdir()):
             raise DownloadError(f"{archive} is empty")
         if target.exists():
-            raise DownloadError(f"{target} appeared while extracting; remove it or pick another --root")
+            raise DownloadError(f"{target} appeared while extracting; remove it or pick another `root`")
         os.replace(content, target)
         return target
     finally:
@@ -192,7 +179,7 @@ def download_dataset(name: str, root: Path, url: str | None = None, sha256: str 
         fetch(url, archive, sha256 or SHA256.get(name), quiet=quiet)
         out = extract(archive, root, name)
     except DownloadError as e:
-        raise SystemExit(f"could not download {name}: {e}\n{_by_hand(name, root, url)}") from None
+        raise DataError(f"could not download {name}: {e}\n{_by_hand(name, root, url)}") from None
     archive.unlink(missing_ok=True)
     return out
 
@@ -208,8 +195,8 @@ def resolve_dataset(name: str, root: Path) -> Path:
     for cand in (Path(name), Path(root) / name):
         if cand.is_dir():
             return cand
-    if name in CYCLEGAN_DATASETS or name in PIX2PIX_DATASETS:
+    if name in official_datasets():
         print(f"{name} is not in {root}: downloading it", file=sys.stderr)
         return download_dataset(name, Path(root))
-    raise SystemExit(f"data {name!r} is neither a folder (looked for {Path(name)} and {Path(root) / name}) nor "
+    raise DataError(f"data {name!r} is neither a folder (looked for {Path(name)} and {Path(root) / name}) nor "
                      f"an official data set name (e.g. horse2zebra, facades; `translate list` shows them)")

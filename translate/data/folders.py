@@ -11,19 +11,22 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm"}
+from translate.errors import DataError
+from translate.registry import IMAGE_SUFFIXES
 
 
 def resolve_folder(name: str, root: Path) -> Path:
     for cand in (Path(name), root / name):
         if cand.is_dir():
             return cand
-    raise SystemExit(f"data {name!r} is neither a known name (ring8, grid25, mnist, digits, cifar10) nor a "
+    from translate.registry import DATASETS
+
+    raise DataError(f"data {name!r} is neither a known name ({', '.join(DATASETS.names())}) nor a "
                      f"folder (looked for {Path(name)} and {root / name})")
 
 
 def _images_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
 def list_images(folder: Path, labeled: bool) -> tuple[list[Path], list[int], list[str]]:
@@ -40,12 +43,12 @@ def list_images(folder: Path, labeled: bool) -> tuple[list[Path], list[int], lis
             paths += found
             labels += [k] * len(found)
         if len(classes) < 2:
-            raise SystemExit(f"{folder}: a class-conditional model needs one sub-folder of images per class "
+            raise DataError(f"{folder}: a class-conditional model needs one sub-folder of images per class "
                              f"(found {len(classes)}), e.g. {folder}/cat/*.png {folder}/dog/*.png")
     else:
         paths = _images_in(folder)
     if not paths:
-        raise SystemExit(f"{folder} holds no images ({', '.join(sorted(IMAGE_EXTS))})")
+        raise DataError(f"{folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
     good = [i for i, p in enumerate(paths) if _readable(p)]
     if len(good) < len(paths):
         warnings.warn(f"{folder}: skipped {len(paths) - len(good)} unreadable image(s)", stacklevel=2)
@@ -111,7 +114,7 @@ def find_mnist(root: Path, download: bool = False) -> MnistFiles:
             continue
         lab = _first(folder, (img.name.split("-images")[0] + "-labels-idx1-ubyte",))
         if lab is None:
-            raise SystemExit(f"{img} has no matching labels file next to it")
+            raise DataError(f"{img} has no matching labels file next to it")
         return MnistFiles(img, lab, _first(folder, ("t10k-images-idx3-ubyte",)),
                           _first(folder, ("t10k-labels-idx1-ubyte",)))
     if download:
@@ -125,8 +128,8 @@ def find_mnist(root: Path, download: bool = False) -> MnistFiles:
             reason = f" (download failed: {e.__class__.__name__}: {str(e)[:120]})"
     else:
         reason = ""
-    raise SystemExit(f"MNIST not found under {root / 'mnist'}{reason}: put train-images-idx3-ubyte.gz and "
-                     f"train-labels-idx1-ubyte.gz (and t10k-*) there, or pass --root to the folder that "
+    raise DataError(f"MNIST not found under {root / 'mnist'}{reason}: put train-images-idx3-ubyte.gz and "
+                     f"train-labels-idx1-ubyte.gz (and t10k-*) there, or pass `root` to the folder that "
                      f"holds mnist/")
 
 
@@ -137,13 +140,13 @@ def read_idx(path: Path) -> np.ndarray:
         with opener(path, "rb") as f:
             data = f.read()
     except (OSError, EOFError) as e:
-        raise SystemExit(f"{path}: cannot read ({e}); download it again") from None
+        raise DataError(f"{path}: cannot read ({e}); download it again") from None
     magic = int.from_bytes(data[:4], "big")
     ndim = {2051: 3, 2049: 1}.get(magic)
     if ndim is None:
-        raise SystemExit(f"{path}: not an MNIST idx file (magic {magic}, expected 2051 or 2049)")
+        raise DataError(f"{path}: not an MNIST idx file (magic {magic}, expected 2051 or 2049)")
     shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(shape)):
-        raise SystemExit(f"{path}: truncated ({body.size} bytes of pixels, header says {shape})")
+        raise DataError(f"{path}: truncated ({body.size} bytes of pixels, header says {shape})")
     return body.reshape(shape).copy()

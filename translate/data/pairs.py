@@ -17,8 +17,9 @@ import numpy as np
 import torch
 
 from translate.data import folders
+from translate.data.info import DataInfo
 from translate.data.transforms import Preprocess, to_tensor
-from translate.models.base import DataInfo
+from translate.errors import DataError
 
 
 def _pixels(path: Path, channels: int) -> np.ndarray:
@@ -128,7 +129,7 @@ def _find_unaligned(root: Path, phase: str) -> tuple[Path, Path]:
     if a.is_dir() and b.is_dir():
         return a, b
     found = ", ".join(sorted(p.name + "/" for p in root.iterdir() if p.is_dir())) or "no folders"
-    raise SystemExit(f"{root}: unpaired data needs {phase}A/ and {phase}B/ folders of images (CycleGAN layout: "
+    raise DataError(f"{root}: unpaired data needs {phase}A/ and {phase}B/ folders of images (CycleGAN layout: "
                      f"{root}/{phase}A/*.jpg, {root}/{phase}B/*.jpg); found {found}")
 
 
@@ -140,13 +141,13 @@ def _find_aligned(root: Path, phase: str) -> list[tuple[Path, Path | None]]:
             pairs = [(p, b_by_name.get(p.relative_to(base / "A"))) for p in a_paths]
             missing = [str(a.relative_to(base / "A")) for a, b in pairs if b is None]
             if missing:
-                raise SystemExit(f"{base / 'A'}: {len(missing)} image(s) have no partner with the same name in "
+                raise DataError(f"{base / 'A'}: {len(missing)} image(s) have no partner with the same name in "
                                  f"{base / 'B'}, e.g. {missing[0]}; paired data needs matching file names")
             return pairs
     for base in (root / phase, root):
-        if base.is_dir() and any(p.suffix.lower() in folders.IMAGE_EXTS for p in base.iterdir()):
+        if base.is_dir() and any(p.suffix.lower() in folders.IMAGE_SUFFIXES for p in base.iterdir()):
             return [(p, None) for p in _folder_images(base)]
-    raise SystemExit(f"{root}: paired data needs {phase}/ with side-by-side A|B images (pix2pix layout: "
+    raise DataError(f"{root}: paired data needs {phase}/ with side-by-side A|B images (pix2pix layout: "
                      f"{root}/{phase}/1.jpg), or {phase}/A/ and {phase}/B/ folders with matching names")
 
 

@@ -95,3 +95,16 @@ class Preprocess:
         if self.flip and self.train:
             ops.append(A.HorizontalFlip(p=0.5))
         return A.Compose(ops, additional_targets={"image_B": "image"} if paired else None)
+
+
+def grid_image(images: Tensor, nrow: int = 8, scale: int = 1):
+    """(N, C, H, W) in [-1, 1] -> one PIL image, `nrow` per row, 2-pixel white gaps, each pixel
+    repeated `scale` times (small digits stay crisp in a browser)."""
+    from PIL import Image
+    from torchvision.utils import make_grid
+
+    grid = to_uint8(make_grid(images.float(), nrow=nrow, padding=2, pad_value=1.0))
+    if scale > 1:
+        grid = grid.repeat_interleave(scale, 1).repeat_interleave(scale, 2)
+    arr = grid.permute(1, 2, 0).numpy()
+    return Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from translate.checkpoint import CheckpointError, save_bundle
-from translate.models.base import build_net, net_spec
+from translate.nets.spec import build_net, net_spec
 
 LEGACY_SUFFIXES = (".running_mean", ".running_var", ".num_batches_tracked")
 
@@ -79,8 +79,8 @@ def match_generator(sd: dict[str, torch.Tensor], net_g: str | None = None, where
         kinds = sorted({c[0].split("_")[0] for c in cands})
         cands = [c for c in cands if c[0] == net_g]
         if not cands and kinds:
-            raise CheckpointError(f"{where}: does not match any official generator of type --netG {net_g}: "
-                                  f"its keys are those of a {kinds[0]} generator; drop --netG or pick a {kinds[0]}_*")
+            raise CheckpointError(f"{where}: does not match any official generator of type `netG` {net_g}: "
+                                  f"its keys are those of a {kinds[0]} generator; drop `netG` or pick a {kinds[0]}_*")
     best = None
     for name, spec in cands:
         expected = _shapes(spec)
@@ -109,10 +109,10 @@ def _asked(net_g: str | None) -> str:
 def import_official(files: list[str | Path], model: str, out: str | Path, net_g: str | None = None) -> Path:
     """Convert one official generator (or, for CycleGAN, G_A and G_B) into a bundle at `out`."""
     if model not in ("cyclegan", "pix2pix"):
-        raise CheckpointError(f"--model must be cyclegan or pix2pix, got {model!r}")
+        raise CheckpointError(f"`model` must be cyclegan or pix2pix, got {model!r}")
     names = ["G_AB", "G_BA"] if model == "cyclegan" else ["G"]
     if len(files) > len(names):
-        raise CheckpointError(f"--model {model} takes at most {len(names)} generator file(s), got {len(files)}")
+        raise CheckpointError(f"`model` {model} takes at most {len(names)} generator file(s), got {len(files)}")
     nets, tensors, sources, arch = {}, {}, {}, None
     for name, path in zip(names, files):
         sd = read_state_dict(path)

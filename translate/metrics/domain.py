@@ -31,6 +31,7 @@ from PIL import Image
 from torch import Tensor
 
 from translate.data import folders
+from translate.errors import DataError
 from translate.metrics.classifier import Judge, Recipe, cached_judge, file_digest
 from translate.metrics.fid import kernel_inception_distance
 
@@ -48,8 +49,8 @@ def domain_names(root: Path) -> tuple[str, str]:
 def split_folders(root: Path, phase: str) -> tuple[Path, Path]:
     a, b = root / f"{phase}A", root / f"{phase}B"
     if not (a.is_dir() and b.is_dir()):
-        raise SystemExit(f"{root}: --metric domain needs {phase}A/ and {phase}B/ folders (CycleGAN layout); "
-                         f"point --data at an unpaired data set such as horse2zebra")
+        raise DataError(f"{root}: `metric` domain needs {phase}A/ and {phase}B/ folders (CycleGAN layout); "
+                         f"point `data` at an unpaired data set such as horse2zebra")
     return a, b
 
 

@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from translate.errors import DataError
+
 INCEPTION_ENV = "TRANSLATE_INCEPTION"
 
 
@@ -62,11 +64,11 @@ def kernel_inception_distance(real: Tensor, fake: Tensor, subsets: int = 100, su
 def inception_path(flag: str | None) -> Path:
     path = flag or os.environ.get(INCEPTION_ENV)
     if not path:
-        raise SystemExit(f"FID/KID need Inception-v3 weights on disk, and none were given: save torchvision's "
+        raise DataError(f"FID/KID need Inception-v3 weights on disk, and none were given: save torchvision's "
                          f"inception_v3 IMAGENET1K_V1 weights (inception_v3_google-0cc3c7bd.pth) and pass "
-                         f"--inception FILE or set {INCEPTION_ENV}")
+                         f"`inception` FILE or set {INCEPTION_ENV}")
     if not Path(path).is_file():
-        raise SystemExit(f"Inception weights {path} do not exist (from --inception or {INCEPTION_ENV})")
+        raise DataError(f"Inception weights {path} do not exist (from `inception` or {INCEPTION_ENV})")
     return Path(path)
 
 
@@ -88,7 +90,7 @@ class InceptionFeatures(torch.nn.Module):
         try:
             net.load_state_dict(sd)
         except RuntimeError as e:
-            raise SystemExit(f"{weights} is not a torchvision inception_v3 state dict ({str(e)[:200]})") from None
+            raise DataError(f"{weights} is not a torchvision inception_v3 state dict ({str(e)[:200]})") from None
         net.fc = torch.nn.Identity()
         self.net = net.eval().requires_grad_(False)
 

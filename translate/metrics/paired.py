@@ -16,6 +16,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from translate.errors import DataError
+
 SSIM_WINDOW = 11
 
 
@@ -30,7 +32,7 @@ def load_test_pairs(root: Path, size: int, swap: bool, phase: str = "test", max_
             phase = ph
             break
     else:
-        raise SystemExit(f"{root}: --metric paired needs a {' or '.join(phases)}/ folder of pairs (pix2pix "
+        raise DataError(f"{root}: `metric` paired needs a {' or '.join(phases)}/ folder of pairs (pix2pix "
                          f"layout: {root}/test/1.jpg with A|B side by side, or test/A/ and test/B/)")
     pairs = _find_aligned(root, phase)
     if max_images:
@@ -59,7 +61,7 @@ def eval_paired(translate: Callable[[Tensor], Tensor], root: Path, swap: bool, s
                 max_images: int = 0) -> dict:
     inputs, targets, names, phase = load_test_pairs(root, size, swap, max_images=max_images)
     if len(inputs) < 2:
-        raise SystemExit(f"{root}/{phase}: --metric paired needs at least 2 test pairs, found {len(inputs)}")
+        raise DataError(f"{root}/{phase}: `metric` paired needs at least 2 test pairs, found {len(inputs)}")
     with torch.no_grad():
         outputs = torch.cat([translate(inputs[i:i + 1]).clamp(-1, 1) for i in range(len(inputs))])
     own = scores(outputs, targets)

@@ -6,54 +6,57 @@ does all of that, once, for every model (DESIGN.md, "Models compute losses; the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from translate.data.info import DataInfo
 from translate.objectives import build_objective, gradient_penalty, r1_penalty
 
 
 @dataclass
-class DataInfo:
-    """What the model needs to know about its data to size its nets."""
-
-    kind: str  # "points" | "images" | "labeled" | "paired" | "unpaired"
-    name: str = ""
-    dim: int = 0  # points: coordinates per sample
-    channels: int = 0  # images; for translation, the input side "A"
-    out_channels: int = 0  # translation: the output side "B"
-    image_size: int = 0
-    class_names: list[str] = field(default_factory=list)
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.class_names)
-
-
-@dataclass
 class LossOutput:
-    """total: the scalar to minimise; terms: named detached parts for the log; fakes: generator outputs
-    the other role's update may reuse: detached ones from G for D (CycleGAN's G-first order), or, from D,
-    ones that still carry G's graph for G (pix2pix's official order, see `GanModel.g_reuses_d_fakes`)."""
+    """total: the scalar to minimise; terms: named detached parts for the log; fakes: generator outputs a later
+    phase of the step may reuse (see Phase.fakes_from): detached ones from G for D (CycleGAN), or ones that
+    still carry G's graph for G (pix2pix, whose D phase keeps G's graph with Phase.graph_for)."""
 
     total: Tensor
     terms: dict[str, Tensor]
     fakes: Any = None
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One part of a training step, as data: the trainer runs a model's phases in order, one small loop.
+
+    roles: whose optimizers step on this loss (one backward pass; several roles when one loss trains them
+    together, e.g. a generator and a head that only it uses). loss: the model method that computes it,
+    called as loss(batch, **kwargs). repeat: updates in a row (Algorithm 1's k). batch: "fresh" draws a new
+    minibatch for every update, "last" reuses the previous update's. fakes_from: pass `fakes=` the output of
+    that earlier phase (its index). graph_for: roles whose graph the last repeat's output keeps, for a later
+    phase that reuses it.
+    """
+
+    roles: tuple[str, ...]
+    loss: str
+    repeat: int = 1
+    batch: str = "fresh"
+    fakes_from: int | None = None
+    graph_for: tuple[str, ...] = ()
+
+
+def algorithm1(d_steps: int) -> list[Phase]:
+    """Goodfellow et al. 2014, Algorithm 1: k discriminator updates, each on a fresh minibatch, then one
+    generator update on a fresh minibatch."""
+    return [Phase(("D",), "d_loss", repeat=d_steps), Phase(("G",), "g_loss")]
+
+
 class GanModel(nn.Module):
     """Base class. Subclasses set `name`, build their nets in __init__ and implement the losses."""
 
     name = ""
-    # "d_first": k D updates then one G update (Goodfellow et al. 2014, Algorithm 1).
-    # "g_first": G update, then D reuses its detached fakes (with k > 1 the trainer falls back to d_first).
-    update_order = "d_first"
-    # d_first only: G is updated on the batch of the last D update and reuses the fakes that d_loss made
-    # (built with G's graph kept, returned in LossOutput.fakes), as the official pix2pix does: one G forward
-    # per step instead of two, so BatchNorm statistics and dropout masks are those of a single pass.
-    g_reuses_d_fakes = False
 
     def __init__(self, cfg, info: DataInfo):
         super().__init__()
@@ -62,13 +65,25 @@ class GanModel(nn.Module):
 
     # -- the contract -------------------------------------------------------------------------
     def roles(self) -> dict[str, list[nn.Parameter]]:
+        """Role -> the parameters one optimizer updates ("G", "D", and any others a model needs)."""
         raise NotImplementedError
+
+    def role_settings(self, role: str) -> str:
+        """Which learning rate and betas of the run a role takes: "g" (lr_g, betas_g) or "d" (lr_d, betas_d)."""
+        return "d" if role.startswith("D") else "g"
+
+    def phases(self, d_steps: int) -> list[Phase]:
+        """The training step as data (see Phase); Algorithm 1 unless a model needs another order."""
+        return algorithm1(d_steps)
+
+    def setup(self, batch: dict) -> None:
+        """Build nets whose shapes are known only after a first forward pass (a real batch on the training
+        device). Called once, before the optimizers are made and before a resumed run restores its state."""
 
     def d_loss(self, batch: dict, fakes: Any = None) -> LossOutput:
         raise NotImplementedError
 
-    def g_loss(self, batch: dict) -> LossOutput:
-        """(Models with g_reuses_d_fakes also take `fakes=`, the `fakes` of their last d_loss.)"""
+    def g_loss(self, batch: dict, fakes: Any = None) -> LossOutput:
         raise NotImplementedError
 
     def export(self) -> dict[str, nn.Module]:
@@ -79,10 +94,22 @@ class GanModel(nn.Module):
         """Everything inference needs to rebuild `export()` from config.json alone."""
         raise NotImplementedError
 
+    def bundle_info(self, data_cfg) -> dict:
+        """Facts about the training run that a bundle records beside export_config (none by default)."""
+        return {}
+
     def fixed_inputs(self, n: int, generator: torch.Generator, preview=None) -> dict:
         """Inputs for the sample grids, drawn once per run from `generator` (CPU); `preview(k)` returns k
-        fixed real examples (a batch dict) for models that translate real images."""
+        fixed real examples (a batch dict). An "nrow" entry sets the grids' row length."""
         raise NotImplementedError
+
+    def reals(self, preview, n: int) -> tuple[dict[str, Tensor], int]:
+        """What reals.png shows at step 0 ((named tensors, row length)): n real examples by default."""
+        return {"reals": preview(n)["x"]}, 8
+
+    def grid_reference(self, preview, n: int) -> Tensor | None:
+        """Real samples drawn under every sample grid (point clouds), or None."""
+        return None
 
     def visuals(self, fixed: dict, nets: dict[str, nn.Module] | None = None) -> dict[str, Tensor]:
         """Tensors for the sample grid, computed with `nets` (e.g. the EMA copies) or the live ones."""
@@ -114,13 +141,3 @@ def loss_output(terms: dict[str, Tensor], fakes: Any = None) -> LossOutput:
     total = sum(terms.values())
     return LossOutput(total, {k: v.detach() for k, v in terms.items()}, fakes)
 
-
-def net_spec(name: str, **kwargs) -> dict:
-    """A registry name plus constructor arguments: enough to rebuild a net (diffusers-style)."""
-    return {"name": name, "kwargs": kwargs}
-
-
-def build_net(spec: dict) -> nn.Module:
-    from translate.registry import NETS
-
-    return NETS.get(spec["name"])(**spec["kwargs"])

@@ -5,7 +5,6 @@ list every model's flags in `--help` without importing torch. The loss code of m
 `models/x.py`; its defaults are here, under the same name.
 
 Class attributes (not flags):
-  DATA_KINDS      what the model can train on ("points", "images", "labeled")
   TRAIN_DEFAULTS  the paper's optimizer/schedule settings, applied before the user's flags
   DATA_DEFAULTS   the paper's data settings (load and crop size), applied the same way
 """
@@ -15,22 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from translate.config import opt
-
-OBJECTIVE_NAMES = ("minimax", "nonsaturating", "lsgan", "wgan-gp", "hinge")
+from translate.options import opt
+from translate.registry import DISCRIMINATORS, GENERATORS, INIT_KINDS, NORM_KINDS, OBJECTIVES
 
 
 @dataclass
 class AdversarialConfig:
     """Options every model shares: which game is played and its regularisers."""
 
-    objective: str = opt("nonsaturating", "adversarial objective", choices=OBJECTIVE_NAMES)
+    objective: str = opt("nonsaturating", "adversarial objective", choices=tuple(OBJECTIVES))
     gp_weight: float = opt(10.0, "WGAN-GP penalty weight lambda (Gulrajani et al. 2017), used with wgan-gp")
     r1: float = opt(0.0, "R1 penalty gamma on real data (Mescheder et al. 2018); 0: off")
     init: str = opt("normal", "weight init (normal = N(0, 0.02), Radford et al. 2016)",
-                    choices=("normal", "xavier", "kaiming", "orthogonal"))
+                    choices=INIT_KINDS)
 
-    DATA_KINDS: ClassVar[tuple] = ()
     TRAIN_DEFAULTS: ClassVar[dict] = {}
     DATA_DEFAULTS: ClassVar[dict] = {}
 
@@ -52,7 +49,6 @@ class GANConfig(AdversarialConfig):
     maxout: int = opt(1, "maxout pieces per discriminator unit (Goodfellow et al. 2014 used 5; 1: LeakyReLU)")
     pack: int = opt(1, "PacGAN packing degree: D judges this many samples jointly (Lin et al. 2018)")
 
-    DATA_KINDS: ClassVar[tuple] = ("points", "images")
     # Chosen by measurement on ring8/grid25 within a 3-minute CPU budget (bench/mode_coverage.py): more
     # steps with a linear decay to 0 over the second half sharpen the modes more than wider nets do.
     TRAIN_DEFAULTS: ClassVar[dict] = {"batch_size": 256, "lr_g": 2e-4, "lr_d": 2e-4, "steps": 15000,
@@ -68,7 +64,6 @@ class DCGANConfig(AdversarialConfig):
     ngf: int = opt(64, "generator width of its last hidden layer")
     ndf: int = opt(64, "discriminator width of its first layer")
 
-    DATA_KINDS: ClassVar[tuple] = ("images",)
     TRAIN_DEFAULTS: ClassVar[dict] = {"batch_size": 128, "lr_g": 2e-4, "lr_d": 2e-4,
                                       "betas_g": (0.5, 0.999), "betas_d": (0.5, 0.999)}
 
@@ -80,13 +75,9 @@ class CGANConfig(DCGANConfig):
 
     conditioning: str = opt("concat", "how D sees the label", choices=("concat", "projection"))
 
-    DATA_KINDS: ClassVar[tuple] = ("labeled",)
 
 
 # ------------------------------------------------------------------------------ image translation
-# unet_64 / unet_32 are ours (5 and 6 downsamplings) for low-resolution runs on a CPU.
-NETG_NAMES = ("resnet_9blocks", "resnet_6blocks", "unet_256", "unet_128", "unet_64", "unet_32")
-NETD_NAMES = ("basic", "n_layers", "pixel")
 # Both papers: Adam(2e-4, beta1 0.5), batch 1, 100 epochs at constant LR then 100 decaying linearly to 0.
 _TRANSLATION_TRAIN = {"batch_size": 1, "lr_g": 2e-4, "lr_d": 2e-4, "betas_g": (0.5, 0.999),
                       "betas_d": (0.5, 0.999), "epochs": 100, "epochs_decay": 100, "lr_decay": 0.5,
@@ -97,19 +88,18 @@ _TRANSLATION_TRAIN = {"batch_size": 1, "lr_g": 2e-4, "lr_d": 2e-4, "betas_g": (0
 class TranslationConfig(AdversarialConfig):
     """Nets shared by pix2pix and CycleGAN (official `define_G` / `define_D` options)."""
 
-    netG: str = opt("resnet_9blocks", "generator architecture", choices=NETG_NAMES)
+    netG: str = opt("resnet_9blocks", "generator architecture", choices=tuple(GENERATORS))
     netD: str = opt("basic", "discriminator: basic = 70x70 PatchGAN, n_layers = PatchGAN with --n-layers-d, "
-                             "pixel = 1x1 PixelGAN", choices=NETD_NAMES)
+                             "pixel = 1x1 PixelGAN", choices=tuple(DISCRIMINATORS))
     n_layers_d: int = opt(3, "PatchGAN depth with --netD n_layers (3 = the 70x70 PatchGAN)")
     ngf: int = opt(64, "generator filters in the first conv layer")
     ndf: int = opt(64, "discriminator filters in the first conv layer")
-    norm: str = opt("instance", "normalisation in G and D", choices=("instance", "batch", "none"))
+    norm: str = opt("instance", "normalisation in G and D", choices=NORM_KINDS)
     dropout: bool = opt(False, "Dropout(0.5) in the generator (resnet blocks / inner U-Net decoder)")
     pool_size: int = opt(50, "image pool of earlier fakes shown to D (Shrivastava et al. 2017); 0: off")
     diffaug: str = opt("", "differentiable augmentation of everything D sees (Zhao et al. 2020), e.g. "
                            "color,translation,cutout; empty: off", metavar="POLICY")
 
-    DATA_KINDS: ClassVar[tuple] = ()
     TRAIN_DEFAULTS: ClassVar[dict] = _TRANSLATION_TRAIN
     # Both papers load 286 px and random-crop 256 px (Zhu et al. 2017 appendix 7.1, Isola et al. 2017 6.2).
     DATA_DEFAULTS: ClassVar[dict] = {"load_size": 286, "crop_size": 256}
@@ -121,14 +111,13 @@ class Pix2PixConfig(TranslationConfig):
     the vanilla GAN loss (BCE on logits = `nonsaturating`) plus lambda_L1 = 100, no image pool."""
 
     objective: str = opt("nonsaturating", "adversarial objective (pix2pix: vanilla BCE = nonsaturating)",
-                         choices=OBJECTIVE_NAMES)
-    netG: str = opt("unet_256", "generator architecture", choices=NETG_NAMES)
-    norm: str = opt("batch", "normalisation in G and D", choices=("instance", "batch", "none"))
+                         choices=tuple(OBJECTIVES))
+    netG: str = opt("unet_256", "generator architecture", choices=tuple(GENERATORS))
+    norm: str = opt("batch", "normalisation in G and D", choices=NORM_KINDS)
     dropout: bool = opt(True, "Dropout(0.5) in the generator; pix2pix keeps it (its only noise source)")
     pool_size: int = opt(0, "image pool of earlier fakes shown to D; 0: off (pix2pix)")
     lambda_l1: float = opt(100.0, "weight of the L1 distance to the target (Isola et al. 2017, eq. 4)")
 
-    DATA_KINDS: ClassVar[tuple] = ("paired",)
 
 
 @dataclass
@@ -136,13 +125,9 @@ class CycleGANConfig(TranslationConfig):
     """Zhu et al. 2017: ResNet-9 generators with InstanceNorm, 70x70 PatchGANs, the least-squares loss,
     cycle weights lambda_A = lambda_B = 10, identity loss 0.5 x lambda (appendix 7.1), a pool of 50 fakes."""
 
-    objective: str = opt("lsgan", "adversarial objective (CycleGAN: lsgan)", choices=OBJECTIVE_NAMES)
+    objective: str = opt("lsgan", "adversarial objective (CycleGAN: lsgan)", choices=tuple(OBJECTIVES))
     lambda_a: float = opt(10.0, "weight of the cycle loss A -> B -> A")
     lambda_b: float = opt(10.0, "weight of the cycle loss B -> A -> B")
     lambda_identity: float = opt(0.5, "identity loss weight, as a multiple of lambda_A/lambda_B (0: off)")
 
-    DATA_KINDS: ClassVar[tuple] = ("unpaired",)
 
-
-MODEL_CONFIGS: dict[str, type] = {"gan": GANConfig, "dcgan": DCGANConfig, "cgan": CGANConfig,
-                                  "pix2pix": Pix2PixConfig, "cyclegan": CycleGANConfig}

@@ -6,7 +6,7 @@ domain A) and D_B (judges domain B), and the objective of eq. 3 plus the identit
 
 The official code calls the generators G_A (= our G_AB) and G_B, and its D_A judges domain B; the
 weight importer maps those names. As in the official optimize_parameters, G is updated first and D
-then sees the G step's fakes through the image pools (this is the "g_first" order; it needs k = 1).
+then sees the G step's fakes through the image pools (its `phases`; this order needs k = 1).
 
 With InstanceNorm every image is normalised on its own, so passes of the same net are batched
 (G_AB sees a and b together for translation and identity; G_BA sees b, a and G_AB(a)): the result is
@@ -19,26 +19,31 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from translate.models.base import LossOutput, loss_output
+from translate.errors import OptionError
+from translate.models.base import LossOutput, Phase, algorithm1, loss_output
 from translate.models.configs import CycleGANConfig
 from translate.models.image_pool import ImagePool
 from translate.models.translation import TranslationModel, discriminator_spec, generator_spec
-from translate.registry import MODELS
 
 
-@MODELS.register("cyclegan")
 class CycleGAN(TranslationModel):
     name = "cyclegan"
     Config = CycleGANConfig
-    update_order = "g_first"
     grid_columns = 6
+
+    def phases(self, d_steps):
+        """As the official optimize_parameters: G first, then D on the same batch and G's (pooled) fakes. That
+        order fits k = 1 only; with k > 1 every D update draws its own batch and fakes (Algorithm 1)."""
+        if d_steps > 1:
+            return algorithm1(d_steps)
+        return [Phase(("G",), "g_loss"), Phase(("D",), "d_loss", batch="last", fakes_from=0)]
 
     def __init__(self, cfg, info):
         super().__init__(cfg, info)
         ca, cb = info.channels, info.out_channels
         if cfg.lambda_identity > 0 and ca != cb:
-            raise SystemExit(f"the identity loss feeds B images to G_AB, so it needs --input-nc = --output-nc "
-                             f"(got {ca} and {cb}); pass --lambda-identity 0")
+            raise OptionError(f"the identity loss feeds B images to G_AB, so it needs `input_nc` = `output_nc` "
+                             f"(got {ca} and {cb}); pass `lambda_identity` 0")
         self.specs = self._build({
             "G_AB": generator_spec(cfg, ca, cb), "G_BA": generator_spec(cfg, cb, ca),
             "D_A": discriminator_spec(cfg, ca), "D_B": discriminator_spec(cfg, cb),

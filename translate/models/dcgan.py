@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from translate.models.base import net_spec
 from translate.models.configs import DCGANConfig
 from translate.models.gan import NoiseModel
-from translate.registry import MODELS
+from translate.nets.spec import net_spec
 
 
-@MODELS.register("dcgan")
 class DCGAN(NoiseModel):
     name = "dcgan"
     Config = DCGANConfig

@@ -6,10 +6,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from translate.models.base import DataInfo, GanModel, LossOutput, build_net, loss_output, net_spec
+from translate.data.info import DataInfo
+from translate.models.base import GanModel, LossOutput, loss_output
 from translate.models.configs import GANConfig
 from translate.nets.layers import init_weights
-from translate.registry import MODELS
+from translate.nets.spec import build_net, net_spec
 
 
 class NoiseModel(GanModel):
@@ -74,7 +75,20 @@ class NoiseModel(GanModel):
             "nets": {"G": self.g_spec},
         }
 
+    # Point clouds need many samples to show modes: their grids draw 16x as many, over real points.
+    POINTS_PER_GRID_IMAGE = 16
+
+    def _grid_count(self, n: int) -> int:
+        return n * self.POINTS_PER_GRID_IMAGE if self.info.kind == "points" else n
+
+    def reals(self, preview, n):
+        return {"reals": preview(self._grid_count(n))["x"]}, 8
+
+    def grid_reference(self, preview, n):
+        return preview(self._grid_count(n))["x"] if self.info.kind == "points" else None
+
     def fixed_inputs(self, n, generator, preview=None):
+        n = self._grid_count(n)
         if self.conditional:  # one row per class
             per_class = max(1, n // self.info.n_classes)
             y = torch.arange(self.info.n_classes).repeat_interleave(per_class)
@@ -94,7 +108,6 @@ class NoiseModel(GanModel):
         return {"samples": out}
 
 
-@MODELS.register("gan")
 class GAN(NoiseModel):
     name = "gan"
     Config = GANConfig

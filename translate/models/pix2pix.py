@@ -6,21 +6,21 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from translate.models.base import LossOutput, loss_output
+from translate.models.base import LossOutput, Phase, loss_output
 from translate.models.configs import Pix2PixConfig
 from translate.models.translation import TranslationModel, discriminator_spec, generator_spec
-from translate.registry import MODELS
 
 
-@MODELS.register("pix2pix")
 class Pix2Pix(TranslationModel):
     name = "pix2pix"
     Config = Pix2PixConfig
-    # As the official optimize_parameters: one minibatch and one G forward per step; D is updated first on
-    # the detached fake, then G on the same fake through the updated D.
-    update_order = "d_first"
-    g_reuses_d_fakes = True
     grid_columns = 3
+
+    def phases(self, d_steps):
+        """As the official optimize_parameters: one minibatch and one G forward per D update; D steps on the
+        detached fake, then G on the same fake (G's graph kept) through the updated D, on D's last batch."""
+        return [Phase(("D",), "d_loss", repeat=d_steps, graph_for=("G",)),
+                Phase(("G",), "g_loss", batch="last", fakes_from=0)]
 
     def __init__(self, cfg, info):
         super().__init__(cfg, info)

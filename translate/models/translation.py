@@ -7,31 +7,33 @@ import torch
 from torch import Tensor, nn
 
 from translate.data.augment import diff_augment, parse_policy
-from translate.models.base import DataInfo, GanModel, build_net, net_spec
+from translate.data.info import DataInfo
+from translate.errors import OptionError
+from translate.models.base import GanModel
 from translate.nets.layers import frozen_batchnorm_stats, init_weights
-
-# Official names (--netG / --netD) -> our registry names and arguments.
-NETG = {"resnet_9blocks": ("resnet_g", {"n_blocks": 9}), "resnet_6blocks": ("resnet_g", {"n_blocks": 6}),
-        "unet_256": ("unet_g", {"num_downs": 8}), "unet_128": ("unet_g", {"num_downs": 7}),
-        "unet_64": ("unet_g", {"num_downs": 6}), "unet_32": ("unet_g", {"num_downs": 5})}
+from translate.nets.spec import build_net, net_spec
+from translate.registry import DISCRIMINATORS, GENERATORS
 
 
 def generator_spec(cfg, in_channels: int, out_channels: int) -> dict:
-    name, kw = NETG[cfg.netG]
+    info = dict(GENERATORS.info(cfg.netG))
+    name = info.pop("net")
     return net_spec(name, in_channels=in_channels, out_channels=out_channels, ngf=cfg.ngf, norm=cfg.norm,
-                    dropout=cfg.dropout, **kw)
+                    dropout=cfg.dropout, **info)
 
 
 def discriminator_spec(cfg, in_channels: int) -> dict:
-    if cfg.netD == "pixel":
+    info = DISCRIMINATORS.info(cfg.netD)
+    if info["net"] == "pixel_d":
         return net_spec("pixel_d", in_channels=in_channels, ndf=cfg.ndf, norm=cfg.norm)
-    n_layers = 3 if cfg.netD == "basic" else cfg.n_layers_d
-    return net_spec("patchgan_d", in_channels=in_channels, ndf=cfg.ndf, n_layers=n_layers, norm=cfg.norm)
+    n_layers = info.get("n_layers", cfg.n_layers_d)
+    return net_spec(info["net"], in_channels=in_channels, ndf=cfg.ndf, n_layers=n_layers, norm=cfg.norm)
 
 
 def generator_multiple(cfg) -> int:
     """Input sides must be multiples of this to come back at the same size."""
-    return 4 if cfg.netG.startswith("resnet") else 2 ** NETG[cfg.netG][1]["num_downs"]
+    info = GENERATORS.info(cfg.netG)
+    return 2 ** info["num_downs"] if "num_downs" in info else 4
 
 
 class TranslationModel(GanModel):
@@ -41,10 +43,10 @@ class TranslationModel(GanModel):
         super().__init__(cfg, info)
         self.diffaug = parse_policy(cfg.diffaug)
         if info.image_size and info.image_size % generator_multiple(cfg):
-            hint = (f"; for {info.image_size} px use --netG unet_{info.image_size}"
-                    if f"unet_{info.image_size}" in NETG else "")
-            raise SystemExit(f"--netG {cfg.netG} needs images whose side is a multiple of "
-                             f"{generator_multiple(cfg)}; got --crop-size {info.image_size}{hint}")
+            hint = (f"; for {info.image_size} px use `netG` unet_{info.image_size}"
+                    if f"unet_{info.image_size}" in GENERATORS else "")
+            raise OptionError(f"`netG` {cfg.netG} needs images whose side is a multiple of "
+                             f"{generator_multiple(cfg)}; got `crop_size` {info.image_size}{hint}")
 
     def _build(self, specs: dict[str, dict]) -> dict[str, dict]:
         for name, spec in specs.items():
@@ -65,6 +67,14 @@ class TranslationModel(GanModel):
     def fixed_inputs(self, n, generator, preview=None):
         batch = preview(n)
         return {"A": batch["A"], "B": batch["B"], "nrow": self.grid_columns}
+
+    def reals(self, preview, n):
+        """The preview pairs, A beside B."""
+        batch = preview(n)
+        return {"reals": self._interleave([batch["A"], batch["B"]])}, 2
+
+    def bundle_info(self, data_cfg):
+        return {"train_direction": data_cfg.direction}  # which half of a pair (or which domain) was the input
 
     @staticmethod
     def _rgb(x: Tensor) -> Tensor:

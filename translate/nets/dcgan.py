@@ -15,8 +15,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from translate.registry import NETS
-
 SIZES = (28, 32, 64)
 
 
@@ -29,7 +27,6 @@ def _plan(image_size: int) -> tuple[int, int]:
     return 4, {32: 3, 64: 4}[image_size]
 
 
-@NETS.register("dcgan_g")
 class DCGANGenerator(nn.Module):
     """z (N, z_dim) [+ labels (N,)] -> images (N, channels, S, S) in [-1, 1]."""
 
@@ -56,7 +53,6 @@ class DCGANGenerator(nn.Module):
         return self.net(z[:, :, None, None])
 
 
-@NETS.register("dcgan_d")
 class DCGANDiscriminator(nn.Module):
     """images (N, channels, S, S) [+ labels (N,)] -> logits (N,)."""
 

@@ -6,7 +6,7 @@ import contextlib
 
 from torch import nn
 
-INIT_KINDS = ("normal", "xavier", "kaiming", "orthogonal")
+from translate.registry import INIT_KINDS, NORM_KINDS
 
 
 def init_weights(net: nn.Module, kind: str = "normal", gain: float = 0.02) -> nn.Module:
@@ -31,9 +31,6 @@ def init_weights(net: nn.Module, kind: str = "normal", gain: float = 0.02) -> nn
             nn.init.normal_(m.weight, 1.0, gain)
             nn.init.zeros_(m.bias)
     return net
-
-
-NORM_KINDS = ("instance", "batch", "none")
 
 
 def norm_layer(kind: str, channels: int) -> nn.Module:

@@ -7,8 +7,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from translate.registry import NETS
-
 
 class Maxout(nn.Module):
     """Goodfellow et al. 2013: the max over `pieces` affine maps."""
@@ -22,7 +20,6 @@ class Maxout(nn.Module):
         return self.linear(x).unflatten(1, (-1, self.pieces)).amax(2)
 
 
-@NETS.register("mlp_g")
 class MLPGenerator(nn.Module):
     """z (N, z_dim) [+ labels (N,)] -> (N, out_dim); tanh output when `tanh` (images in [-1, 1])."""
 
@@ -45,7 +42,6 @@ class MLPGenerator(nn.Module):
         return self.net(z)
 
 
-@NETS.register("mlp_d")
 class MLPDiscriminator(nn.Module):
     """x (N, in_dim) [+ labels] -> logits (N // pack,).
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from translate.nets.layers import conv_bias, norm_layer
-from translate.registry import NETS
 
 
-@NETS.register("patchgan_d")
 class PatchDiscriminator(nn.Module):
     """(N, in_channels, H, W) -> (N, 1, H', W') logits, one per patch."""
 
@@ -33,7 +31,6 @@ class PatchDiscriminator(nn.Module):
         return self.model(x)
 
 
-@NETS.register("pixel_d")
 class PixelDiscriminator(nn.Module):
     """1x1 PatchGAN: (N, in_channels, H, W) -> (N, 1, H, W) logits, one per pixel (colour statistics only)."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from translate.nets.layers import conv_bias, norm_layer
-from translate.registry import NETS
 
 PADDINGS = {"reflect": nn.ReflectionPad2d, "replicate": nn.ReplicationPad2d}
 
@@ -44,7 +43,6 @@ def _padded_conv(cin: int, cout: int, k: int, padding: str, bias: bool) -> list[
     return [PADDINGS[padding](p), nn.Conv2d(cin, cout, k, bias=bias)]
 
 
-@NETS.register("resnet_g")
 class ResnetGenerator(nn.Module):
     """(N, in_channels, H, W) in [-1, 1] -> (N, out_channels, H, W) in [-1, 1]; H and W multiples of 4.
 

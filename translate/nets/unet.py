@@ -14,7 +14,6 @@ import torch
 from torch import Tensor, nn
 
 from translate.nets.layers import conv_bias, norm_layer
-from translate.registry import NETS
 
 
 class UnetBlock(nn.Module):
@@ -50,7 +49,6 @@ class UnetBlock(nn.Module):
         return torch.cat([x, self.model(x)], 1)
 
 
-@NETS.register("unet_g")
 class UnetGenerator(nn.Module):
     """(N, in_channels, S, S) in [-1, 1] -> (N, out_channels, S, S) in [-1, 1]; S a multiple of
     2**num_downs (256 for unet_256). Dropout(0.5) sits in the num_downs - 5 innermost-but-one decoder

@@ -26,7 +26,6 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 DEFAULT_MAX_SIDE = 4096
 NOT_AN_IMAGE = "That file is not an image this demo can read. Upload a PNG, JPEG, WebP, BMP or TIFF photo."
@@ -67,7 +66,9 @@ class ModelZoo:
     behind a lock: concurrent requests for a model that is still loading wait instead of loading twice."""
 
     def __init__(self, roots: list[Path] | None = None, max_loaded: int = 8):
-        self.roots = [Path(r) for r in (roots or [])] + [Path("checkpoints"), REPO / "checkpoints"]
+        from translate.inference import checkpoint_roots
+
+        self.roots = checkpoint_roots(roots)
         self._cache: dict[tuple[Path, str], object] = {}
         self._lock = threading.Lock()
         self.max_loaded = max_loaded
@@ -146,28 +147,28 @@ def translate_image(zoo: ModelZoo, task: str, direction: str, image, max_side: i
     if candidates is None:
         raise gr.Error(f"Unknown direction {direction!r}; choose one of: {', '.join(TASKS[task])}.")
     img = _open_upload(image)
-    notes = []
-    if max(img.size) > max_side:
-        w, h = img.size
-        s = max_side / max(w, h)
-        img = img.resize((max(1, round(w * s)), max(1, round(h * s))), Image.LANCZOS)
-        notes.append(f"downscaled from {w}×{h} to {img.width}×{img.height} (limit {max_side} px)")
     try:
         translator = zoo.load(candidates)
     except Unavailable as e:
         raise gr.Error(str(e)) from None
     start = time.perf_counter()
-    result = translator(img)
+    result = translator(img, max_side=max_side)  # the translator downsizes, as `translate convert --size` does
     took = time.perf_counter() - start
+    notes = []
+    if result.size != img.size:
+        notes.append(f"downscaled from {img.width}×{img.height} to {result.width}×{result.height} "
+                     f"(limit {max_side} px)")
     out_path = _result_path(direction.split(" ")[-1])
     result.save(out_path)
-    status = f"{direction}: {img.width}×{img.height} in {took:.2f} s on the CPU" + "".join(f"; {n}" for n in notes)
+    device = "the CPU" if translator.device.type == "cpu" else str(translator.device)
+    status = f"{direction}: {result.width}×{result.height} in {took:.2f} s on {device}"
+    status += "".join(f"; {n}" for n in notes)
     return result, out_path, status
 
 
 def generate_digits(zoo: ModelZoo, digit: int | str, seed: int | float, steps: int = 8):
     """-> (a grid of 16 samples of the digit, an interpolation strip, a status line)."""
-    from translate.inference import grid_image
+    from translate.data.transforms import grid_image
 
     try:
         sampler = zoo.load(tuple((n, "AtoB") for n in DIGIT_MODELS))

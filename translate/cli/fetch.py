@@ -1,6 +1,5 @@
 """`translate download`, `translate download-weights` and `translate import-official`: the commands
-that bring data and weights from elsewhere. Kept apart from cli.py (train/sample/eval) so each file
-stays readable; the same rules hold (fast --help, one-line errors naming the fix)."""
+that bring data and weights from elsewhere. Fast --help: the name lists come from the torch-free registry."""
 
 from __future__ import annotations
 
@@ -8,13 +7,14 @@ import argparse
 import sys
 from pathlib import Path
 
-NETG_CHOICES = ("resnet_9blocks", "resnet_6blocks", "unet_256", "unet_128", "unet_64", "unet_32")
+from translate.errors import DownloadError
+from translate.registry import GENERATORS, PRETRAINED
 
 
 def cmd_download(argv: list[str]) -> int:
     from translate.data import download as dl
 
-    names = sorted(set(dl.CYCLEGAN_DATASETS) | set(dl.PIX2PIX_DATASETS))
+    names = dl.official_datasets()
     p = argparse.ArgumentParser(
         prog="translate download", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Download an official CycleGAN or pix2pix data set into ROOT/NAME (resumable, checked, "
@@ -25,10 +25,7 @@ def cmd_download(argv: list[str]) -> int:
     p.add_argument("--root", default="datasets", help="where data sets live (default: datasets)")
     p.add_argument("--sha256", help="expected SHA-256 of the archive, checked before extraction")
     a = p.parse_args(argv)
-    try:
-        dl.dataset_url(a.name)
-    except dl.DownloadError as e:
-        raise SystemExit(str(e)) from None
+    dl.dataset_url(a.name)  # an unknown name fails before anything is written
     out = dl.download_dataset(a.name, Path(a.root), sha256=a.sha256)
     print(f"{a.name}: {out}")
     return 0
@@ -41,17 +38,14 @@ def cmd_download_weights(argv: list[str]) -> int:
         prog="translate download-weights", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Download an official pretrained generator and convert it into a checkpoint folder that "
                     "`translate convert`, the demo and translate.load() use.",
-        epilog="CycleGAN: " + ", ".join(dl.CYCLEGAN_WEIGHTS) + "\npix2pix: "
-               + ", ".join(f"pix2pix_{n}" for n in dl.PIX2PIX_WEIGHTS)
+        epilog="CycleGAN: " + ", ".join(PRETRAINED.names(model="cyclegan")) + "\npix2pix: "
+               + ", ".join(PRETRAINED.names(model="pix2pix"))
                + "\n\nexample:\n  translate download-weights horse2zebra   # -> checkpoints/horse2zebra")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--out", help="checkpoint folder to write (default: checkpoints/NAME)")
     p.add_argument("--sha256", help="expected SHA-256 of the .pth file")
     a = p.parse_args(argv)
-    try:
-        url, model = dl.weights_url(a.name)
-    except dl.DownloadError as e:
-        raise SystemExit(str(e)) from None
+    url, model = dl.weights_url(a.name)
     out = Path(a.out or Path("checkpoints") / a.name)
     if (out / "model.safetensors").exists():
         print(f"{a.name}: already converted in {out}")
@@ -60,8 +54,8 @@ def cmd_download_weights(argv: list[str]) -> int:
     try:
         dl.fetch(url, pth, a.sha256 or dl.SHA256.get(a.name))
     except dl.DownloadError as e:
-        raise SystemExit(f"could not download the {a.name} weights: {e}\nTo place them by hand: fetch {url} "
-                         f"elsewhere, then run: translate import-official FILE.pth --model {model} --out {out}") \
+        raise DownloadError(f"could not download the {a.name} weights: {e}\nTo place them by hand: fetch {url} "
+                            f"elsewhere, then run: translate import-official FILE.pth --model {model} --out {out}") \
             from None
     from translate.interop.official import import_official
 
@@ -82,7 +76,8 @@ def cmd_import_official(argv: list[str]) -> int:
                "  translate import-official facades_label2photo.pth --model pix2pix --netG unet_256 --out ckpt")
     p.add_argument("files", nargs="+", metavar="FILE.pth")
     p.add_argument("--model", required=True, choices=("cyclegan", "pix2pix"))
-    p.add_argument("--netG", choices=NETG_CHOICES, help="expected architecture (default: recognised from the keys)")
+    p.add_argument("--netG", choices=GENERATORS.names(),
+                   help="expected architecture (default: recognised from the keys)")
     p.add_argument("--out", required=True, metavar="DIR", help="checkpoint folder to write")
     a = p.parse_args(argv)
     from translate.interop.official import import_official

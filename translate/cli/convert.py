@@ -1,11 +1,12 @@
-"""`translate convert` and `translate demo`: the command-line faces of translate/convert.py and
-demo/app.py, the two ways to use a trained model without training code (fast --help: no torch here)."""
+"""`translate convert`: the command-line face of translate/convert.py (fast --help: no torch here)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+from translate.errors import OptionError
 
 EPILOG = """examples:
   translate convert --checkpoint checkpoints/horse2zebra --input photos/ --output zebras/
@@ -63,19 +64,16 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_convert(argv: list[str]) -> int:
     a = _parser().parse_args(argv)
     if a.batch_size is not None and a.batch_size < 1:
-        raise SystemExit("--batch-size must be at least 1")
+        raise OptionError("--batch-size must be at least 1")
     if a.workers is not None and a.workers < 0:
-        raise SystemExit("--workers cannot be negative")
+        raise OptionError("--workers cannot be negative")
     if a.tile < 0 or a.tile_overlap < 0 or (a.size is not None and a.size < 1):
-        raise SystemExit("--tile, --tile-overlap and --size must be positive")
+        raise OptionError("--tile, --tile-overlap and --size must be positive")
     if not 1 <= a.quality <= 100:
-        raise SystemExit(f"--quality is between 1 and 100, got {a.quality}")
-    from translate.convert import ConvertError, Report, auto_workers, plan_conversion, run_conversion, write_errors
+        raise OptionError(f"--quality is between 1 and 100, got {a.quality}")
+    from translate.convert import Report, auto_workers, plan_conversion, run_conversion, write_errors
 
-    try:
-        plan = plan_conversion(Path(a.input), Path(a.output), a.glob, a.format, a.skip_existing, a.overwrite_inputs)
-    except ConvertError as e:
-        raise SystemExit(str(e)) from None
+    plan = plan_conversion(Path(a.input), Path(a.output), a.glob, a.format, a.skip_existing, a.overwrite_inputs)
     if a.dry_run:
         for job in plan.jobs:
             print(f"{job.src} -> {job.dst}")
@@ -86,57 +84,15 @@ def cmd_convert(argv: list[str]) -> int:
         print(f"nothing to convert: {len(plan.skipped):,} output(s) already exist in {plan.out_root} "
               f"(--no-skip-existing converts them again)")
         return 0
-    from translate.checkpoint import CheckpointError
     from translate.inference import ImageTranslator
 
-    try:
-        translator = ImageTranslator.from_pretrained(
-            a.checkpoint, a.direction, a.device, precision=a.precision, tile=a.tile or None,
-            tile_overlap=a.tile_overlap, channels_last=a.channels_last, compile=a.compile,
-            winograd=a.winograd)
-    except (CheckpointError, ValueError) as e:
-        raise SystemExit(str(e)) from None
+    translator = ImageTranslator.from_pretrained(
+        a.checkpoint, a.direction, a.device, precision=a.precision, tile=a.tile or None,
+        tile_overlap=a.tile_overlap, channels_last=a.channels_last, compile=a.compile,
+        winograd=a.winograd)
     batch_size, workers = auto_workers(translator.device)
     batch_size = a.batch_size or batch_size
     workers = workers if a.workers is None else a.workers
     report = run_conversion(translator, plan, batch_size, workers, a.size, a.quality, a.side_by_side)
     print(report.summary(), file=sys.stderr if report.failed else sys.stdout)
     return 1 if report.failed else 0
-
-
-def cmd_demo(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(
-        prog="translate demo", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Start the Gradio web demo: season transfer (summer <-> winter), object transfiguration "
-                    "(horse <-> zebra, apple <-> orange) and digit generation. Works offline; models load "
-                    "lazily on first use.",
-        epilog="Models are looked up by name (horse2zebra, summer2winter_yosemite, apple2orange, mnist_cgan, and "
-               "the official one-way downloads zebra2horse, winter2summer_yosemite, orange2apple) in each "
-               "--checkpoints DIR, then ./checkpoints and the bundled checkpoints/.\n\nexample:\n"
-               "  translate demo --checkpoints ~/gan-weights --port 8080")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--checkpoints", action="append", metavar="DIR", help="folder of named checkpoint folders "
-                                                                          "(repeatable; searched first)")
-    p.add_argument("--share", action="store_true", help="ask Gradio for a public link (needs internet)")
-    p.add_argument("--max-side", type=int, default=4096, help="uploads with a longer side are downscaled")
-    p.add_argument("--concurrency", type=int, default=2, help="translations running at once (default 2)")
-    a = p.parse_args(argv)
-    if a.max_side < 16 or a.concurrency < 1:
-        raise SystemExit("--max-side must be at least 16 and --concurrency at least 1")
-    app = Path(__file__).resolve().parents[1] / "demo" / "app.py"
-    if not app.is_file():
-        raise SystemExit(f"{app} not found: the demo ships with the source checkout (git clone, then `make demo`)")
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        raise SystemExit("the demo needs gradio: pip install 'translate-gan[demo]' (or run `make demo`)") from None
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("translate_demo_app", app)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    print(f"translate demo on http://{a.host}:{a.port}  (Ctrl+C stops it)", flush=True)
-    module.launch(a.host, a.port, a.checkpoints, a.share, a.max_side, a.concurrency)
-    return 0

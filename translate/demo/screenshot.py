@@ -1,19 +1,16 @@
 """Take the README's demo screenshot in headless Chromium: start the demo, open a tab, upload an example,
 translate, and save the page.
 
-  python demo/screenshot.py --checkpoints DIR --tab object --direction "horse → zebra" \\
-      --image demo/examples/horse_1.jpg --out docs/demo.png
+  python -m translate.demo.screenshot --checkpoints DIR --tab object --direction "horse → zebra" \\
+      --image translate/demo/examples/horse_1.jpg --out docs/demo.png
 """
 
 from __future__ import annotations
 
 import argparse
 import socket
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import app  # noqa: E402
+from translate.demo import app
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

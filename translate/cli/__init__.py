@@ -1,0 +1,91 @@
+"""`translate` command line: the only layer that sees argparse, prints errors and exits.
+
+`--help` must stay fast: only torch-free modules (options, config, registry, models/configs) are imported at
+module level; every command imports what it needs inside its handler. Library code raises TranslateError;
+`main` prints its message as one line (configuration field names shown as flags) and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from translate import __version__
+from translate.errors import TranslateError, as_flags
+
+COMMANDS = {
+    "train": "train a model (gan, dcgan, cgan, pix2pix, cyclegan); leaves a run folder with grids, losses, states",
+    "sample": "draw samples (a PNG grid, a folder of PNGs, or an .npy of points) from a checkpoint",
+    "eval": "score a checkpoint: modes, parzen, fid, kid, domain or class",
+    "demo": "start the web demo (season transfer, object transfiguration, digit generation)",
+    "convert": "translate a folder of images (or one image, or a list) with a pix2pix / CycleGAN checkpoint",
+    "export": "write a run's generators as a small stand-alone bundle (optionally fp16) to share or ship",
+    "list": "list models, objectives, nets and data set names",
+    "download": "download an official CycleGAN / pix2pix data set",
+    "download-weights": "download an official pretrained generator as a checkpoint folder",
+    "import-official": "convert official CycleGAN / pix2pix generator .pth files into a checkpoint folder",
+}
+
+EXAMPLES = """examples:
+  translate train --model gan --data ring8
+  translate train --model cyclegan --data horse2zebra --size 128 --netG resnet_6blocks
+  translate train --model pix2pix --data facades --direction BtoA
+  translate train --model dcgan --data mnist --root ../shared/data --steps 3000
+  translate train --model cgan --data digits --objective hinge --d-steps 2 --lr-d 4e-4
+  translate train --resume checkpoints/run-001-dcgan-mnist --steps 6000
+  translate sample --checkpoint checkpoints/run-001-dcgan-mnist --n 64 --out grid.png
+  translate eval --checkpoint checkpoints/run-002-gan-ring8 --metric modes
+  translate convert --checkpoint checkpoints/horse2zebra --input photos/ --output zebras/
+"""
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=32, width=110)
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="translate", formatter_class=Formatter, epilog=EXAMPLES,
+        description="Adversarial image generation and image-to-image translation on one training engine.\n"
+                    "Run `translate COMMAND --help` for a command's options.")
+    p.add_argument("--version", action="version", version=f"translate {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name, text in COMMANDS.items():
+        sub.add_parser(name, help=text, add_help=False)
+    return p
+
+
+# command -> "module:function" under translate.cli, imported only when that command runs
+HANDLERS = {"train": "train:cmd_train", "sample": "sample:cmd_sample", "eval": "sample:cmd_eval",
+            "export": "export:cmd_export", "list": "export:cmd_list", "convert": "convert:cmd_convert",
+            "demo": "demo:cmd_demo", "download": "fetch:cmd_download",
+            "download-weights": "fetch:cmd_download_weights", "import-official": "fetch:cmd_import_official"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in HANDLERS:
+        _top_parser().parse_args(argv or ["--help"])
+        return 0
+    enable_huge_pages()
+    from importlib import import_module
+
+    module, _, func = HANDLERS[argv[0]].partition(":")
+    try:
+        return getattr(import_module(f"translate.cli.{module}"), func)(argv[1:]) or 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except TranslateError as e:
+        print(f"translate {argv[0]}: {as_flags(str(e))}", file=sys.stderr)
+        return 2
+
+
+def enable_huge_pages() -> None:
+    """Transparent huge pages for torch's large CPU buffers (see translate/accel/__init__.py), set before torch
+    is imported: the command line opts in for its own process; importing translate changes nothing."""
+    os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+
+

@@ -1,0 +1,171 @@
+"""`translate train`: build a RunConfig from the model's paper defaults and the flags typed, then hand it to
+the Trainer (under torchrun when --nproc asks for several processes)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from translate.cli import EXAMPLES, Formatter
+from translate.config import DataConfig, RunConfig, TrainConfig
+from translate.errors import OptionError
+from translate.options import add_dataclass_args, build, given
+from translate.registry import MODELS, OBJECTIVES, model_config
+
+
+# ------------------------------------------------------------------------------------------- train
+def _train_parser(model_name: str | None) -> argparse.ArgumentParser:
+    mcls = model_config(model_name) if model_name else None
+    p = argparse.ArgumentParser(
+        prog="translate train", formatter_class=Formatter,
+        description="Train a model. Defaults are the published ones; `--model NAME --help` also lists that "
+                    "model's options and its paper defaults.\nProgress, losses.csv, losses.png, sample grids "
+                    "and resumable states go to the run folder.",
+        epilog="models: " + ", ".join(MODELS) + "\nobjectives: " + ", ".join(OBJECTIVES)
+               + "\n\n" + EXAMPLES)
+    p.add_argument("--model", choices=MODELS.names(), help="what to train (required unless --resume)")
+    p.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train with N processes on this machine: runs this command under `torchrun "
+                        "--standalone --nproc-per-node N` (for several machines, call torchrun yourself: see "
+                        "the README) (default: 1)")
+    add_dataclass_args(p.add_argument_group("data"), DataConfig, "data",
+                       defaults=mcls.DATA_DEFAULTS if mcls else None)
+    add_dataclass_args(p.add_argument_group("training"), TrainConfig, "train",
+                       defaults=mcls.TRAIN_DEFAULTS if mcls else None)
+    if mcls:
+        add_dataclass_args(p.add_argument_group(f"{model_name} (model options; paper defaults)"), mcls, "model")
+    return p
+
+
+def _next_run_dir(model: str, data: str, base: Path = Path("checkpoints")) -> Path:
+    tag = Path(data).name.replace(" ", "_") or "data"
+    nums = [int(p.name.split("-")[1]) for p in base.glob("run-*") if p.name.split("-")[1].isdigit()]
+    return base / f"run-{max(nums, default=0) + 1:03d}-{model}-{tag}"
+
+
+def _validate(cfg: RunConfig) -> None:
+    t = cfg.train
+    for name in ("steps", "batch_size", "d_steps", "log_every", "sample_every", "checkpoint_every", "n_samples"):
+        if getattr(t, name) < 1:
+            raise OptionError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(t, name)}")
+    if t.lr_g <= 0 or t.lr_d <= 0:
+        raise OptionError("learning rates (--lr-g, --lr-d) must be positive")
+    if not 0.0 <= t.lr_decay <= 1.0:
+        raise OptionError(f"--lr-decay is a fraction of the run, between 0 and 1; got {t.lr_decay}")
+    if t.epochs < 0 or t.epochs_decay < 0:
+        raise OptionError("--epochs and --epochs-decay cannot be negative")
+    d = cfg.data
+    if d.preprocess in ("resize_and_crop", "scale_width_and_crop") and 0 < d.load_size < d.crop_size:
+        raise OptionError(f"--load-size {d.load_size} is smaller than --crop-size {d.crop_size}: the crop would not "
+                         f"fit; use a load size of at least the crop size")
+
+
+def _split_nproc(argv: list[str]) -> tuple[int, list[str]]:
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--nproc", type=int, default=1)
+    known, rest = pre.parse_known_args(argv)
+    if known.nproc < 1:
+        raise OptionError("--nproc must be at least 1")
+    return known.nproc, rest
+
+
+def _hand_over_to_torchrun(nproc: int, argv: list[str], batch_size: int) -> None:
+    """`--nproc N` (N > 1): re-execute this command under torchrun, PyTorch's own launcher, once the
+    configuration is known to be valid (a bad one fails here, in one line, not in N processes)."""
+    import os
+
+    if nproc == 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        return
+    if batch_size % nproc:
+        raise OptionError(f"--batch-size {batch_size} is the global batch and must split evenly over {nproc} "
+                         f"processes; use a multiple of {nproc}")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+           "-m", "translate", "train", *argv]
+    print("running: torchrun " + " ".join(cmd[3:]), file=sys.stderr, flush=True)
+    sys.stderr.flush()
+    os.execv(sys.executable, cmd)
+
+
+def cmd_train(argv: list[str]) -> int:
+    nproc, argv = _split_nproc(argv)
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--model")
+    pre.add_argument("--resume")
+    known, _ = pre.parse_known_args(argv)
+    saved = None
+    if known.resume:
+        cfg_path = Path(known.resume) / "config.json"
+        if not cfg_path.is_file():
+            raise OptionError(f"--resume {known.resume}: {cfg_path} not found (is this a run folder?)")
+        saved = RunConfig.from_dict(json.loads(cfg_path.read_text()))
+        if known.model and known.model != saved.model_name:
+            raise OptionError(f"{known.resume} is a {saved.model_name!r} run; it cannot resume as --model "
+                             f"{known.model}")
+    model_name = saved.model_name if saved else known.model
+    if model_name is not None:
+        MODELS.entry(model_name)  # an unknown name fails here, with "did you mean"
+    ns = _train_parser(model_name).parse_args(argv)
+    if saved:
+        cfg = _resume_config(saved, ns)
+    else:
+        if model_name is None:
+            raise OptionError("translate train: --model is required (one of: " + ", ".join(MODELS) + ")")
+        mcls = model_config(model_name)
+        train_given = given(ns, "train")
+        if "steps" in train_given and "epochs" not in train_given:
+            train_given.setdefault("epochs_decay", 0)  # --steps replaces the model's epoch schedule
+            train_given["epochs"] = 0
+        data_given = given(ns, "data")
+        if data_given.get("size") and mcls.DATA_DEFAULTS:  # --size S: crop S from images scaled to S*286/256
+            data_given.setdefault("crop_size", data_given["size"])
+            data_given.setdefault("load_size", round(data_given["size"] * 286 / 256))
+        cfg = RunConfig(model_name, build(TrainConfig, mcls.TRAIN_DEFAULTS, train_given),
+                        build(DataConfig, mcls.DATA_DEFAULTS, data_given), build(mcls, given(ns, "model")))
+        if not cfg.data.data:
+            raise OptionError("translate train: --data is required (e.g. ring8, mnist, digits, or a folder)")
+    _validate(cfg)
+    if cfg.train.dry_run:
+        print(json.dumps(cfg.to_dict(), indent=2))
+        return 0
+    _hand_over_to_torchrun(nproc, argv, cfg.train.batch_size)
+    from translate.checkpoint import latest_state
+    from translate.distributed import Dist
+    from translate.trainer import Trainer, resolve_device
+
+    dist = Dist.from_env(resolve_device(cfg.train.device).type)  # one process unless torchrun started us
+    if saved:
+        run_dir = Path(known.resume)
+    else:
+        # under torchrun rank 0 picks the folder, so that all processes write to (and check) the same one
+        run_dir = Path(cfg.train.out) if cfg.train.out else Path(dist.broadcast_text(
+            str(_next_run_dir(model_name, cfg.data.data)) if dist.is_main else ""))
+        if latest_state(run_dir) is not None:
+            raise OptionError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick "
+                             f"another --out")
+    try:
+        Trainer(cfg, run_dir, resume=saved is not None).fit()
+    finally:
+        dist.close()
+    return 0
+
+
+def _resume_config(saved: RunConfig, ns: argparse.Namespace) -> RunConfig:
+    from translate.trainer import RESUME_MUTABLE
+
+    typed = given(ns, "train")
+    frozen = {k: v for k, v in typed.items() if k not in RESUME_MUTABLE and getattr(saved.train, k) != v}
+    others = {**given(ns, "data"), **given(ns, "model")}
+    if frozen or others:
+        names = ", ".join("--" + k.replace("_", "-") for k in {**frozen, **others})
+        raise OptionError(f"cannot change {names} when resuming (the run would not continue exactly); "
+                         f"only {', '.join('--' + k.replace('_', '-') for k in RESUME_MUTABLE[:6])} may change")
+    if saved.train.epochs and typed.get("steps", saved.train.steps) != saved.train.steps and "epochs" not in typed:
+        raise OptionError(f"this run's length is set in epochs (--epochs {saved.train.epochs} --epochs-decay "
+                         f"{saved.train.epochs_decay}); change those instead of --steps")
+    saved.train = build(TrainConfig, vars(saved.train), {k: v for k, v in typed.items() if k != "resume"})
+    saved.train.resume = ""
+    return saved
+
+

@@ -1,0 +1,20 @@
+"""DataInfo: what a model needs to know about its data to size its nets (a plain record, torch-free)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class DataInfo:
+    kind: str  # "points" | "images" | "labeled" | "paired" | "unpaired"
+    name: str = ""  # the data set's name, or the folder's name (never a machine's absolute path)
+    dim: int = 0  # points: coordinates per sample
+    channels: int = 0  # images; for translation, the input side "A"
+    out_channels: int = 0  # translation: the output side "B"
+    image_size: int = 0
+    class_names: list[str] = field(default_factory=list)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)

@@ -1,0 +1,32 @@
+"""Where nets run and in which precision: one rule for the trainer, inference and every command."""
+
+from __future__ import annotations
+
+import torch
+
+from translate.errors import OptionError
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def resolve_device(name: str) -> torch.device:
+    """"auto" is the first CUDA GPU when one is visible, else the CPU; "cuda" without a GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise OptionError(f"`device` {name} was given but no CUDA GPU is visible; use `device` cpu (or auto)")
+    return torch.device(name)
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype, or None for plain fp32. "auto" is fp32 on the CPU (the only fast precision there)
+    and bf16 on CUDA (fp16 where bf16 is missing). fp16 needs CUDA: on a CPU it runs hundreds of times slower."""
+    if precision not in PRECISIONS:
+        raise OptionError(f"unknown `precision` {precision!r}; valid: {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        if device.type != "cuda":
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if precision == "fp16" and device.type != "cuda":
+        raise OptionError("`precision` fp16 needs a CUDA GPU (on the CPU it runs hundreds of times slower); use fp32")
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
