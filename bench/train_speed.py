@@ -100,8 +100,8 @@ def child(model: str, size: int, variant: str, steps: int, warmup: int, device: 
     from torch.utils.flop_counter import FlopCounterMode
 
     from translate.config import DataConfig, RunConfig, TrainConfig
-    from translate.registry import model_config
     from translate.options import build
+    from translate.registry import model_config
     from translate.trainer import Trainer
 
     tmp = Path(tempfile.mkdtemp())

@@ -10,7 +10,7 @@ from translate.data.info import DataInfo
 from translate.errors import UnknownNameError
 from translate.nets.layers import init_weights
 from translate.nets.spec import build_net
-from translate.registry import MODELS, NETS, model_config
+from translate.registry import MODELS, NETS, OBJECTIVES, model_config
 
 # net name -> (constructor kwargs, input builder, expected output shape)
 NET_CASES = {
@@ -107,7 +107,7 @@ def test_every_registered_model_has_cases_and_a_config():
     assert sorted(MODEL_CASES) == MODELS.names()
 
 
-@pytest.mark.parametrize("objective", ["minimax", "nonsaturating", "lsgan", "wgan-gp", "hinge"])
+@pytest.mark.parametrize("objective", OBJECTIVES.names())
 @pytest.mark.parametrize("name,case", [(n, c) for n, cases in MODEL_CASES.items() for c in cases],
                          ids=lambda v: v if isinstance(v, str) else "")
 def test_model_losses_are_finite_and_reach_only_their_role(name, case, objective):

@@ -14,7 +14,7 @@ from typing import Any
 
 from translate.errors import CheckpointError
 from translate.options import from_dict, opt
-from translate.registry import model_config
+from translate.registry import WINOGRAD_CHOICES, model_config
 
 CONFIG_FORMAT = "translate-run/1"
 
@@ -49,9 +49,9 @@ class TrainConfig:
     compile: bool = opt(False, "torch.compile every net (in place; checkpoints are unchanged); pays off on "
                                "GPUs after a compile of a minute or more")
     winograd: str = opt("auto", "3x3 convolutions of >= 256 channels (ResNet blocks at ngf 64) as Winograd "
-                                "F(4x4,3x3), forward and backward: 1.1-1.9x faster per layer on the CPU, same "
-                                "result within float rounding. auto: on for fp32 CPU training without "
-                                "--compile; on: every 3x3 stride-1 layer, any device", choices=("auto", "on", "off"))
+                                "F(4x4,3x3), forward and backward, same result within float rounding. auto: on "
+                                "for fp32 CPU training without --compile; on: every 3x3 stride-1 layer, any "
+                                "device", choices=WINOGRAD_CHOICES)
     sync_bn: bool = opt(False, "under torchrun on GPUs: BatchNorm statistics over the global batch "
                                "(SyncBatchNorm) instead of each process's share")
     seed: int = opt(0, "seed for weights, noise and data order (recorded in the run)")

@@ -46,7 +46,7 @@ class TrainingError(TranslateError):
     """A run that cannot go on (e.g. a loss became NaN); the message names the last good state."""
 
 
-_FIELD = re.compile(r"`([a-z][a-z0-9_]*)`")
+_FIELD = re.compile(r"`([a-zA-Z][a-zA-Z0-9_]*)`")
 
 
 def as_flags(message: str, fields: set[str] | None = None) -> str:

@@ -186,11 +186,11 @@ class ImageTranslator:
     fp16 (autocast; the CUDA default is bf16). `channels_last` and `compile` (torch.compile with weight
     freezing) are speed options whose output matches the plain path within float rounding. `winograd`
     (default: on for fp32 on the CPU) runs 3x3 stride-1 convolutions as Winograd F(4x4, 3x3)
-    (translate/nets/winograd.py): about 4x fewer multiplications there, output within ~1e-4 of the
-    direct convolution. cuDNN picks its own algorithms on GPUs, so it stays off there.
-    `narrow_channels_last` (same default) runs convolutions with 1-8 output channels, such as a ResNet
-    generator's last layer, on channels-last tensors, where oneDNN's kernel is 1.4-2x faster on the CPU
-    (translate/nets/narrow_conv.py). Both False give the plain network.
+    (translate/accel/winograd.py): 4x fewer multiplications there, output within ~1e-4 of the direct
+    convolution; cuDNN picks its own algorithms on GPUs, so it stays off there. `narrow_channels_last`
+    (same default) runs convolutions with 1-8 output channels, such as a ResNet generator's last layer, on
+    channels-last tensors, where oneDNN's CPU kernel is faster (translate/accel/narrow_conv.py). Both False
+    give the plain network; docs/performance.md has the measured figures.
     """
 
     def __init__(self, config: dict, tensors: dict[str, Tensor], direction: str = "AtoB", device: str = "auto",

@@ -164,5 +164,8 @@ PRETRAINED = Registry("pretrained model", {
                              {"model": "pix2pix", "url": f"pix2pix/models-pytorch/{n}.pth"}) for n in _P2P_WEIGHTS},
 })
 
+# The Winograd switch of training and inference (translate/accel).
+WINOGRAD_CHOICES = ("auto", "on", "off")
+
 # Image files the project reads (training folders, convert, the demo); Pillow decodes each of these.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".ppm")

@@ -266,9 +266,8 @@ class Trainer:
     def _make_optimizer(self, role: str, params) -> torch.optim.Optimizer:
         t = self.cfg.train
         lr, betas = self._base_lr(role), (t.betas_d if self.model.role_settings(role) == "d" else t.betas_g)
-        # One fused kernel for the whole update: on CUDA no per-parameter launches or host sync; on the
-        # CPU 3-4x faster than the default per-tensor loop (bench/optimizer_step.py: 0.17 vs 0.64 ms for the
-        # toy MLP G, 1.2 vs 4.9 ms for a ResNet-6 G).
+        # One fused kernel for the whole update: on CUDA no per-parameter launches or host sync; on the CPU
+        # faster than the default per-tensor loop too (docs/performance.md, bench/optimizer_step.py).
         fused = {"fused": True} if self.device.type in ("cuda", "cpu") else {}
         if t.optim == "adam":
             return torch.optim.Adam(params, lr=lr, betas=tuple(betas), weight_decay=t.weight_decay, **fused)

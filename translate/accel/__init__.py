@@ -18,8 +18,7 @@ import torch
 from torch import nn
 
 from translate.errors import OptionError
-
-WINOGRAD_CHOICES = ("auto", "on", "off")
+from translate.registry import WINOGRAD_CHOICES
 
 
 def use_winograd(device: torch.device, autocast: torch.dtype | None, compiled: bool, winograd: str | bool) -> bool:

@@ -1,13 +1,13 @@
 """Convolutions with very few output channels run channels-last on the CPU, for inference.
 
 oneDNN's NCHW kernel is poor when a convolution has only a handful of output channels: the last layer of
-a ResNet generator (7x7, 64 -> 3 channels at full resolution) took 44 ms of a 440 ms Winograd forward at
-256 px on this 2-core CPU, 10% of the time for 1% of the FLOPs. On channels-last tensors, the two layout
-conversions included, it takes 22-25 ms, and so do 64 -> 1 and 64 -> 8; 64 -> 32 gains nothing, and a
-narrow input (3 -> 64, the first layer) gets 2x slower. Measured with `python bench/narrow_conv.py`.
+a ResNet generator (7x7, 64 -> 3 channels at full resolution) costs far more of the forward pass than its
+share of the FLOPs. On channels-last tensors, the two layout conversions included, it runs faster, and so do
+64 -> 1 and 64 -> 8; 64 -> 32 gains nothing, and a narrow input (3 -> 64, the first layer) gets slower
+(figures: docs/performance.md, `python bench/narrow_conv.py`).
 
 Only the layer switches (a class swap: same parameters and keys): the rest of the net stays NCHW, which
-the Winograd layers need, and switching the whole net to channels-last measured no faster (README).
+the Winograd layers need.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-MAX_OUT_CHANNELS = 8  # measured gain at 1, 3 and 8 output channels, none at 32
+MAX_OUT_CHANNELS = 8  # faster at 1, 3 and 8 output channels, not at 32 (docs/performance.md)
 MIN_IN_CHANNELS = 16  # a narrow input (the first layer's 3 channels) gets slower channels-last
 
 

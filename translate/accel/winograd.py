@@ -1,35 +1,29 @@
 """Winograd F(4x4, 3x3) convolution: 4x fewer multiplications in 3x3 stride-1 layers, for inference and
 (with its own backward pass) for training on the CPU.
 
-A ResNet generator spends ~88% of its FLOPs in the 3x3 convolutions of its residual blocks (at 256 px,
-87 of 99 GFLOPs). Lavin & Gray 2016 ("Fast Algorithms for Convolutional Neural Networks") compute a
-4x4 output tile of a 3x3 correlation from a 6x6 input tile with 36 multiplications instead of 144:
+A ResNet generator spends most of its FLOPs in the 3x3 convolutions of its residual blocks. Lavin & Gray
+2016 ("Fast Algorithms for Convolutional Neural Networks") compute a 4x4 output tile of a 3x3 correlation
+from a 6x6 input tile with 36 multiplications instead of 144:
 
     Y = A^T [ (G g G^T) * (B^T d B) ] A        (* = elementwise; per input/output channel pair)
 
 With the kernels transformed once (U = G g G^T, kept: the weights never change at inference), each
 layer becomes: input tiles -> V = B^T d B (a small transform), 36 independent GEMMs M = U V over the
 channels (the bulk of the work, at BLAS speed), and Y = A^T M A. Float error stays ~1e-5 relative per
-layer (measured on a whole ResNet-9 generator: see tests/test_winograd.py), far below uint8 rounding.
+layer (tests/test_winograd.py checks a whole ResNet-9 generator), far below uint8 rounding. U is 4x the
+size of the weight (36 values per kernel instead of 9).
 
-Memory: U is 4x the size of the weight (36 values per kernel instead of 9): +170 MB for a ResNet-9.
-Transforming per call instead (3.5 ms a layer) measured 1.26x instead of 1.38x end to end at 256 px.
-
-Why not a library: PyTorch's oneDNN path has no Winograd on AVX2 CPUs. Its bundled NNPACK (F(6x6,
-3x3), `torch._nnpack_spatial_convolution`, usable only after `torch.backends.nnpack.is_available()`
-initialised it) transforms the kernels on every call and gave 1.23x on a ResNet-9 forward on this 2-core
-machine, against ~1.4x here (one 256-channel layer: 2.2x).
+Why not a library: PyTorch's oneDNN path has no Winograd on these CPUs, and its bundled NNPACK transforms
+the kernels on every call (slower here; docs/performance.md).
 
 Training (`use_winograd_training`, the trainer's `--winograd`): the backward pass stays in the Winograd
 domain too. With dM = A dY A^T (the output gradient's tiles, transformed once), the kernel gradient is
 dU = dM V^T (36 GEMMs, then dW = G^T dU G) and the input gradient is dV = U^T dM (36 GEMMs, then
 B dV B^T overlap-added back onto the 6x6 input tiles with F.fold): each as costly as the forward, where
-oneDNN's backward costs 2-3 forwards. Letting autograd differentiate the forward instead measured slower
-than direct convolution (its unfold backward dominates). Measured per layer, forward + backward, 2
-threads (`python bench/winograd_layers.py`, 3 runs): 256 channels 1.7-1.9x at 64x64 (ResNet-9 blocks at
-256 px) and 1.1-1.2x at 32x32 (128 px); 128 channels (ngf 32) 1.0-1.2x, within this host's noise. The
-tile transforms cost 36/channels of the GEMMs, so only layers of >= 256 channels switch
-(`MIN_TRAIN_CHANNELS`).
+oneDNN's backward costs 2-3 forwards; letting autograd differentiate the forward instead is slower than
+direct convolution (its unfold backward dominates). The tile transforms cost about 36/channels of the
+GEMMs, so only layers of >= 256 channels switch (`MIN_TRAIN_CHANNELS`). The per-layer figures are in
+docs/performance.md (`python bench/winograd_layers.py`).
 """
 
 from __future__ import annotations
