@@ -14,9 +14,13 @@ import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from translate.errors import ConvertError
 from translate.registry import IMAGE_SUFFIXES
+
+if TYPE_CHECKING:  # the converter drives an ImageTranslator; importing it here would load torch for --help
+    from translate.inference import ImageTranslator, Prepared
 
 # What each output suffix is written as: every suffix the project reads (registry.IMAGE_SUFFIXES) can be written.
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF",
@@ -125,7 +129,7 @@ def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str |
 
 
 # ------------------------------------------------------------------------------------------- running
-def _decode(translator, job: Job, max_side: int | None):
+def _decode(translator: ImageTranslator, job: Job, max_side: int | None) -> Prepared:
     from PIL import Image
 
     with Image.open(job.src) as img:
@@ -173,8 +177,9 @@ def _reason(e: BaseException) -> str:
     return f"{type(e).__name__}: {text}"
 
 
-def run_conversion(translator, plan: Plan, batch_size: int = 4, workers: int = 2, max_side: int | None = None,
-                   quality: int = 95, side_by_side: bool = False, progress: bool = True) -> Report:
+def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4, workers: int = 2,
+                   max_side: int | None = None, quality: int = 95, side_by_side: bool = False,
+                   progress: bool = True) -> Report:
     """Convert every job of `plan`; failures are collected, never raised. Returns the report, with the
     errors file written into the output folder when something failed (and a stale one removed)."""
     import torch
@@ -194,7 +199,7 @@ def run_conversion(translator, plan: Plan, batch_size: int = 4, workers: int = 2
         if bar is not None:
             bar.update(1)
 
-    def encode(job: Job, y, prep) -> None:
+    def encode(job: Job, y, prep: Prepared) -> None:
         image = translator.finish(y, prep)
         if side_by_side:
             image = _side_by_side(prep.source, image)

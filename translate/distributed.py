@@ -102,6 +102,14 @@ class Dist:
         dist.all_reduce(y)
         return (y / self.world).to(x.device)
 
+    def mean_dict(self, values: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Each scalar averaged over the ranks, in one collective (the losses rank 0 logs)."""
+        if not self.enabled:
+            return values
+        names = sorted(values)
+        mean = self.mean(torch.stack([values[k].float().reshape(()) for k in names]))
+        return dict(zip(names, mean))
+
     def gather(self, t: Tensor) -> list[Tensor]:
         """Every rank's copy of an equally shaped tensor, on the CPU (e.g. RNG states for the saved state)."""
         if not self.enabled:

@@ -40,7 +40,7 @@ from translate.device import autocast_dtype, resolve_device
 from translate.distributed import RANK_SEED_STRIDE, Dist, capture_rng, restore_rng
 from translate.ema import EMA
 from translate.errors import CheckpointError, OptionError, TrainingError
-from translate.models.base import GanModel, LossOutput, Phase
+from translate.models.base import GanModel, LossOutput, Phase, check_phases
 from translate.registry import MODELS
 from translate.runlog import NonFiniteLoss, NullLog, RunLog, hardware_name, save_samples
 from translate.schedules import run_lr_factor, schedule_change
@@ -103,7 +103,7 @@ class Trainer:
                 net.compile()
         self.phases: list[Phase] = self.model.phases(t.d_steps)
         self.roles = self.model.roles()
-        _check_phases(self.phases, self.roles, cfg.model_name)
+        check_phases(self.phases, self.roles, cfg.model_name)
         self.optimizers = {role: self._make_optimizer(role, params) for role, params in self.roles.items()}
         fp16 = self.amp_dtype == torch.float16
         self.scalers = {role: torch.amp.GradScaler("cuda", enabled=fp16) for role in self.roles}
@@ -148,7 +148,7 @@ class Trainer:
                 if self.ema is not None:
                     self.ema.update(self.step)
                 self.step += 1
-                log.record(self.step, self._mean_over_ranks(losses))
+                log.record(self.step, self.dist.mean_dict(losses))
                 last = self.step == t.steps
                 if self.step % t.log_every == 0 or last:
                     self._log_interval(log)
@@ -168,7 +168,8 @@ class Trainer:
                      f"a lower learning rate") if self.last_saved else "no state was saved before it"
             raise TrainingError(f"stopped: {e}. {where}.") from None
         finally:
-            self._restore_signals(old_handlers)
+            for sig, h in old_handlers.items():
+                signal.signal(sig, h)
         log.close()
         rate = (self.step - s0) / max(time.time() - t0, 1e-9)
         bundle = self._write_bundle() if main else self.run_dir / "bundle"
@@ -203,13 +204,6 @@ class Trainer:
     def _stopping(self) -> bool:
         # one process decides alone; several decide together at log intervals (see _log_interval)
         return self.stop_agreed if self.dist.enabled else bool(self.stop_requested)
-
-    def _mean_over_ranks(self, losses: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        if not self.dist.enabled:
-            return losses
-        names = sorted(losses)
-        mean = self.dist.mean(torch.stack([losses[k].float().reshape(()) for k in names]))
-        return dict(zip(names, mean))
 
     def _seed_rank_streams(self) -> None:
         """Rank 0 keeps the single-process noise stream; rank r > 0 draws its own (noise, dropout, pool)."""
@@ -296,10 +290,6 @@ class Trainer:
         except ValueError:  # not the main thread: leave signals alone
             return {}
 
-    @staticmethod
-    def _restore_signals(old) -> None:
-        for s, h in old.items():
-            signal.signal(s, h)
 
     # ------------------------------------------------------------------------------ images on disk
     def _write_initial_grids(self) -> None:
@@ -420,14 +410,3 @@ class Trainer:
             print(msg, file=sys.stderr, flush=True)
 
 
-
-def _check_phases(phases: list[Phase], roles: dict, model: str) -> None:
-    """Every phase steps known roles, and every role is stepped by some phase."""
-    stepped = {r for p in phases for r in p.roles}
-    unknown = stepped - set(roles) | {r for p in phases for r in p.graph_for} - set(roles)
-    if unknown or set(roles) - stepped:
-        raise OptionError(f"model {model}: its phases step {sorted(stepped)} but its roles are {sorted(roles)}")
-    for i, p in enumerate(phases):
-        if p.fakes_from is not None and not 0 <= p.fakes_from < i:
-            raise OptionError(f"model {model}: phase {i} reuses the output of phase {p.fakes_from}, which does not "
-                              f"run before it")

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from translate.data.info import DataInfo
+from translate.errors import OptionError
 from translate.objectives import build_objective, gradient_penalty, r1_penalty
 
 
@@ -141,3 +142,14 @@ def loss_output(terms: dict[str, Tensor], fakes: Any = None) -> LossOutput:
     total = sum(terms.values())
     return LossOutput(total, {k: v.detach() for k, v in terms.items()}, fakes)
 
+
+def check_phases(phases: list[Phase], roles: dict, model: str) -> None:
+    """Every phase steps known roles, and every role is stepped by some phase."""
+    stepped = {r for p in phases for r in p.roles}
+    unknown = stepped - set(roles) | {r for p in phases for r in p.graph_for} - set(roles)
+    if unknown or set(roles) - stepped:
+        raise OptionError(f"model {model}: its phases step {sorted(stepped)} but its roles are {sorted(roles)}")
+    for i, p in enumerate(phases):
+        if p.fakes_from is not None and not 0 <= p.fakes_from < i:
+            raise OptionError(f"model {model}: phase {i} reuses the output of phase {p.fakes_from}, which does not "
+                              f"run before it")
