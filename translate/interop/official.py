@@ -16,6 +16,7 @@ import torch
 
 from translate.checkpoint import CheckpointError, save_bundle
 from translate.nets.spec import build_net, net_spec
+from translate.registry import NORM_KINDS
 
 LEGACY_SUFFIXES = (".running_mean", ".running_var", ".num_batches_tracked")
 
@@ -44,7 +45,7 @@ def candidate_specs(sd: dict[str, torch.Tensor]) -> list[tuple[str, dict]]:
         last = max((k for k in sd if k.endswith(".weight") and k.count(".") == 2), key=lambda k: int(k.split(".")[1]))
         cout = sd[last].shape[0]
         blocks = {k.split(".")[1] for k in sd if ".conv_block." in k}
-        for norm in ("instance", "batch", "none"):
+        for norm in NORM_KINDS:  # instance first: the official ResNet default (its keys equal "none"'s)
             for dropout in (False, True):
                 out.append((f"resnet_{len(blocks)}blocks", net_spec(
                     "resnet_g", in_channels=cin, out_channels=cout, ngf=ngf, n_blocks=len(blocks), norm=norm,
@@ -54,7 +55,7 @@ def candidate_specs(sd: dict[str, torch.Tensor]) -> list[tuple[str, dict]]:
         outer = [k for k in sd if k.startswith("model.model.") and k.count(".") == 3 and k.endswith(".weight")]
         cout = sd[max(outer, key=lambda k: int(k.split(".")[2]))].shape[1]  # ConvTranspose: (in, out, k, k)
         for downs in range(5, 10):
-            for norm in ("batch", "instance", "none"):
+            for norm in sorted(NORM_KINDS, key=lambda n: n != "batch"):  # batch first: the U-Net default
                 for dropout in (True, False):
                     out.append((f"unet_{2 ** downs}", net_spec(
                         "unet_g", in_channels=cin, out_channels=cout, ngf=ngf, num_downs=downs, norm=norm,
