@@ -83,8 +83,10 @@ def make_config(model: str = "gan", data: str = "ring8", root: str = "datasets",
     tiny = {"gan": {"g_hidden": 16, "d_hidden": 16, "g_layers": 2, "d_layers": 2, "maxout": 2},
             "dcgan": {"z_dim": 8, "ngf": 4, "ndf": 4}, "cgan": {"z_dim": 8, "ngf": 4, "ndf": 4},
             "pix2pix": {"netG": "unet_32", "ngf": 4, "ndf": 4},
-            "cyclegan": {"netG": "resnet_6blocks", "ngf": 4, "ndf": 4}}.get(model, {})
-    if model in ("pix2pix", "cyclegan"):
+            "cyclegan": {"netG": "resnet_6blocks", "ngf": 4, "ndf": 4},
+            "cut": {"netG": "resnet_6blocks", "ngf": 4, "ndf": 4, "num_patches": 16, "netf_nc": 8},
+            "fastcut": {"netG": "resnet_6blocks", "ngf": 4, "ndf": 4, "num_patches": 16, "netf_nc": 8}}.get(model, {})
+    if model in ("pix2pix", "cyclegan", "cut", "fastcut"):
         data_kw = {"load_size": 36, "crop_size": 32, **(data_kw or {})}
         train = {"batch_size": 2, "n_samples": 2, "epochs": 0, **(train or {})}
     t = {"steps": 4, "batch_size": 16, "sample_every": 1000, "checkpoint_every": 1000, "log_every": 1,

@@ -129,7 +129,7 @@ def test_parzen_eval_on_mnist_files(tmp_path, mnist_root, capsys):
 def test_list_shows_registries(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "cgan, cyclegan, dcgan, gan, pix2pix" in out and "horse2zebra" in out
+    assert "cgan, cut, cyclegan, dcgan, fastcut, gan, pix2pix" in out and "horse2zebra" in out
     assert "hinge" in out and "wgan-gp" in out and "ring8" in out
 
 

@@ -161,3 +161,19 @@ def test_sync_bn_conversion_keeps_checkpoint_keys():
     converted = torch.nn.SyncBatchNorm.convert_sync_batchnorm(UnetGenerator(3, 3, 5, ngf=4))
     assert list(net.state_dict()) == list(converted.state_dict())
     assert any(isinstance(m, torch.nn.SyncBatchNorm) for m in converted.modules())
+
+
+def test_cut_under_torchrun_averages_all_three_roles(unpaired_root, tmp_path):
+    """G, D and CUT's projection head F (built after the process group, from a first forward pass) each
+    average their gradients over the ranks: the ranks see different images and sample different patches, yet
+    end with identical weights in all three nets, and F has moved from its initial weights."""
+    run, dump = tmp_path / "cut", tmp_path / "dump"
+    torchrun(["train", "--model", "cut", "--data", str(unpaired_root), "--netG", "resnet_6blocks", "--ngf", "4",
+              "--ndf", "4", "--num-patches", "16", "--netf-nc", "8", "--load-size", "36", "--crop-size", "32",
+              "--batch-size", "2", "--steps", "2", "--checkpoint-every", "1", "--sample-every", "1000",
+              "--n-samples", "2", "--device", "cpu", "--out", str(run)], dump)
+    ranks = [load_file(str(dump / f"rank{r}.safetensors")) for r in (0, 1)]
+    assert {k.split(".")[0] for k in ranks[0]} == {"G", "D", "F"}
+    assert _max_diff(ranks[0], ranks[1]) == 0.0
+    first = _state_weights(run, 1)
+    assert any(not torch.equal(first[k], ranks[0][k]) for k in first if k.startswith("F."))

@@ -29,14 +29,20 @@ NET_CASES = {
         lambda: (torch.randn(2, 1, 32, 32), torch.tensor([3, 9])), (2,)) for cond in ("concat", "projection")],
     "resnet_g": [({"ngf": 4, "n_blocks": 2}, lambda: (torch.randn(2, 3, 20, 24),), (2, 3, 20, 24)),
                  ({"in_channels": 1, "out_channels": 3, "ngf": 4, "n_blocks": 1, "norm": "batch", "dropout": True,
-                   "padding": "zero"}, lambda: (torch.randn(2, 1, 16, 16),), (2, 3, 16, 16))],
+                   "padding": "zero"}, lambda: (torch.randn(2, 1, 16, 16),), (2, 3, 16, 16)),
+                 ({"ngf": 4, "n_blocks": 1, "antialias": True, "antialias_up": True},
+                  lambda: (torch.randn(2, 3, 20, 24),), (2, 3, 20, 24))],
     "unet_g": [({"ngf": 4, "num_downs": 5}, lambda: (torch.randn(2, 3, 32, 32),), (2, 3, 32, 32)),
                ({"ngf": 4, "num_downs": 6, "norm": "instance", "dropout": False}, lambda: (torch.randn(1, 3, 64, 64),),
                 (1, 3, 64, 64))],
     "patchgan_d": [({"ndf": 4}, lambda: (torch.randn(2, 3, 64, 64),), (2, 1, 6, 6)),
+                   ({"ndf": 4, "antialias": True}, lambda: (torch.randn(2, 3, 64, 64),), (2, 1, 6, 6)),
                    ({"in_channels": 6, "ndf": 4, "n_layers": 2, "norm": "batch"}, lambda: (torch.randn(2, 6, 32, 32),),
                     (2, 1, 6, 6))],
     "pixel_d": [({"ndf": 4}, lambda: (torch.randn(2, 3, 8, 8),), (2, 1, 8, 8))],
+    # 2 images x 5 sampled positions of layer 0, and all 4 of layer 1 (it has fewer than 5), 8 wide
+    "patch_sample_mlp": [({"in_channels": [3, 6], "nc": 8},
+                          lambda: ([torch.randn(2, 3, 4, 4), torch.randn(2, 6, 2, 2)], 5), (18, 8))],
 }
 
 
@@ -50,6 +56,8 @@ def test_net_forward_shape_and_gradient(name, case):
     kwargs, inputs, shape = case
     net = NETS.get(name)(**kwargs)
     out = net(*inputs())
+    if isinstance(out, tuple):  # (embeddings per layer, sampled positions): check the embeddings
+        out = torch.cat(out[0])
     assert tuple(out.shape) == shape
     out.float().pow(2).mean().backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())
@@ -72,7 +80,8 @@ def test_unsupported_dcgan_size_is_a_clear_error():
 def test_unknown_names_suggest_the_closest():
     with pytest.raises(UnknownNameError, match="Did you mean 'dcgan'"):
         MODELS.get("dcgn")
-    assert "Valid: cgan, cyclegan, dcgan, gan, pix2pix" in str(pytest.raises(UnknownNameError, MODELS.get, "zzz").value)
+    message = str(pytest.raises(UnknownNameError, MODELS.get, "zzz").value)
+    assert "Valid: cgan, cut, cyclegan, dcgan, fastcut, gan, pix2pix" in message
 
 
 # --------------------------------------------------------------------------------------------- models
@@ -91,6 +100,10 @@ MODEL_CASES = {
                   {"netG": "resnet_6blocks", "ngf": 4, "ndf": 4, "diffaug": "translation"}),
                  (DataInfo("unpaired", "x", channels=3, out_channels=3, image_size=32),
                   {"netG": "unet_32", "norm": "batch", "netD": "n_layers", "n_layers_d": 2, "ngf": 4, "ndf": 4})],
+    "cut": [(DataInfo("unpaired", "x", channels=3, out_channels=3, image_size=32),
+             {"netG": "resnet_6blocks", "ngf": 4, "ndf": 4, "num_patches": 16, "netf_nc": 8})],
+    "fastcut": [(DataInfo("unpaired", "x", channels=3, out_channels=3, image_size=32, direction="BtoA"),
+                 {"netG": "resnet_6blocks", "ngf": 4, "ndf": 4, "num_patches": 16, "netf_nc": 8})],
 }
 
 
@@ -111,24 +124,32 @@ def test_every_registered_model_has_cases_and_a_config():
 @pytest.mark.parametrize("name,case", [(n, c) for n, cases in MODEL_CASES.items() for c in cases],
                          ids=lambda v: v if isinstance(v, str) else "")
 def test_model_losses_are_finite_and_reach_only_their_role(name, case, objective):
+    """Each phase's loss (as the trainer runs them, k = 1) is finite and gives gradients to the roles that phase
+    steps and to no other role."""
     info, kw = case
     torch.manual_seed(0)
     model = MODELS.get(name)(model_config(name)(objective=objective, r1=1.0, **kw), info)
+    batch = _batch(info)
+    model.setup(batch)
     roles = model.roles()
     ids = [id(p) for ps in roles.values() for p in ps]
     assert sorted(ids) == sorted(id(p) for p in model.parameters())  # roles partition the parameters
-    batch = _batch(info)
-    for role, loss in (("D", model.d_loss(batch)), ("G", model.g_loss(batch))):
+    outputs = []
+    for phase in model.phases(1):
+        for r, params in roles.items():
+            for p in params:
+                p.requires_grad_(r in phase.roles or r in phase.graph_for)
+        kwargs = {"fakes": outputs[phase.fakes_from].fakes} if phase.fakes_from is not None else {}
+        loss = getattr(model, phase.loss)(batch, **kwargs)
         assert torch.isfinite(loss.total) and loss.terms
         model.zero_grad()
-        other = roles["G" if role == "D" else "D"]
-        for p in other:
-            p.requires_grad_(False)
-        loss.total.backward()
-        for p in other:
-            p.requires_grad_(True)
-        assert all(p.grad is not None for p in roles[role] if p.requires_grad)
-        assert all(p.grad is None for p in other)
+        loss.total.backward(retain_graph=bool(phase.graph_for))
+        for r, params in roles.items():
+            if r in phase.roles:
+                assert any(p.grad is not None for p in params), (phase, r)
+            else:
+                assert all(p.grad is None for p in params), (phase, r)
+        outputs.append(loss)
     if objective == "wgan-gp":
         assert any(k.startswith("gp") for k in model.d_loss(batch).terms)
 

@@ -62,17 +62,23 @@ def unknown_name_message(kind: str, name: str, valid) -> str:
     return f"unknown {kind} {name!r}.{hint} Valid: {', '.join(sorted(valid))}."
 
 
-def _model(target: str, config: str, data_kinds: tuple[str, ...]) -> Entry:
+def _model(target: str, config: str, data_kinds: tuple[str, ...], official: str = "") -> Entry:
+    """`official`: the repository whose generator files `translate import-official --model NAME` reads."""
     return Entry(f"translate.models.{target}", {"config": f"translate.models.configs:{config}",
-                                                 "data_kinds": data_kinds})
+                                                 "data_kinds": data_kinds, "official": official})
+
+
+_JUNYANZ, _TAESUNGP = "junyanz/pytorch-CycleGAN-and-pix2pix", "taesungp/contrastive-unpaired-translation"
 
 
 MODELS = Registry("model", {
     "gan": _model("gan:GAN", "GANConfig", ("points", "images")),
     "dcgan": _model("dcgan:DCGAN", "DCGANConfig", ("images",)),
     "cgan": _model("cgan:CGAN", "CGANConfig", ("labeled",)),
-    "pix2pix": _model("pix2pix:Pix2Pix", "Pix2PixConfig", ("paired",)),
-    "cyclegan": _model("cyclegan:CycleGAN", "CycleGANConfig", ("unpaired",)),
+    "pix2pix": _model("pix2pix:Pix2Pix", "Pix2PixConfig", ("paired",), _JUNYANZ),
+    "cyclegan": _model("cyclegan:CycleGAN", "CycleGANConfig", ("unpaired",), _JUNYANZ),
+    "cut": _model("cut:CUT", "CUTConfig", ("unpaired",), _TAESUNGP),
+    "fastcut": _model("cut:FastCUT", "FastCUTConfig", ("unpaired",), _TAESUNGP),
 })
 
 
@@ -98,6 +104,7 @@ NETS = Registry("net", {
     "unet_g": "translate.nets.unet:UnetGenerator",
     "patchgan_d": "translate.nets.patchgan:PatchDiscriminator",
     "pixel_d": "translate.nets.patchgan:PixelDiscriminator",
+    "patch_sample_mlp": "translate.nets.patch_sample:PatchSampleMLP",
 })
 
 # The official --netG names (pix2pix/CycleGAN `define_G`) -> a net above and its fixed arguments.

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from translate.errors import DownloadError
-from translate.registry import GENERATORS, PRETRAINED
+from translate.registry import GENERATORS, MODELS, PRETRAINED
 
 
 def cmd_download(argv: list[str]) -> int:
@@ -75,7 +75,8 @@ def cmd_import_official(argv: list[str]) -> int:
                "  translate import-official latest_net_G_A.pth latest_net_G_B.pth --model cyclegan --out ckpt\n"
                "  translate import-official facades_label2photo.pth --model pix2pix --netG unet_256 --out ckpt")
     p.add_argument("files", nargs="+", metavar="FILE.pth")
-    p.add_argument("--model", required=True, choices=("cyclegan", "pix2pix"))
+    p.add_argument("--model", required=True, choices=[n for n in MODELS.names() if MODELS.info(n)["official"]],
+                   help="the official code that wrote the file (cut, fastcut: the CUT code's latest_net_G.pth)")
     p.add_argument("--netG", choices=GENERATORS.names(),
                    help="expected architecture (default: recognised from the keys)")
     p.add_argument("--out", required=True, metavar="DIR", help="checkpoint folder to write")

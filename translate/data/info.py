@@ -14,6 +14,7 @@ class DataInfo:
     out_channels: int = 0  # translation: the output side "B"
     image_size: int = 0
     class_names: list[str] = field(default_factory=list)
+    direction: str = "AtoB"  # translation: which way the model learns ("BtoA": the data's B side is its input)
 
     @property
     def n_classes(self) -> int:

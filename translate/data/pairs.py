@@ -175,5 +175,6 @@ def open_translation_data(dcfg, kind: str, crop_default: int = 256) -> tuple[_Tr
             pairs = pairs[:dcfg.max_images]
         source = AlignedImages(pairs, pre, preview, dcfg.input_nc, dcfg.output_nc, swap)
     size = crop if dcfg.preprocess not in ("scale_width", "none") else 0  # 0: varies with the image
-    info = DataInfo(kind, str(root), channels=dcfg.input_nc, out_channels=dcfg.output_nc, image_size=size)
+    info = DataInfo(kind, str(root), channels=dcfg.input_nc, out_channels=dcfg.output_nc, image_size=size,
+                    direction=dcfg.direction)
     return source, info

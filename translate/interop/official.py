@@ -16,7 +16,7 @@ import torch
 
 from translate.checkpoint import CheckpointError, save_bundle
 from translate.nets.spec import build_net, net_spec
-from translate.registry import NORM_KINDS
+from translate.registry import MODELS, NORM_KINDS
 
 LEGACY_SUFFIXES = (".running_mean", ".running_var", ".num_batches_tracked")
 
@@ -45,11 +45,13 @@ def candidate_specs(sd: dict[str, torch.Tensor]) -> list[tuple[str, dict]]:
         last = max((k for k in sd if k.endswith(".weight") and k.count(".") == 2), key=lambda k: int(k.split(".")[1]))
         cout = sd[last].shape[0]
         blocks = {k.split(".")[1] for k in sd if ".conv_block." in k}
+        # the official CUT generator: anti-aliased resampling, whose blur filters are saved as `.filt` buffers
+        aa = {"antialias": True, "antialias_up": True} if any(k.endswith(".filt") for k in sd) else {}
         for norm in NORM_KINDS:  # instance first: the official ResNet default (its keys equal "none"'s)
             for dropout in (False, True):
                 out.append((f"resnet_{len(blocks)}blocks", net_spec(
                     "resnet_g", in_channels=cin, out_channels=cout, ngf=ngf, n_blocks=len(blocks), norm=norm,
-                    dropout=dropout)))
+                    dropout=dropout, **aa)))
     if "model.model.0.weight" in sd:  # UnetGenerator: the outermost down conv
         ngf, cin = sd["model.model.0.weight"].shape[:2]
         outer = [k for k in sd if k.startswith("model.model.") and k.count(".") == 3 and k.endswith(".weight")]
@@ -107,10 +109,15 @@ def _asked(net_g: str | None) -> str:
     return f" of type --netG {net_g}" if net_g else ""
 
 
+# Models whose official generators import (registry: MODELS' "official" repository); CUT and FastCUT publish
+# one latest_net_G.pth, the A->B direction.
+OFFICIAL_MODELS = tuple(n for n in MODELS.names() if MODELS.info(n)["official"])
+
+
 def import_official(files: list[str | Path], model: str, out: str | Path, net_g: str | None = None) -> Path:
     """Convert one official generator (or, for CycleGAN, G_A and G_B) into a bundle at `out`."""
-    if model not in ("cyclegan", "pix2pix"):
-        raise CheckpointError(f"`model` must be cyclegan or pix2pix, got {model!r}")
+    if model not in OFFICIAL_MODELS:
+        raise CheckpointError(f"`model` must be one of {', '.join(OFFICIAL_MODELS)}, got {model!r}")
     names = ["G_AB", "G_BA"] if model == "cyclegan" else ["G"]
     if len(files) > len(names):
         raise CheckpointError(f"`model` {model} takes at most {len(names)} generator file(s), got {len(files)}")

@@ -131,3 +131,45 @@ class CycleGANConfig(TranslationConfig):
     lambda_identity: float = opt(0.5, "identity loss weight, as a multiple of lambda_A/lambda_B (0: off)")
 
 
+
+
+# CUT and FastCUT: the official repository's options (taesungp/contrastive-unpaired-translation,
+# options/base_options.py, options/train_options.py, models/cut_model.py).
+_CUT_TRAIN = {**_TRANSLATION_TRAIN, "epochs": 200, "epochs_decay": 200}  # train_options: n_epochs 200 + 200
+
+
+@dataclass
+class CUTConfig(TranslationConfig):
+    """Park et al. 2020 (CUT): one generator, a PatchGAN, and PatchNCE between input and output patches of the
+    generator's encoder features, projected by an MLP head; identity PatchNCE on target images (nce_idt)."""
+
+    objective: str = opt("lsgan", "adversarial objective (CUT: gan_mode lsgan)", choices=tuple(OBJECTIVES))
+    init: str = opt("xavier", "weight init (CUT: init_type xavier, gain 0.02)", choices=INIT_KINDS)
+    pool_size: int = opt(0, "image pool of earlier fakes shown to D; 0: off (CUT sets pool_size 0)")
+    antialias: bool = opt(True, "anti-aliased downsampling in G and D (CUT: no_antialias False)")
+    antialias_up: bool = opt(True, "anti-aliased upsampling in G (CUT: no_antialias_up False)")
+    lambda_gan: float = opt(1.0, "weight of the adversarial loss (CUT: lambda_GAN 1)")
+    lambda_nce: float = opt(1.0, "weight of the PatchNCE loss (CUT: lambda_NCE 1; FastCUT: 10)")
+    nce_idt: bool = opt(True, "identity PatchNCE on target-domain images, G(y) vs y (CUT: on; FastCUT: off)")
+    nce_layers: str = opt("0,4,8,12,16", "generator layers whose features PatchNCE compares (CUT: 0,4,8,12,16)",
+                          metavar="L,L,...")
+    nce_t: float = opt(0.07, "PatchNCE temperature tau (CUT: nce_T 0.07)")
+    num_patches: int = opt(256, "patches sampled per layer (CUT: num_patches 256)")
+    netf_nc: int = opt(256, "width of the projection head's MLP (CUT: netF_nc 256)")
+    flip_equivariance: bool = opt(False, "flip the input half the time and the output's features back "
+                                         "(CUT: off; FastCUT: on)")
+
+    TRAIN_DEFAULTS: ClassVar[dict] = _CUT_TRAIN
+
+
+@dataclass
+class FastCUTConfig(CUTConfig):
+    """Park et al. 2020 (FastCUT): no identity PatchNCE, lambda_NCE 10, flip-equivariance, 150 + 50 epochs."""
+
+    lambda_nce: float = opt(10.0, "weight of the PatchNCE loss (FastCUT: lambda_NCE 10)")
+    nce_idt: bool = opt(False, "identity PatchNCE on target-domain images (FastCUT: off)")
+    flip_equivariance: bool = opt(True, "flip the input half the time and the output's features back "
+                                        "(FastCUT: on)")
+
+    TRAIN_DEFAULTS: ClassVar[dict] = {**_TRANSLATION_TRAIN, "epochs": 150, "epochs_decay": 50}
+

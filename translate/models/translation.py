@@ -18,6 +18,8 @@ from translate.registry import DISCRIMINATORS, GENERATORS
 def generator_spec(cfg, in_channels: int, out_channels: int) -> dict:
     info = dict(GENERATORS.info(cfg.netG))
     name = info.pop("net")
+    if name == "resnet_g" and getattr(cfg, "antialias", False):  # CUT's anti-aliased ResNet
+        info.update(antialias=True, antialias_up=cfg.antialias_up)
     return net_spec(name, in_channels=in_channels, out_channels=out_channels, ngf=cfg.ngf, norm=cfg.norm,
                     dropout=cfg.dropout, **info)
 
@@ -27,7 +29,8 @@ def discriminator_spec(cfg, in_channels: int) -> dict:
     if info["net"] == "pixel_d":
         return net_spec("pixel_d", in_channels=in_channels, ndf=cfg.ndf, norm=cfg.norm)
     n_layers = info.get("n_layers", cfg.n_layers_d)
-    return net_spec(info["net"], in_channels=in_channels, ndf=cfg.ndf, n_layers=n_layers, norm=cfg.norm)
+    extra = {"antialias": True} if getattr(cfg, "antialias", False) else {}  # CUT's anti-aliased PatchGAN
+    return net_spec(info["net"], in_channels=in_channels, ndf=cfg.ndf, n_layers=n_layers, norm=cfg.norm, **extra)
 
 
 def generator_multiple(cfg) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from translate.nets.antialias import Downsample, Upsample
 from translate.nets.layers import conv_bias, norm_layer
 
 PADDINGS = {"reflect": nn.ReflectionPad2d, "replicate": nn.ReplicationPad2d}
@@ -47,12 +48,16 @@ class ResnetGenerator(nn.Module):
     """(N, in_channels, H, W) in [-1, 1] -> (N, out_channels, H, W) in [-1, 1]; H and W multiples of 4.
 
     CycleGAN uses n_blocks 9 at 256 px and 6 at 128 px (Zhu et al. 2017, section 4 / appendix 7.2).
+    `antialias` / `antialias_up` give the official CUT generator (Park et al. 2020): each stride-2 conv becomes
+    a stride-1 conv followed by a blurred subsampling, each transposed conv an anti-aliased upsampling followed
+    by a 3x3 conv (nets/antialias.py); the module indices then match the official CUT `ResnetGenerator`.
     """
 
     multiple = 4  # two stride-2 stages: inputs must be divisible by 4 to come back at the same size
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, n_blocks: int = 9,
-                 norm: str = "instance", dropout: bool = False, padding: str = "reflect"):
+                 norm: str = "instance", dropout: bool = False, padding: str = "reflect", antialias: bool = False,
+                 antialias_up: bool = False):
         super().__init__()
         if padding not in (*PADDINGS, "zero"):
             raise ValueError(f"unknown padding {padding!r}; valid: reflect, replicate, zero")
@@ -62,16 +67,33 @@ class ResnetGenerator(nn.Module):
                                    nn.ReLU(True)]
         for i in range(2):  # downsampling
             m = 2 ** i
-            layers += [nn.Conv2d(ngf * m, ngf * m * 2, 3, stride=2, padding=1, bias=bias),
+            layers += [nn.Conv2d(ngf * m, ngf * m * 2, 3, stride=1 if antialias else 2, padding=1, bias=bias),
                        norm_layer(norm, ngf * m * 2), nn.ReLU(True)]
+            if antialias:
+                layers.append(Downsample(ngf * m * 2))
         layers += [ResnetBlock(ngf * 4, norm, dropout, padding) for _ in range(n_blocks)]
         for i in range(2):  # upsampling
             m = 2 ** (2 - i)
-            layers += [nn.ConvTranspose2d(ngf * m, ngf * m // 2, 3, stride=2, padding=1, output_padding=1,
-                                          bias=bias),
-                       norm_layer(norm, ngf * m // 2), nn.ReLU(True)]
+            if antialias_up:
+                layers += [Upsample(ngf * m), nn.Conv2d(ngf * m, ngf * m // 2, 3, padding=1, bias=bias)]
+            else:
+                layers.append(nn.ConvTranspose2d(ngf * m, ngf * m // 2, 3, stride=2, padding=1, output_padding=1,
+                                                 bias=bias))
+            layers += [norm_layer(norm, ngf * m // 2), nn.ReLU(True)]
         layers += [*_padded_conv(ngf, out_channels, 7, "reflect", True), nn.Tanh()]
         self.model = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
+
+    def encode(self, x: Tensor, layers: list[int]) -> list[Tensor]:
+        """The outputs of the layers `layers` (indices into `model`, ascending), computing no further than the
+        last one: the features CUT's PatchNCE loss compares (the official `encode_only=True`)."""
+        feats = []
+        for i, layer in enumerate(self.model):
+            x = layer(x)
+            if i in layers:
+                feats.append(x)
+                if i == layers[-1]:
+                    break
+        return feats
