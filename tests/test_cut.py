@@ -141,3 +141,50 @@ def test_official_cut_generator_files_import_with_the_same_pixels(tmp_path):
         want = net(x)
     got = translate.load(tmp_path / "h2z", device="cpu", winograd=False)(x)
     assert (got - want).abs().max() < 1e-5
+
+
+def test_download_weights_takes_one_cut_model_out_of_the_official_archive(tmp_path, monkeypatch):
+    """The official CUT models come as one tar of <data>_<mode>_pretrained/latest_net_G.pth files; served from
+    127.0.0.1 (TRANSLATE_MIRROR), `download-weights cut_horse2zebra` takes its member and imports it."""
+    import functools
+    import io
+    import tarfile
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    import translate
+    from translate.cli import main
+    from translate.nets.resnet import ResnetGenerator
+
+    torch.manual_seed(1)
+    nets = {name: ResnetGenerator(3, 3, ngf=8, n_blocks=9, antialias=True, antialias_up=True).eval()
+            for name in ("horse2zebra_cut_pretrained", "cityscapes_fastcut_pretrained")}
+    (tmp_path / "www" / "CUT").mkdir(parents=True)
+    with tarfile.open(tmp_path / "www" / "CUT" / "pretrained_models.tar", "w") as tar:
+        for name, net in nets.items():
+            buf = io.BytesIO()
+            torch.save(net.state_dict(), buf)
+            info = tarfile.TarInfo(f"{name}/latest_net_G.pth")
+            info.size = len(buf.getvalue())
+            tar.addfile(info, io.BytesIO(buf.getvalue()))
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "www"))
+    handler.log_message = lambda *a: None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("TRANSLATE_MIRROR", f"http://127.0.0.1:{server.server_address[1]}")
+        monkeypatch.chdir(tmp_path)
+        assert main(["download-weights", "cut_horse2zebra"]) == 0
+        assert main(["download-weights", "fastcut_cityscapes"]) == 0
+    finally:
+        server.shutdown()
+    x = torch.rand(1, 3, 24, 32) * 2 - 1
+    with torch.no_grad():
+        want = nets["horse2zebra_cut_pretrained"](x)
+    got = translate.load(tmp_path / "checkpoints" / "cut_horse2zebra", device="cpu", winograd=False)(x)
+    assert (got - want).abs().max() < 1e-5
+    # the cityscapes models translate labels (B) to photos (A): the bundle says BtoA
+    import json
+
+    config = json.loads((tmp_path / "checkpoints" / "fastcut_cityscapes" / "config.json").read_text())
+    assert config["directions"] == {"BtoA": "G"} and config["model"] == "fastcut"

@@ -169,6 +169,13 @@ PRETRAINED = Registry("pretrained model", {
                 {"model": "cyclegan", "url": f"cyclegan/pretrained_models/{n}.pth"}) for n in _CG_WEIGHTS},
     **{f"pix2pix_{n}": Entry("translate.interop.official:import_official",
                              {"model": "pix2pix", "url": f"pix2pix/models-pytorch/{n}.pth"}) for n in _P2P_WEIGHTS},
+    # The official CUT code publishes one archive with every model (README, experiments/pretrained_launcher.py);
+    # each is <data>_<mode>_pretrained/latest_net_G.pth, trained in the launcher's direction.
+    **{f"{mode}_{data}": Entry("translate.interop.official:import_official",
+                               {"model": mode, "url": "CUT/pretrained_models.tar", "direction": direction,
+                                "member": f"{data}_{mode}_pretrained/latest_net_G.pth"})
+       for mode in ("cut", "fastcut") for data, direction in (("horse2zebra", "AtoB"), ("cat2dog", "AtoB"),
+                                                             ("cityscapes", "BtoA"))},
 })
 
 # The Winograd switch of training and inference (translate/accel).

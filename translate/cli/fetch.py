@@ -39,7 +39,8 @@ def cmd_download_weights(argv: list[str]) -> int:
         description="Download an official pretrained generator and convert it into a checkpoint folder that "
                     "`translate convert`, the demo and translate.load() use.",
         epilog="CycleGAN: " + ", ".join(PRETRAINED.names(model="cyclegan")) + "\npix2pix: "
-               + ", ".join(PRETRAINED.names(model="pix2pix"))
+               + ", ".join(PRETRAINED.names(model="pix2pix")) + "\nCUT, FastCUT: "
+               + ", ".join(PRETRAINED.names(model="cut") + PRETRAINED.names(model="fastcut"))
                + "\n\nexample:\n  translate download-weights horse2zebra   # -> checkpoints/horse2zebra")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--out", help="checkpoint folder to write (default: checkpoints/NAME)")
@@ -50,16 +51,17 @@ def cmd_download_weights(argv: list[str]) -> int:
     if (out / "model.safetensors").exists():
         print(f"{a.name}: already converted in {out}")
         return 0
-    pth = Path("checkpoints") / ".downloads" / f"{a.name}.pth"
     try:
-        dl.fetch(url, pth, a.sha256 or dl.SHA256.get(a.name))
+        pth = dl.weights_file(a.name, Path("checkpoints") / ".downloads", a.sha256)
     except dl.DownloadError as e:
+        info = PRETRAINED.info(a.name)
+        inside = f" and take {info['member']} out of it" if info.get("member") else ""
         raise DownloadError(f"could not download the {a.name} weights: {e}\nTo place them by hand: fetch {url} "
-                            f"elsewhere, then run: translate import-official FILE.pth --model {model} --out {out}") \
-            from None
+                            f"elsewhere{inside}, then run: translate import-official FILE.pth --model {model} "
+                            f"--direction {info.get('direction', 'AtoB')} --out {out}") from None
     from translate.interop.official import import_official
 
-    import_official([pth], model, out)
+    import_official([pth], model, out, direction=PRETRAINED.info(a.name).get("direction", "AtoB"))
     print(f"{a.name}: {out}")
     return 0
 
@@ -79,11 +81,14 @@ def cmd_import_official(argv: list[str]) -> int:
                    help="the official code that wrote the file (cut, fastcut: the CUT code's latest_net_G.pth)")
     p.add_argument("--netG", choices=GENERATORS.names(),
                    help="expected architecture (default: recognised from the keys)")
+    p.add_argument("--direction", default="AtoB", choices=("AtoB", "BtoA"),
+                   help="the direction a single generator file translates (the official run's --direction; "
+                        "default AtoB)")
     p.add_argument("--out", required=True, metavar="DIR", help="checkpoint folder to write")
     a = p.parse_args(argv)
     from translate.interop.official import import_official
 
-    out = import_official(a.files, a.model, a.out, a.netG)
+    out = import_official(a.files, a.model, a.out, a.netG, direction=a.direction)
     import json
 
     cfg = json.loads((out / "config.json").read_text())

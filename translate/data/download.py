@@ -57,6 +57,30 @@ def weights_url(name: str) -> tuple[str, str]:
     return f"{_host()}/{info['url']}", info["model"]
 
 
+def weights_file(name: str, downloads: Path, sha256: str | None = None, quiet: bool = False) -> Path:
+    """The generator .pth of official weights `name`, downloaded into `downloads` (when the publisher ships
+    an archive of several models, its one member is taken out of it: only that file, by exact name)."""
+    url, _ = weights_url(name)
+    member = PRETRAINED.info(name).get("member")
+    if not member:
+        return fetch(url, downloads / f"{name}.pth", sha256 or SHA256.get(name), quiet=quiet)
+    archive = fetch(url, downloads / url.rsplit("/", 1)[-1], sha256, quiet=quiet)
+    out = downloads / f"{name}.pth"
+    try:
+        with tarfile.open(archive) as t:
+            f = t.extractfile(t.getmember(member))
+            if f is None:
+                raise KeyError(member)
+            data = f.read()
+    except (KeyError, tarfile.TarError, OSError) as e:
+        raise DownloadError(f"{archive}: no readable member {member!r} ({e}); delete it and download again") \
+            from None
+    from translate.checkpoint import atomic_write_bytes
+
+    atomic_write_bytes(out, data)
+    return out
+
+
 # ------------------------------------------------------------------------------------------ transfer
 def fetch(url: str, dest: Path, sha256: str | None = None, quiet: bool = False, timeout: float = 30) -> Path:
     """Download `url` to `dest` (resuming `dest.part`), check size and checksum, rename into place."""

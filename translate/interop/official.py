@@ -114,8 +114,10 @@ def _asked(net_g: str | None) -> str:
 OFFICIAL_MODELS = tuple(n for n in MODELS.names() if MODELS.info(n)["official"])
 
 
-def import_official(files: list[str | Path], model: str, out: str | Path, net_g: str | None = None) -> Path:
-    """Convert one official generator (or, for CycleGAN, G_A and G_B) into a bundle at `out`."""
+def import_official(files: list[str | Path], model: str, out: str | Path, net_g: str | None = None,
+                    direction: str = "AtoB") -> Path:
+    """Convert one official generator (or, for CycleGAN, G_A and G_B) into a bundle at `out`. A single
+    generator translates `direction` (the official run's --direction; CUT's cityscapes models are BtoA)."""
     if model not in OFFICIAL_MODELS:
         raise CheckpointError(f"`model` must be one of {', '.join(OFFICIAL_MODELS)}, got {model!r}")
     names = ["G_AB", "G_BA"] if model == "cyclegan" else ["G"]
@@ -135,7 +137,8 @@ def import_official(files: list[str | Path], model: str, out: str | Path, net_g:
     config = {
         "kind": "translator", "in_channels": first["in_channels"], "out_channels": first["out_channels"],
         "multiple": 2 ** first["num_downs"] if unet else 4, "nets": nets,
-        "directions": {d: n for d, n in zip(("AtoB", "BtoA"), nets)}, "train_size": 256, "norm": first["norm"],
+        "directions": ({d: n for d, n in zip(("AtoB", "BtoA"), nets)} if len(nets) > 1 else {direction: names[0]}),
+        "train_size": 256, "norm": first["norm"],
     }
     info = {"imported_from": sources, "official_netG": arch,
             "note": "official G_A (A->B) is G_AB and G_B is G_BA; a single pretrained file is the A->B direction"}

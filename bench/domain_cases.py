@@ -1,0 +1,93 @@
+"""Try to fool `--metric domain`: score known cases on a real unpaired data set and print each check's rate.
+
+    python bench/domain_cases.py --root ../shared/data --data horse2zebra [--bundle checkpoints/horse2zebra]
+
+Cases (translations of the source domain's test photos, unless noted):
+  identity          the input itself                                      -> must NOT count as translated
+  stripes           a black-and-white stripe texture over the whole frame  -> must NOT
+  grey, blue        the photo turned grey, or tinted blue                  -> must NOT
+  real target       real target test photos (outputs = inputs; the realism reference is then the held-out
+                    photos alone)                                          -> must count, near the judge's rate
+  bundle            a bundled translator (--bundle), at --size
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+
+from translate.metrics import domain
+
+
+def stripes(x: torch.Tensor, period: int = 10) -> torch.Tensor:
+    """A zebra-like stripe texture multiplied over the whole frame (the picture shows through its white)."""
+    h, w = x.shape[-2:]
+    yy, xx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    wave = torch.sin((xx + 0.6 * yy + 6 * torch.sin(yy / 17.0)) * 2 * math.pi / period)
+    mask = (wave > 0).float()[None, None]
+    gray = x.mean(1, keepdim=True).add(1).mul(0.5)
+    return (gray * mask * 2 - 1).expand_as(x).clone()
+
+
+def grey(x):
+    return x.mean(1, keepdim=True).expand_as(x).clone()
+
+
+def blue(x):
+    gain, offset = torch.tensor([0.6, 0.8, 1.0]).view(1, 3, 1, 1), torch.tensor([-0.2, 0.0, 0.25]).view(1, 3, 1, 1)
+    return (x * gain + offset).clamp(-1, 1)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--root", default="datasets")
+    p.add_argument("--data", default="horse2zebra")
+    p.add_argument("--direction", default="AtoB")
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--bundle")
+    p.add_argument("--json")
+    p.add_argument("--recipe", default="{}", help='judge recipe overrides as JSON, e.g. \'{"epochs": 80}\'')
+    a = p.parse_args()
+    root = Path(a.root) / a.data
+    t0 = time.time()
+    recipe = dataclasses.replace(domain.DEFAULT_RECIPE, **json.loads(a.recipe))
+    judge = domain.domain_judge(root, recipe)
+    print(f"judge ready in {time.time() - t0:.0f} s ({'trained now' if judge.trained_now else 'cached'})")
+    test_a, test_b = domain.split_folders(root, "test")
+    train_a, train_b = domain.split_folders(root, "train")
+    src, tgt = (0, 1) if a.direction == "AtoB" else (1, 0)
+    tests = [domain._images(test_a), domain._images(test_b)]
+    held = [domain.judge_split(domain._images(train_a))[1], domain.judge_split(domain._images(train_b))[1]]
+    x = domain._float(domain.load_square(tests[src], a.size))
+    real_t = domain._float(domain.load_square(tests[tgt], a.size))
+    held_t = domain._float(domain.load_square(held[tgt], a.size))
+    reference = torch.cat([real_t, held_t])
+    cases = {"identity": x, "stripes": stripes(x), "grey": grey(x), "blue": blue(x)}
+    if a.bundle:
+        import translate
+
+        tr = translate.load(a.bundle, direction=a.direction, device="cpu")
+        cases["bundle"] = torch.cat([tr(x[i:i + 1]) for i in range(len(x))]).clamp(-1, 1)
+    rows = {}
+    for name, out in cases.items():
+        v = domain.judge_verdict(judge, x, out, tgt, reference, real_t)
+        rows[name] = {k: round(v[k], 3) for k in ("translated_rate", "target_rate", "realistic_rate", "content_rate",
+                                                  "edge_ssim", "content_threshold", "judge_kid_closed")}
+    v = domain.judge_verdict(judge, real_t, real_t, tgt, held_t, x)
+    rows["real target"] = {k: round(v[k], 3) for k in ("translated_rate", "target_rate", "realistic_rate",
+                                                       "content_rate")}
+    print(f"{a.data} {a.direction} at {a.size} px; judge: {judge.path.name}")
+    for name, r in rows.items():
+        print(f"  {name:>12}: " + "  ".join(f"{k} {v}" for k, v in r.items()))
+    if a.json:
+        Path(a.json).write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
