@@ -77,11 +77,11 @@ def main() -> None:
     rows = {}
     for name, out in cases.items():
         v = domain.judge_verdict(judge, x, out, tgt, reference, real_t)
-        rows[name] = {k: round(v[k], 3) for k in ("translated_rate", "target_rate", "realistic_rate", "content_rate",
+        rows[name] = {k: round(v[k], 3) for k in ("translated_rate", "target_rate", "moved_rate", "content_rate",
+                                                  "local_rate", "local_change", "realistic_rate",
                                                   "edge_ssim", "content_threshold", "judge_kid_closed")}
     v = domain.judge_verdict(judge, real_t, real_t, tgt, held_t, x)
-    rows["real target"] = {k: round(v[k], 3) for k in ("translated_rate", "target_rate", "realistic_rate",
-                                                       "content_rate")}
+    rows["real target"] = {k: round(v[k], 3) for k in ("target_rate", "realistic_rate")}  # no input to move from
     print(f"{a.data} {a.direction} at {a.size} px; judge: {judge.path.name}")
     for name, r in rows.items():
         print(f"  {name:>12}: " + "  ".join(f"{k} {v}" for k, v in r.items()))

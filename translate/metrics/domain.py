@@ -1,24 +1,29 @@
 """Did the translation reach the other domain, and is it still the same picture? (`translate eval --metric domain`)
 
 A judge's "this looks like the target domain" alone flatters: a small CNN trained on a few hundred photos
-calls a horse covered in stripe texture, or a grey speckled one, a zebra. So an output counts as translated
-only when three independent checks agree (the per-image `translated` verdict):
+calls a horse covered in stripe texture a zebra, a grey summer photo winter, and some real source photos
+target photos already. So an output counts as translated only when four checks agree (the per-image
+`translated` verdict):
 
 1. target: the judge (a small CNN, translate/metrics/classifier.py) assigns it to the target domain. The judge
-   is trained on the real train photos minus a fixed 15% held out to validate it, with colour jitter and
-   grayscale on both classes, so that colour alone does not decide; its accuracy on the held-out photos and
-   on the real test photos of both domains is reported beside every figure.
-2. realistic: in the judge's feature space it lies inside the manifold of real target photos the judge never
-   trained on (held-out + test): within the distance of some real photo to its k-th nearest real neighbour
-   (improved precision, Kynkaanniemi et al. 2019, k = 3). Texture pasted over a scene falls outside it.
+   is trained on the real train photos minus a fixed 15% held out to validate it; its accuracy on the
+   held-out photos and on the real test photos of both domains is reported beside every figure.
+2. moved: the translation is what convinced the judge: its target probability rose by at least MOVED_MARGIN
+   from the input's. The identity, and a source photo the judge misjudges anyway, do not count.
 3. content: the Sobel edge maps of input and output agree (SSIM) more than those of 95% of unrelated pairs
-   (each input beside another test photo): the output is still that picture, not a new one.
+   (each input beside another test photo): the output is still that picture. Texture pasted over the whole
+   frame fails here.
+4. local: at least LOCAL_CHANGE of the output is not explained by any global colour mapping of the input
+   (`recolouring_residual`): a photo merely turned grey, tinted or re-toned is no translation, whatever the
+   judge thinks of its colours. (Colour augmentation of the judge was tried instead and measured worse: it
+   made the season judge blind to real winter translations; docs/evaluation.md.)
 
-`translated_rate` is the share of outputs passing all three; `relative_rate` divides it by the judge's rate
-on real target test photos (a winter photo without snow is not called winter either). The single checks'
-rates, the judge's KID between translated and real target photos (`judge_kid_closed`: 0 for the identity,
-about 1 for outputs distributed like real target photos) and the least translated images come with it.
-docs/evaluation.md has the protocol and the measured cases (identity, pasted stripes, grey summer).
+`translated_rate` is the share of outputs passing all four; `relative_rate` divides it by the judge's rate
+on real target test photos (a winter photo without snow is not called winter either). Reported beside it:
+each check's rate; `realistic_rate`, the share inside the manifold of real target photos in the judge's
+features (improved precision, Kynkaanniemi et al. 2019); the judge's KID between translated and real target
+photos (`judge_kid_closed`: 0 for the identity, about 1 for outputs distributed like real target photos); the
+least translated images. docs/evaluation.md has the protocol and the measured cases.
 """
 
 from __future__ import annotations
@@ -37,9 +42,11 @@ from translate.errors import DataError
 from translate.metrics.classifier import Judge, Recipe, cached_judge, file_digest
 from translate.metrics.fid import kernel_inception_distance
 
-DEFAULT_RECIPE = Recipe(color=1.0, grayscale=0.25)
+DEFAULT_RECIPE = Recipe()
 HOLDOUT = 0.15  # share of each domain's training photos kept out of the judge's training, to validate it
 REALISM_K = 3
+MOVED_MARGIN = 0.2  # least rise of the judge's target probability from input to output
+LOCAL_CHANGE = 0.08  # least share of an output that no global colour mapping of its input explains
 CONTENT_QUANTILE = 0.95
 
 EDGE_WINDOW = 11
@@ -92,6 +99,25 @@ def domain_judge(root: Path, recipe: Recipe = DEFAULT_RECIPE) -> Judge:
 
     return cached_judge(f"domain-{root.name}", recipe, list(domain_names(root)), file_digest(pa + pb, root), 3,
                         training_data)
+
+
+def recolouring_residual(inputs: Tensor, outputs: Tensor, side: int = 64) -> Tensor:
+    """(N,) share of each output that no global colour mapping of its input explains: the least-squares fit of
+    every output pixel as a quadratic function of the same input pixel's colour (over all pixels at side x
+    side; quadratic, so tone curves are mappings too) leaves this relative RMS residual. About 0 for the
+    identity and for a grey, tinted or re-toned copy; a translation that paints locally (snow on the ground,
+    stripes on the animal) leaves a residual."""
+    import torch.nn.functional as F
+
+    x = F.interpolate(inputs.float(), size=(side, side), mode="area").flatten(2).transpose(1, 2)  # (N, P, C)
+    y = F.interpolate(outputs.float(), size=(side, side), mode="area").flatten(2).transpose(1, 2)
+    c = x.shape[2]
+    pairs = [x[..., i:i + 1] * x[..., j:j + 1] for i in range(c) for j in range(i, c)]
+    design = torch.cat([x, *pairs, torch.ones_like(x[..., :1])], 2).double()  # (N, P, terms)
+    coef = torch.linalg.lstsq(design, y.double()).solution
+    residual = (y.double() - design @ coef).pow(2).sum((1, 2))
+    spread = (y.double() - y.double().mean(1, keepdim=True)).pow(2).sum((1, 2))
+    return (residual / spread.clamp_min(1e-12)).sqrt().float()
 
 
 def realistic(features: Tensor, reference: Tensor, k: int = REALISM_K) -> Tensor:
@@ -150,7 +176,9 @@ def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: st
         "real_target_rate": real_target_rate,
         "translated_rate": verdict["translated_rate"],
         "relative_rate": verdict["translated_rate"] / real_target_rate if real_target_rate > 0 else float("nan"),
-        "target_rate": verdict["target_rate"], "realistic_rate": verdict["realistic_rate"],
+        "target_rate": verdict["target_rate"], "moved_rate": verdict["moved_rate"],
+        "local_rate": verdict["local_rate"], "local_change_median": verdict["local_change"],
+        "realistic_rate": verdict["realistic_rate"],
         "content_rate": verdict["content_rate"],
         "source_rate_before": float((real_pred[src][:len(x)] == src).double().mean()),
         "edge_ssim": verdict["edge_ssim"], "edge_ssim_unrelated": verdict["edge_ssim_unrelated"],
@@ -170,6 +198,9 @@ def judge_verdict(judge: Judge, inputs: Tensor, outputs: Tensor, target: int, re
     `unrelated_pool`: other photos to pair each input with (the content threshold)."""
     p_target = judge.probabilities(outputs)[:, target]
     on_target = p_target > 0.5
+    moved = p_target - judge.probabilities(inputs)[:, target] >= MOVED_MARGIN
+    local = recolouring_residual(inputs, outputs)
+    local_ok = local >= LOCAL_CHANGE
     ref_features = judge.features(reference)
     out_features = judge.features(outputs)
     real_ok = realistic(out_features, ref_features)
@@ -182,9 +213,11 @@ def judge_verdict(judge: Judge, inputs: Tensor, outputs: Tensor, target: int, re
     content_ok = ssim > threshold
     kid_out = kernel_inception_distance(ref_features, out_features)[0]
     kid_in = kernel_inception_distance(ref_features, judge.features(inputs))[0]
-    translated = on_target & real_ok & content_ok
+    translated = on_target & moved & content_ok & local_ok
     return {"p_target": p_target, "translated": translated,
             "translated_rate": float(translated.double().mean()), "target_rate": float(on_target.double().mean()),
+            "moved_rate": float(moved.double().mean()), "local_rate": float(local_ok.double().mean()),
+            "local_change": float(local.median()),
             "realistic_rate": float(real_ok.double().mean()), "content_rate": float(content_ok.double().mean()),
             "edge_ssim": float(ssim.mean()), "edge_ssim_unrelated": float(unrelated_ssim.mean()),
             "content_threshold": threshold, "judge_kid": kid_out, "judge_kid_untranslated": kid_in,
