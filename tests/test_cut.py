@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import make_config
+from conftest import cli_fails, make_config
 from safetensors.torch import load_file
 
 from translate.errors import CheckpointError
@@ -188,3 +188,25 @@ def test_download_weights_takes_one_cut_model_out_of_the_official_archive(tmp_pa
 
     config = json.loads((tmp_path / "checkpoints" / "fastcut_cityscapes" / "config.json").read_text())
     assert config["directions"] == {"BtoA": "G"} and config["model"] == "fastcut"
+
+
+def test_two_one_direction_runs_merge_into_one_bundle(tmp_path, unpaired_root):
+    """CUT learns one way; two runs (AtoB and BtoA) export as one bundle that translates both ways, like a
+    CycleGAN bundle, each direction giving what its own run gives."""
+    import translate
+    from translate.cli import main
+
+    runs = {}
+    for direction in ("AtoB", "BtoA"):
+        cfg = make_config("cut", str(unpaired_root), train={"steps": 1}, data_kw={"direction": direction})
+        runs[direction] = Trainer(cfg, tmp_path / direction, quiet=True).fit()
+    out = tmp_path / "both"
+    assert main(["export", "--checkpoint", str(runs["AtoB"]), "--checkpoint", str(runs["BtoA"]), "--out",
+                 str(out)]) == 0
+    x = torch.rand(1, 3, 20, 28) * 2 - 1
+    for direction, run in runs.items():
+        want = translate.load(run / "bundle", direction=direction, device="cpu")(x)
+        got = translate.load(out, direction=direction, device="cpu")(x)
+        assert torch.equal(got, want), direction
+    cli_fails(["export", "--checkpoint", str(runs["AtoB"]), "--checkpoint", str(runs["AtoB"]), "--out",
+               str(tmp_path / "twice")], "a second AtoB generator")

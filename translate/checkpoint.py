@@ -214,13 +214,48 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
     return {**info, **bundle}, {k: v for k, v in tensors.items() if k.startswith(wanted)}
 
 
-def export_bundle(src: str | Path, out: str | Path, half: bool = False, overwrite: bool = False) -> dict:
+def merge_directions(parts: list[tuple[dict, dict]], where: list[str]) -> tuple[dict, dict]:
+    """One bundle from one-direction translators trained as separate runs (CUT and FastCUT learn one way):
+    each part's generator becomes G_AB or G_BA by the direction it translates, so the demo and
+    `convert --direction` use the result as they use a CycleGAN bundle."""
+    names = {"AtoB": "G_AB", "BtoA": "G_BA"}
+    config: dict = {}
+    tensors: dict = {}
+    sources = []
+    for (cfg, ts), path in zip(parts, where):
+        if cfg.get("kind") != "translator" or len(cfg.get("directions", {})) != 1:
+            raise CheckpointError(f"{path}: only one-direction translators merge (CUT, FastCUT, an imported "
+                                  f"single generator); it has directions {sorted(cfg.get('directions', {}))}")
+        (direction, net), = cfg["directions"].items()
+        new = names[direction]
+        if new in config.get("nets", {}):
+            raise CheckpointError(f"{path}: a second {direction} generator; give one run per direction")
+        if not config:
+            config = {k: v for k, v in cfg.items() if k not in ("format", "directions", "nets", "train_direction",
+                                                               "step", "timing", "ema")}
+            config.update(nets={}, directions={})
+        config["nets"][new] = cfg["nets"][net]
+        config["directions"][direction] = new
+        config["multiple"] = max(int(config.get("multiple", 4)), int(cfg.get("multiple", 4)))
+        tensors.update({f"{new}.{k[len(net) + 1:]}": v for k, v in ts.items() if k.startswith(net + ".")})
+        sources.append({"model": cfg.get("model"), "direction": direction, "step": cfg.get("step"),
+                        "train_data": Path(str(cfg.get("train_data", ""))).name})
+    config["sources"] = sources
+    return config, tensors
+
+
+def export_bundle(src: str | Path | list, out: str | Path, half: bool = False, overwrite: bool = False) -> dict:
     """Write the generators of a run or bundle folder as a stand-alone bundle (optionally fp16, which
-    halves the size; the weights come back as fp32 on load). Returns {"bytes", "max_abs_rounding"}."""
+    halves the size; the weights come back as fp32 on load). Several one-direction sources (a list) merge
+    into one two-direction bundle (`merge_directions`). Returns {"bytes", "max_abs_rounding"}."""
     out = Path(out)
     if out.exists() and not overwrite:
         raise CheckpointError(f"{out} already exists; pick another `out` or pass `overwrite`")
-    config, tensors = load_checkpoint(src)
+    sources = [src] if isinstance(src, (str, Path)) else list(src)
+    if len(sources) == 1:
+        config, tensors = load_checkpoint(sources[0])
+    else:
+        config, tensors = merge_directions([load_checkpoint(s) for s in sources], [str(s) for s in sources])
     model = config["model"]
     config = {k: v for k, v in config.items() if k not in ("format", "model")}
     if config.get("train_data"):  # a name, not this machine's path: `--data NAME --root DIR` finds it elsewhere

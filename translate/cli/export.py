@@ -15,8 +15,12 @@ def cmd_export(argv: list[str]) -> int:
         description="Write the generators of a run folder (its newest state; EMA weights when kept) or of a "
                     "bundle as a stand-alone bundle folder: config.json + model.safetensors, nothing else. "
                     "--half stores the weights in fp16 (half the bytes); they are restored to fp32 on load.",
-        epilog="example:\n  translate export --checkpoint checkpoints/run-h2z-128 --out checkpoints/horse2zebra --half")
-    p.add_argument("--checkpoint", required=True, metavar="DIR", help="a run folder or a bundle")
+        epilog="examples:\n"
+               "  translate export --checkpoint checkpoints/run-h2z-128 --out checkpoints/horse2zebra --half\n"
+               "  translate export --checkpoint runs/cut-h2z --checkpoint runs/cut-z2h --out checkpoints/h2z_cut")
+    p.add_argument("--checkpoint", required=True, action="append", metavar="DIR",
+                   help="a run folder or a bundle; give two one-direction ones (CUT runs trained AtoB and BtoA) "
+                        "to write one bundle that translates both ways")
     p.add_argument("--out", required=True, metavar="DIR", help="the bundle folder to write")
     p.add_argument("--half", action="store_true", help="store floating-point weights in fp16")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
