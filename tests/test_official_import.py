@@ -172,3 +172,25 @@ def test_import_refuses_wrong_files_with_a_clear_message(tmp_path):
     torch.save(sd, tmp_path / "small.pth")  # a small net of our own shape imports fine (ngf 8, 2 blocks)
     cfg, _ = load_checkpoint(import_official([tmp_path / "small.pth"], "cyclegan", tmp_path / "ok"))
     assert cfg["official_netG"] == "resnet_2blocks" and cfg["nets"]["G_AB"]["kwargs"]["ngf"] == 8
+
+
+def test_import_never_replaces_an_existing_folder_without_overwrite(tmp_path):
+    """A folder the user has (here with their notes in it) survives a mistyped --out; --overwrite replaces it.
+    The bundle records file names, not this machine's paths."""
+    import json
+
+    from conftest import cli_fails
+
+    from translate.nets.resnet import ResnetGenerator
+
+    torch.save(ResnetGenerator(3, 3, ngf=4, n_blocks=6).state_dict(), tmp_path / "g.pth")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    cli_fails(["import-official", str(tmp_path / "g.pth"), "--model", "cyclegan", "--out", str(mine)],
+              "already exists.*--overwrite")
+    assert (mine / "notes.txt").read_text() == "keep me"
+    assert main(["import-official", str(tmp_path / "g.pth"), "--model", "cyclegan", "--out", str(mine),
+                 "--overwrite"]) == 0
+    config = json.loads((mine / "config.json").read_text())
+    assert config["imported_from"] == {"G_AB": "g.pth"} and not (mine / "notes.txt").exists()

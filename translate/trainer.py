@@ -400,7 +400,7 @@ class Trainer:
     def _write_bundle(self) -> Path:
         nets = self.ema.nets if self.ema is not None else self.model.export()
         tensors = {f"{n}.{k}": v for n, net in nets.items() for k, v in net.state_dict().items()}
-        info = {"step": self.step, "ema": self.ema is not None, "train_data": self.info.name,
+        info = {"step": self.step, "ema": self.ema is not None, "train_data": Path(self.info.name).name,
                 "translate_version": __version__, "timing": self._timing_now(), **self.model.bundle_info(self.cfg.data)}
         config = self.model.export_config()
         return save_bundle(self.run_dir / "bundle", self.cfg.model_name, config, tensors, info)

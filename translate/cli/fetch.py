@@ -85,10 +85,11 @@ def cmd_import_official(argv: list[str]) -> int:
                    help="the direction a single generator file translates (the official run's --direction; "
                         "default AtoB)")
     p.add_argument("--out", required=True, metavar="DIR", help="checkpoint folder to write")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     a = p.parse_args(argv)
     from translate.interop.official import import_official
 
-    out = import_official(a.files, a.model, a.out, a.netG, direction=a.direction)
+    out = import_official(a.files, a.model, a.out, a.netG, direction=a.direction, overwrite=a.overwrite)
     import json
 
     cfg = json.loads((out / "config.json").read_text())

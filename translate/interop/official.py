@@ -115,9 +115,12 @@ OFFICIAL_MODELS = tuple(n for n in MODELS.names() if MODELS.info(n)["official"])
 
 
 def import_official(files: list[str | Path], model: str, out: str | Path, net_g: str | None = None,
-                    direction: str = "AtoB") -> Path:
+                    direction: str = "AtoB", overwrite: bool = False) -> Path:
     """Convert one official generator (or, for CycleGAN, G_A and G_B) into a bundle at `out`. A single
-    generator translates `direction` (the official run's --direction; CUT's cityscapes models are BtoA)."""
+    generator translates `direction` (the official run's --direction; CUT's cityscapes models are BtoA).
+    An existing `out` is replaced only with `overwrite`."""
+    if Path(out).exists() and not overwrite:
+        raise CheckpointError(f"{out} already exists; pick another `out` or pass `overwrite` to replace it")
     if model not in OFFICIAL_MODELS:
         raise CheckpointError(f"`model` must be one of {', '.join(OFFICIAL_MODELS)}, got {model!r}")
     names = ["G_AB", "G_BA"] if model == "cyclegan" else ["G"]
@@ -131,7 +134,7 @@ def import_official(files: list[str | Path], model: str, out: str | Path, net_g:
         net.load_state_dict(clean, strict=True)
         nets[name] = spec
         tensors.update({f"{name}.{k}": v.detach().clone() for k, v in net.state_dict().items()})
-        sources[name] = str(Path(path).resolve())
+        sources[name] = Path(path).name  # a file name: never this machine's paths
     first = nets[names[0]]["kwargs"]
     unet = nets[names[0]]["name"] == "unet_g"
     config = {
