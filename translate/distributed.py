@@ -145,6 +145,9 @@ class Dist:
 
     def close(self) -> None:
         if self.enabled and dist.is_initialized():
+            # every rank done with its last collective before any tears the group down (a rank leaving early
+            # was seen to abort its partner at exit: "terminate called without an active exception")
+            dist.barrier()
             dist.destroy_process_group()
 
 

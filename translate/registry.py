@@ -82,6 +82,11 @@ MODELS = Registry("model", {
 })
 
 
+def official_models() -> list[str]:
+    """The models whose official generator files `translate import-official --model NAME` reads."""
+    return [n for n in MODELS.names() if MODELS.info(n)["official"]]
+
+
 def model_config(name: str) -> type:
     """A model's Config dataclass (torch-free: models/configs.py), for the CLI and saved runs."""
     return load_attr(MODELS.info(name)["config"])
@@ -129,8 +134,7 @@ NORM_KINDS = ("instance", "batch", "none")
 
 
 # Openers take (DataConfig, the model's data kinds) and return (source, DataInfo); see data/datasets.py.
-def _toy(name: str) -> Entry:
-    return Entry("translate.data.datasets:open_toy", {"kind": "points"})
+_TOY = Entry("translate.data.datasets:open_toy", {"kind": "points"})
 
 
 def _official(kind: str, archive: str) -> Entry:
@@ -141,8 +145,8 @@ def _official(kind: str, archive: str) -> Entry:
 _CYCLEGAN = "cyclegan/datasets/{name}.zip"
 _PIX2PIX = "pix2pix/datasets/{name}.tar.gz"
 DATASETS = Registry("data set", {
-    "ring8": _toy("ring8"),
-    "grid25": _toy("grid25"),
+    "ring8": _TOY,
+    "grid25": _TOY,
     "mnist": Entry("translate.data.datasets:open_mnist",
                    {"kind": "images", "labeled": True, "needs": "MNIST idx files under --root (fetched when missing)"}),
     "digits": Entry("translate.data.datasets:open_digits", {"kind": "images", "labeled": True,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from translate.errors import DownloadError
-from translate.registry import GENERATORS, MODELS, PRETRAINED
+from translate.registry import GENERATORS, PRETRAINED, official_models
 
 
 def cmd_download(argv: list[str]) -> int:
@@ -47,6 +47,7 @@ def cmd_download_weights(argv: list[str]) -> int:
     p.add_argument("--sha256", help="expected SHA-256 of the .pth file")
     a = p.parse_args(argv)
     url, model = dl.weights_url(a.name)
+    info = PRETRAINED.info(a.name)
     out = Path(a.out or Path("checkpoints") / a.name)
     if (out / "model.safetensors").exists():
         print(f"{a.name}: already converted in {out}")
@@ -54,14 +55,13 @@ def cmd_download_weights(argv: list[str]) -> int:
     try:
         pth = dl.weights_file(a.name, Path("checkpoints") / ".downloads", a.sha256)
     except dl.DownloadError as e:
-        info = PRETRAINED.info(a.name)
         inside = f" and take {info['member']} out of it" if info.get("member") else ""
         raise DownloadError(f"could not download the {a.name} weights: {e}\nTo place them by hand: fetch {url} "
                             f"elsewhere{inside}, then run: translate import-official FILE.pth --model {model} "
                             f"--direction {info.get('direction', 'AtoB')} --out {out}") from None
     from translate.interop.official import import_official
 
-    import_official([pth], model, out, direction=PRETRAINED.info(a.name).get("direction", "AtoB"))
+    import_official([pth], model, out, direction=info.get("direction", "AtoB"))
     print(f"{a.name}: {out}")
     return 0
 
@@ -77,7 +77,7 @@ def cmd_import_official(argv: list[str]) -> int:
                "  translate import-official latest_net_G_A.pth latest_net_G_B.pth --model cyclegan --out ckpt\n"
                "  translate import-official facades_label2photo.pth --model pix2pix --netG unet_256 --out ckpt")
     p.add_argument("files", nargs="+", metavar="FILE.pth")
-    p.add_argument("--model", required=True, choices=[n for n in MODELS.names() if MODELS.info(n)["official"]],
+    p.add_argument("--model", required=True, choices=official_models(),
                    help="the official code that wrote the file (cut, fastcut: the CUT code's latest_net_G.pth)")
     p.add_argument("--netG", choices=GENERATORS.names(),
                    help="expected architecture (default: recognised from the keys)")

@@ -16,7 +16,7 @@ import torch
 
 from translate.checkpoint import CheckpointError, save_bundle
 from translate.nets.spec import build_net, net_spec
-from translate.registry import MODELS, NORM_KINDS
+from translate.registry import NORM_KINDS, official_models
 
 LEGACY_SUFFIXES = (".running_mean", ".running_var", ".num_batches_tracked")
 
@@ -111,7 +111,7 @@ def _asked(net_g: str | None) -> str:
 
 # Models whose official generators import (registry: MODELS' "official" repository); CUT and FastCUT publish
 # one latest_net_G.pth, the A->B direction.
-OFFICIAL_MODELS = tuple(n for n in MODELS.names() if MODELS.info(n)["official"])
+OFFICIAL_MODELS = tuple(official_models())
 
 
 def import_official(files: list[str | Path], model: str, out: str | Path, net_g: str | None = None,

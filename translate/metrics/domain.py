@@ -154,15 +154,15 @@ def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: st
     paths = {0: _images(test_a), 1: _images(test_b)}
     held = {0: judge_split(_images(train_a))[1], 1: judge_split(_images(train_b))[1]}
     real = {k: load_square(v, size) for k, v in paths.items()}
+    held_images = {k: load_square(v, size) for k, v in held.items()}
     src, tgt = (0, 1) if direction == "AtoB" else (1, 0)
     names = judge.classes
     src_paths = paths[src][:max_images] if max_images else paths[src]
     x = _float(real[src][:len(src_paths)])
     fakes = torch.cat([translate(x[i:i + 1]).clamp(-1, 1) for i in range(len(x))])
-    verdict = judge_verdict(judge, x, fakes, tgt, _float(torch.cat([real[tgt], load_square(held[tgt], size)])),
-                            _float(real[tgt]))
+    verdict = judge_verdict(judge, x, fakes, tgt, _float(torch.cat([real[tgt], held_images[tgt]])), _float(real[tgt]))
     real_pred = {k: judge.probabilities(_float(v)).argmax(1) for k, v in real.items()}
-    held_pred = {k: judge.probabilities(_float(load_square(v, size))).argmax(1) for k, v in held.items()}
+    held_pred = {k: judge.probabilities(_float(v)).argmax(1) for k, v in held_images.items()}
     real_target_rate = float((real_pred[tgt] == tgt).double().mean())
     worst = torch.argsort(verdict["p_target"])[:5]
     res = {

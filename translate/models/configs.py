@@ -99,6 +99,9 @@ class TranslationConfig(AdversarialConfig):
     pool_size: int = opt(50, "image pool of earlier fakes shown to D (Shrivastava et al. 2017); 0: off")
     diffaug: str = opt("", "differentiable augmentation of everything D sees (Zhao et al. 2020), e.g. "
                            "color,translation,cutout; empty: off", metavar="POLICY")
+    antialias: bool = opt(False, "anti-aliased downsampling in a ResNet G and a PatchGAN D (Zhang 2019; CUT's "
+                                 "default)")
+    antialias_up: bool = opt(False, "anti-aliased upsampling in a ResNet G (CUT's default)")
 
     TRAIN_DEFAULTS: ClassVar[dict] = _TRANSLATION_TRAIN
     # Both papers load 286 px and random-crop 256 px (Zhu et al. 2017 appendix 7.1, Isola et al. 2017 6.2).

@@ -18,8 +18,8 @@ from translate.registry import DISCRIMINATORS, GENERATORS
 def generator_spec(cfg, in_channels: int, out_channels: int) -> dict:
     info = dict(GENERATORS.info(cfg.netG))
     name = info.pop("net")
-    if name == "resnet_g" and getattr(cfg, "antialias", False):  # CUT's anti-aliased ResNet
-        info.update(antialias=True, antialias_up=cfg.antialias_up)
+    if name == "resnet_g":  # only when on, so that specs (and bundles) of plain ResNets stay as they were
+        info.update({k: True for k in ("antialias", "antialias_up") if getattr(cfg, k)})
     return net_spec(name, in_channels=in_channels, out_channels=out_channels, ngf=cfg.ngf, norm=cfg.norm,
                     dropout=cfg.dropout, **info)
 
@@ -29,7 +29,7 @@ def discriminator_spec(cfg, in_channels: int) -> dict:
     if info["net"] == "pixel_d":
         return net_spec("pixel_d", in_channels=in_channels, ndf=cfg.ndf, norm=cfg.norm)
     n_layers = info.get("n_layers", cfg.n_layers_d)
-    extra = {"antialias": True} if getattr(cfg, "antialias", False) else {}  # CUT's anti-aliased PatchGAN
+    extra = {"antialias": True} if cfg.antialias else {}  # only when on: plain PatchGAN specs stay as they were
     return net_spec(info["net"], in_channels=in_channels, ndf=cfg.ndf, n_layers=n_layers, norm=cfg.norm, **extra)
 
 
