@@ -12,11 +12,15 @@ import pytest
 from conftest import cli_fails
 from PIL import Image
 
-from translate.cli import main
+from translate.cli import COMMANDS, HANDLERS, main
+from translate.registry import MODELS
 
-HELP_COMMANDS = [[], ["train"], ["train", "--model", "gan"], ["train", "--model", "dcgan"],
-                 ["train", "--model", "cgan"], ["train", "--model", "pix2pix"], ["train", "--model", "cyclegan"],
-                 ["sample"], ["eval"], ["list"], ["download"], ["download-weights"], ["import-official"]]
+HELP_COMMANDS = [[], ["train"], *(["train", "--model", m] for m in MODELS.names()),
+                 *([c] for c in HANDLERS)]
+
+
+def test_help_covers_every_command():
+    assert {a[0] for a in HELP_COMMANDS if a} == set(HANDLERS) == set(COMMANDS)
 
 
 @pytest.mark.parametrize("args", HELP_COMMANDS, ids=lambda a: " ".join(a) or "top")
@@ -31,9 +35,16 @@ def test_help_is_complete_and_does_not_import_torch(args):
     assert out.returncode == 0, out.stderr
     assert "usage: translate" in out.stdout
     assert float(out.stdout.split("SECONDS")[1]) < 1.0 and wall < 3.0
+    assert all(len(line) <= 110 for line in out.stdout.splitlines()), "a help line does not wrap"
+    text = " ".join(out.stdout.split())
     if args[:3] == ["train", "--model", "dcgan"]:
-        text = " ".join(out.stdout.split())
         assert "--ngf" in text and "the global batch, split evenly over the processes (default: 128)" in text
+    if args[:3] == ["train", "--model", "cyclegan"]:  # --data names the sets that fit this model
+        assert "horse2zebra" in text and "facades" not in text.split("--data")[1].split("--root")[0]
+    if args[:1] == ["train"]:
+        assert "checkpoints/run-NNN-MODEL-DATA" in text and "runs/" not in text
+    if args in (["demo"], ["download-weights"]):
+        assert "--port PORT port to serve on" in text or "NAME official model name" in text
 
 
 def test_dry_run_applies_paper_defaults_then_user_flags(capsys):
@@ -73,9 +84,13 @@ def test_train_sample_eval_round_trip_for_cgan(tmp_path, mnist_root, capsys):
               "already holds a run")
     # resuming may extend the run but not change its recipe
     cli_fails(["train", "--resume", str(run), "--lr-g", "1e-3"], "cannot change --lr-g")
+    cli_fails(["train", "--resume", str(run), "--data", "digits"], "cannot change --data")
+    # ... and the original command line, repeated with --resume, is accepted (values compared, not spellings)
+    assert main(["train", "--resume", str(run), "--model", "cgan", "--data", "mnist", "--root", str(mnist_root),
+                 "--holdout", "50", "--steps", "4", *TINY_CGAN]) == 0
     assert main(["train", "--resume", str(run), "--steps", "5", "--lr-decay", "0.8"]) == 0
     assert json.loads((run / "bundle" / "config.json").read_text())["step"] == 5
-    assert "new schedule: 3 -> 5 steps; the learning rate at step 3 jumps from 1x to 0.5x" in capsys.readouterr().err
+    assert "new schedule: 4 -> 5 steps; the learning rate at step 4 jumps from 1x to 0.25x" in capsys.readouterr().err
 
     assert main(["sample", "--checkpoint", str(run), "--n", "20", "--out", str(tmp_path / "grid.png")]) == 0
     grid = Image.open(tmp_path / "grid.png")

@@ -90,13 +90,20 @@ def test_download_dataset_extracts_atomically(server, tmp_path):
     assert not (tmp_path / "datasets" / ".downloads" / "tiny.zip").exists()
 
 
-def test_offline_is_one_message_with_the_manual_fix(tmp_path, monkeypatch):
+def test_offline_first_run_is_one_line_and_leaves_no_folders(tmp_path, monkeypatch, capsys):
+    """`translate train --model cyclegan --data horse2zebra` without internet: one line that says the download
+    failed, where the files go by hand and that --data takes a folder; no empty datasets/.downloads behind."""
+    from translate.cli import main
+
     monkeypatch.setenv("TRANSLATE_MIRROR", "http://127.0.0.1:9")  # nothing listens on the discard port
-    with pytest.raises(TranslateError) as e:
-        dl.resolve_dataset("horse2zebra", tmp_path / "datasets")
-    msg = str(e.value)
-    assert "could not download horse2zebra" in msg and "cannot connect" in msg
-    assert "horse2zebra/trainA/, trainB/, testA/, testB/" in msg and "Traceback" not in msg
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--model", "cyclegan", "--data", "horse2zebra", "--steps", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert err.startswith("translate train: could not download horse2zebra") and "cannot connect" in err
+    assert "unpack it to datasets/horse2zebra/ (trainA/, trainB/, testA/, testB/)" in err
+    assert "--data PATH" in err and "datasets/README.md" in err
+    assert list(tmp_path.iterdir()) == []  # neither datasets/ nor datasets/.downloads was left behind
 
 
 def test_train_data_name_downloads_through_the_mirror(server, tmp_path, monkeypatch):

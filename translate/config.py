@@ -56,7 +56,8 @@ class TrainConfig:
                                "(SyncBatchNorm) instead of each process's share")
     seed: int = opt(0, "seed for weights, noise and data order (recorded in the run)")
     deterministic: bool = opt(False, "use deterministic kernels only (slower on GPU; CPU is already exact)")
-    out: str = opt("", "run folder (default: a new numbered folder under runs/)", metavar="DIR")
+    out: str = opt("", "run folder (default: a new numbered one, checkpoints/run-NNN-MODEL-DATA)",
+                   metavar="DIR")
     resume: str = opt("", "continue the run in DIR from its latest saved state", metavar="DIR")
     log_every: int = opt(10, "flush losses to losses.csv, check them for NaN/inf and refresh the bar")
     sample_every: int = opt(500, "write a sample grid from a fixed noise batch every N steps")

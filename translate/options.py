@@ -55,17 +55,19 @@ def _base_type(tp):
     return tp
 
 
-def add_dataclass_args(parser: argparse._ActionsContainer, cls, prefix: str, defaults: dict | None = None):
+def add_dataclass_args(parser: argparse._ActionsContainer, cls, prefix: str, defaults: dict | None = None,
+                       helps: dict | None = None):
     """Add one flag per field of `cls`; parsed values land in `prefix.field` (absent when not typed).
 
-    `defaults` (field -> value) only changes what --help shows, e.g. a model's paper defaults.
+    `defaults` (field -> value) and `helps` (field -> text) only change what --help shows, e.g. a model's
+    paper defaults and the data set names that fit it.
     """
-    defaults = defaults or {}
+    defaults, helps = defaults or {}, helps or {}
     for f in fields(cls):
         meta = f.metadata
         tp = _base_type(f.type)
         default = defaults.get(f.name, f.default if f.default is not dataclasses.MISSING else f.default_factory())
-        help_text = meta.get("help", "")
+        help_text = helps.get(f.name, meta.get("help", ""))
         if tp is not bool:
             help_text += f" (default: {_show(default)})"
         kw: dict[str, Any] = {"dest": f"{prefix}.{f.name}", "default": argparse.SUPPRESS, "help": help_text}

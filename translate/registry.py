@@ -161,6 +161,13 @@ DATASETS = Registry("data set", {
     **{n: _official("paired", _PIX2PIX) for n in ("facades", "edges2shoes", "edges2handbags", "night2day")},
 })
 
+def data_names(model: str) -> list[str]:
+    """The data set names `--data` takes for `model` (its data kinds; class labels for a labelled model)."""
+    kinds = MODELS.info(model)["data_kinds"]
+    return [n for n in DATASETS.names() if DATASETS.info(n)["kind"] in kinds
+            or ("labeled" in kinds and DATASETS.info(n).get("labeled"))]
+
+
 # Official pretrained generators (scripts/download_cyclegan_model.sh and download_pix2pix_model.sh);
 # pix2pix names get a prefix because both projects publish a facades_label2photo.
 _CG_WEIGHTS = ("apple2orange", "orange2apple", "summer2winter_yosemite", "winter2summer_yosemite", "horse2zebra",

@@ -15,23 +15,24 @@ from translate import __version__
 from translate.errors import TranslateError, as_flags
 
 COMMANDS = {
-    "train": "train a model (gan, dcgan, cgan, pix2pix, cyclegan); leaves a run folder with grids, losses, states",
+    "train": "train a model (gan, dcgan, cgan, pix2pix, cyclegan, cut, fastcut); leaves a run folder with grids, "
+             "losses and resumable states",
     "sample": "draw samples (a PNG grid, a folder of PNGs, or an .npy of points) from a checkpoint",
-    "eval": "score a checkpoint: modes, parzen, fid, kid, domain or class",
+    "eval": "score a checkpoint: modes, parzen, fid, kid, domain, paired or class",
     "demo": "start the web demo (season transfer, object transfiguration, digit generation)",
-    "convert": "translate a folder of images (or one image, or a list) with a pix2pix / CycleGAN checkpoint",
+    "convert": "translate a folder of images (or one image, or a list) with a pix2pix, CycleGAN or CUT checkpoint",
     "export": "write a run's generators as a small stand-alone bundle (optionally fp16) to share or ship",
-    "list": "list models, objectives, nets and data set names",
-    "download": "download an official CycleGAN / pix2pix data set",
+    "list": "list models, objectives, nets, data set names and the checkpoints a name finds",
+    "download": "download an official CycleGAN / pix2pix data set into datasets/",
     "download-weights": "download an official pretrained generator as a checkpoint folder",
-    "import-official": "convert official CycleGAN / pix2pix generator .pth files into a checkpoint folder",
+    "import-official": "convert official CycleGAN / pix2pix / CUT generator .pth files into a checkpoint folder",
 }
 
 EXAMPLES = """examples:
   translate train --model gan --data ring8
   translate train --model cyclegan --data horse2zebra --size 128 --netG resnet_6blocks
   translate train --model pix2pix --data facades --direction BtoA
-  translate train --model dcgan --data mnist --root ../shared/data --steps 3000
+  translate train --model dcgan --data mnist --steps 3000
   translate train --model cgan --data digits --objective hinge --d-steps 2 --lr-d 4e-4
   translate train --resume checkpoints/run-001-dcgan-mnist --steps 6000
   translate sample --checkpoint checkpoints/run-001-dcgan-mnist --n 64 --out grid.png
@@ -41,8 +42,21 @@ EXAMPLES = """examples:
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and epilogs keep their line breaks (examples stay one per line), and each line longer
+    than the width wraps, indented like its first line."""
+
     def __init__(self, prog):
         super().__init__(prog, max_help_position=32, width=110)
+
+    def _fill_text(self, text, width, indent):
+        import textwrap
+
+        out = []
+        for line in text.splitlines():
+            lead = indent + line[:len(line) - len(line.lstrip())]
+            out.append(textwrap.fill(line.strip(), width, initial_indent=lead, subsequent_indent=lead + "  ")
+                       if len(lead + line.strip()) > width else indent + line)
+        return "\n".join(out)
 
 
 def _top_parser() -> argparse.ArgumentParser:

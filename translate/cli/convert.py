@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from translate.cli import Formatter
 from translate.errors import OptionError
 
 EPILOG = """examples:
@@ -22,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     from translate.convert import FORMATS
 
     p = argparse.ArgumentParser(
-        prog="translate convert", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        prog="translate convert", formatter_class=Formatter, epilog=EPILOG,
         description="Translate a folder of images (recursively), one image, or a text file listing images, "
                     "into OUTPUT, mirroring relative paths and file names. Images keep their size (padded to "
                     "the net's multiple and cropped back), alpha channel and grayscale.")

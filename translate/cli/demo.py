@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from translate.cli import Formatter
 from translate.errors import OptionError
 
 
 def cmd_demo(argv: list[str]) -> int:
     p = argparse.ArgumentParser(
-        prog="translate demo", formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="translate demo", formatter_class=Formatter,
         description="Start the Gradio web demo: season transfer (summer <-> winter), object transfiguration "
                     "(horse <-> zebra, apple <-> orange) and digit generation. Works offline; models load "
                     "lazily on first use.",
@@ -18,7 +19,7 @@ def cmd_demo(argv: list[str]) -> int:
                "--checkpoints DIR, then ./checkpoints and the bundled checkpoints/.\n\nexample:\n"
                "  translate demo --checkpoints ~/gan-weights --port 8080")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--port", type=int, default=7860, help="port to serve on (default 7860)")
     p.add_argument("--checkpoints", action="append", metavar="DIR", help="folder of named checkpoint folders "
                                                                           "(repeatable; searched first)")
     p.add_argument("--share", action="store_true", help="ask Gradio for a public link (needs internet)")

@@ -35,7 +35,7 @@ def cmd_export(argv: list[str]) -> int:
 
 # -------------------------------------------------------------------------------------------- list
 def cmd_list(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="translate list", description="List what can be named on the command line.")
+    p = argparse.ArgumentParser(prog="translate list", formatter_class=Formatter, description="List what can be named on the command line.")
     p.parse_args(argv)
     from translate.data.download import official_datasets
     from translate.registry import DATASETS, MODELS, NETS, OBJECTIVES, PRETRAINED
@@ -47,4 +47,49 @@ def cmd_list(argv: list[str]) -> int:
     print("data:       " + ", ".join(named) + ", or a folder of images")
     print("downloadable data (pix2pix, cyclegan): " + ", ".join(official_datasets()))
     print("pretrained weights: " + ", ".join(PRETRAINED.names()))
+    _list_checkpoints()
     return 0
+
+
+def _list_checkpoints() -> None:
+    """Every checkpoint a bare name finds (`convert -c NAME`, `translate.load(NAME)`, the demo), by folder
+    in lookup order, with what it does."""
+    from translate.checkpoint import CheckpointError, checkpoint_config
+    from translate.inference import BUNDLED, checkpoint_roots
+
+    print("checkpoints (by name: `translate convert -c NAME`, `translate.load(NAME)`):")
+    seen: set[str] = set()
+    for root in checkpoint_roots():
+        rows = []
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+            try:
+                config = checkpoint_config(folder)
+            except (CheckpointError, OSError, ValueError):
+                continue  # not a checkpoint (or one being written): nothing to offer
+            notes = [] if (folder / "model.safetensors").is_file() else ["a training run: its newest state"]
+            if folder.name in seen:
+                notes.append("shadowed by the one above")
+            seen.add(folder.name)
+            notes = f" ({'; '.join(notes)})" if notes else ""
+            rows.append(f"  {folder.name:<24} {config.get('model', '?'):<9} {what_it_does(config)}{notes}")
+        label = "bundled with translate" if root.resolve() == BUNDLED.resolve() else "installed"
+        print(f" {root} ({label}):" + ("" if rows else " none"))
+        for row in rows:
+            print(row)
+
+
+def what_it_does(config: dict) -> str:
+    """"AtoB horse -> zebra, BtoA zebra -> horse" for a translator, "samples 10 classes" for a sampler."""
+    if config.get("kind") != "translator":
+        classes = config.get("class_names") or []
+        return f"samples {len(classes)} classes" if classes else "samples"
+    data = str(config.get("train_data", ""))
+    a, _, b = data.partition("2")
+    b = b.split("_")[0]  # summer2winter_yosemite: the domains are summer and winter
+    directions = list(config.get("directions", {}))
+    if config.get("model") == "pix2pix":  # one generator; its input is the side --direction named at training
+        return f"AtoB (one generator, trained on {data or '?'} with --direction {config.get('train_direction')})"
+    if a and b:
+        names = {"AtoB": f"{a} -> {b}", "BtoA": f"{b} -> {a}"}
+        return ", ".join(f"{d} {names.get(d, '')}".strip() for d in directions)
+    return ", ".join(directions)

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from translate.cli import Formatter
 from translate.errors import DownloadError
 from translate.registry import GENERATORS, PRETRAINED, official_models
 
@@ -16,7 +17,7 @@ def cmd_download(argv: list[str]) -> int:
 
     names = dl.official_datasets()
     p = argparse.ArgumentParser(
-        prog="translate download", formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="translate download", formatter_class=Formatter,
         description="Download an official CycleGAN or pix2pix data set into ROOT/NAME (resumable, checked, "
                     "extracted atomically).",
         epilog="data sets: " + ", ".join(names) + "\n\nexamples:\n  translate download horse2zebra\n"
@@ -35,14 +36,14 @@ def cmd_download_weights(argv: list[str]) -> int:
     from translate.data import download as dl
 
     p = argparse.ArgumentParser(
-        prog="translate download-weights", formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="translate download-weights", formatter_class=Formatter,
         description="Download an official pretrained generator and convert it into a checkpoint folder that "
                     "`translate convert`, the demo and translate.load() use.",
         epilog="CycleGAN: " + ", ".join(PRETRAINED.names(model="cyclegan")) + "\npix2pix: "
                + ", ".join(PRETRAINED.names(model="pix2pix")) + "\nCUT, FastCUT: "
                + ", ".join(PRETRAINED.names(model="cut") + PRETRAINED.names(model="fastcut"))
                + "\n\nexample:\n  translate download-weights horse2zebra   # -> checkpoints/horse2zebra")
-    p.add_argument("name", metavar="NAME")
+    p.add_argument("name", metavar="NAME", help="official model name (listed below)")
     p.add_argument("--out", help="checkpoint folder to write (default: checkpoints/NAME)")
     p.add_argument("--sha256", help="expected SHA-256 of the .pth file")
     a = p.parse_args(argv)
@@ -68,7 +69,7 @@ def cmd_download_weights(argv: list[str]) -> int:
 
 def cmd_import_official(argv: list[str]) -> int:
     p = argparse.ArgumentParser(
-        prog="translate import-official", formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="translate import-official", formatter_class=Formatter,
         description="Convert generator weights saved by the official pytorch-CycleGAN-and-pix2pix code into our "
                     "checkpoint folder (read with torch.load(weights_only=True): no code in the file runs).",
         epilog="For CycleGAN give latest_net_G_A.pth (A->B) and optionally latest_net_G_B.pth (B->A); a published "

@@ -16,7 +16,8 @@ def _checkpoint_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", required=True, metavar="DIR",
                    help="a bundle (config.json + model.safetensors) or a run folder (its newest state, EMA "
                         "weights when the run kept them)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="(default: auto)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where to run: auto takes a GPU when there is one (default: auto)")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
 
 
@@ -108,29 +109,32 @@ def cmd_sample(argv: list[str]) -> int:
 def cmd_eval(argv: list[str]) -> int:
     p = argparse.ArgumentParser(
         prog="translate eval", formatter_class=Formatter,
-        description="Score a checkpoint. modes: modes captured, % high-quality samples and reverse KL on "
-                    "2,500 samples of a toy mixture (VEEGAN/PacGAN protocol). parzen: Gaussian Parzen-window "
-                    "log-likelihood of the MNIST test split from 10,000 samples, sigma chosen on 1,000 "
-                    "held-out training digits (Goodfellow et al. 2014). fid/kid: Inception-v3 features "
-                    "from a local weights file. domain (translators on an unpaired data set): the share of "
-                    "translated test photos that pass three checks: a small CNN judge (trained on the real "
-                    "train photos minus 15% held out, colour-augmented, cached in ~/.cache/translate) assigns "
-                    "them to the target domain, they lie inside the manifold of real target photos in the "
-                    "judge's features, and their edges still match the input's; with the judge's accuracy "
-                    "on the held-out and test photos (docs/evaluation.md); KID too when Inception weights "
-                    "are given. paired (translators on paired data such as facades): "
-                    "MAE, PSNR and SSIM of the outputs against the ground truth of the test pairs, beside the "
-                    "same scores against another pair's ground truth. class (conditional models): the share of samples "
-                    "that a judge trained on the real training images assigns to the requested class.",
+        description="Score a checkpoint.\n"
+                    "modes: modes captured, % high-quality samples and reverse KL on 2,500 samples of a toy "
+                    "mixture (VEEGAN/PacGAN protocol).\n"
+                    "parzen: Gaussian Parzen-window log-likelihood of the MNIST test split from 10,000 samples, "
+                    "sigma chosen on 1,000 held-out training digits (Goodfellow et al. 2014).\n"
+                    "fid, kid: Inception-v3 features from a local weights file (--inception).\n"
+                    "domain (translators, unpaired test photos): the share of outputs that a small CNN judge "
+                    "(trained on the train photos minus 15% held out; cached in ~/.cache/translate) calls "
+                    "target, whose target probability rose by at least 0.2 over the input's, whose edges "
+                    "still match the input's, and of which at least 8% is no global recolouring of the "
+                    "input; beside it the judge's accuracy on held-out and real test photos and its rate on "
+                    "real target photos.\n"
+                    "paired (translators on paired data such as facades): MAE, PSNR and SSIM against the test "
+                    "pairs' ground truth, beside the same scores against another pair's ground truth.\n"
+                    "class (conditional models): the share of samples that a judge trained on the real "
+                    "training images assigns to the requested class.\n"
+                    "docs/evaluation.md has each protocol and its limits.",
         epilog="examples:\n  translate eval --checkpoint RUN --metric modes\n"
-               "  translate eval --checkpoint RUN --metric parzen --root ../shared/data\n"
+               "  translate eval --checkpoint RUN --metric parzen --data mnist\n"
                "  translate eval --checkpoint RUN --metric fid --inception inception_v3.pth\n"
-               "  translate eval --checkpoint horse2zebra --metric domain --data horse2zebra --root "
-               "../shared/data --direction both\n"
-               "  translate eval --checkpoint facades --metric paired --data facades --root ../shared/data\n"
-               "  translate eval --checkpoint mnist_cgan --metric class --data mnist --root ../shared/data")
+               "  translate eval --checkpoint horse2zebra --metric domain --data horse2zebra --direction both\n"
+               "  translate eval --checkpoint facades --metric paired --data facades\n"
+               "  translate eval --checkpoint mnist_cgan --metric class --data mnist")
     _checkpoint_arg(p)
-    p.add_argument("--metric", required=True, choices=("modes", "parzen", "fid", "kid", "domain", "paired", "class"))
+    p.add_argument("--metric", required=True, choices=("modes", "parzen", "fid", "kid", "domain", "paired", "class"),
+                   help="what to measure (described above)")
     p.add_argument("--data", help="data set to compare with (default: the one the checkpoint trained on)")
     p.add_argument("--root", default=None, help="folder holding named data sets (default: the run's, or "
                                                 "datasets)")

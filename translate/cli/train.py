@@ -12,7 +12,7 @@ from translate.cli import EXAMPLES, Formatter
 from translate.config import DataConfig, RunConfig, TrainConfig
 from translate.errors import OptionError
 from translate.options import add_dataclass_args, build, given
-from translate.registry import MODELS, OBJECTIVES, model_config
+from translate.registry import MODELS, OBJECTIVES, data_names, model_config
 
 
 # ------------------------------------------------------------------------------------------- train
@@ -31,12 +31,21 @@ def _train_parser(model_name: str | None) -> argparse.ArgumentParser:
                         "--standalone --nproc-per-node N` (for several machines, call torchrun yourself: see "
                         "the README) (default: 1)")
     add_dataclass_args(p.add_argument_group("data"), DataConfig, "data",
-                       defaults=mcls.DATA_DEFAULTS if mcls else None)
+                       defaults=mcls.DATA_DEFAULTS if mcls else None,
+                       helps={"data": _data_help(model_name)} if model_name else None)
     add_dataclass_args(p.add_argument_group("training"), TrainConfig, "train",
                        defaults=mcls.TRAIN_DEFAULTS if mcls else None)
     if mcls:
         add_dataclass_args(p.add_argument_group(f"{model_name} (model options; paper defaults)"), mcls, "model")
     return p
+
+
+def _data_help(model_name: str) -> str:
+    kinds = MODELS.info(model_name)["data_kinds"]
+    folder = {"paired": "a folder of A|B pairs (train/, test/)", "unpaired": "a folder with trainA/ trainB/",
+              "labeled": "a folder with one sub-folder per class"}.get(kinds[0], "a folder of images")
+    return (f"a data set name ({', '.join(data_names(model_name))}; those missing "
+            f"from --root are downloaded) or {folder}")
 
 
 def _next_run_dir(model: str, data: str, base: Path = Path("checkpoints")) -> Path:
@@ -155,8 +164,11 @@ def _resume_config(saved: RunConfig, ns: argparse.Namespace) -> RunConfig:
     from translate.trainer import RESUME_MUTABLE
 
     typed = given(ns, "train")
-    frozen = {k: v for k, v in typed.items() if k not in RESUME_MUTABLE and getattr(saved.train, k) != v}
-    others = {**given(ns, "data"), **given(ns, "model")}
+    frozen = {k: v for k, v in typed.items() if k not in RESUME_MUTABLE and not _same(getattr(saved.train, k), v)}
+    # the original command line repeated is fine: only values that differ from the run's are refused
+    others = {k: v for k, v in given(ns, "data").items()
+              if not (_same_data(v, saved.data) if k == "data" else _same(getattr(saved.data, k), v))}
+    others.update({k: v for k, v in given(ns, "model").items() if not _same(getattr(saved.model, k), v)})
     if frozen or others:
         names = ", ".join("--" + k.replace("_", "-") for k in {**frozen, **others})
         raise OptionError(f"cannot change {names} when resuming (the run would not continue exactly); "
@@ -169,3 +181,19 @@ def _resume_config(saved: RunConfig, ns: argparse.Namespace) -> RunConfig:
     return saved
 
 
+
+
+def _same(saved, typed) -> bool:
+    norm = (lambda v: tuple(v) if isinstance(v, (list, tuple)) else v)
+    return norm(saved) == norm(typed)
+
+
+def _same_data(typed: str, saved) -> bool:
+    """`--data digits` again, or the same folder spelt another way (relative, absolute, under --root)."""
+    if typed == saved.data:
+        return True
+
+    def places(name: str) -> set[Path]:
+        return {p.resolve() for p in (Path(name), Path(saved.root) / name) if p.exists()}
+
+    return bool(places(typed) & places(saved.data))

@@ -13,6 +13,7 @@ http://efrosgans.eecs.berkeley.edu in every URL.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -99,6 +100,8 @@ def fetch(url: str, dest: Path, sha256: str | None = None, quiet: bool = False, 
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
         raise DownloadError(f"{url}: cannot connect ({reason})") from None
+    if resp is not None and not quiet:  # said only once the server answers: offline, the error is the one line
+        print(f"downloading {url} -> {dest}", file=sys.stderr, flush=True)
     if resp is not None:
         with resp:
             resumed = resp.status == 206
@@ -198,20 +201,28 @@ def download_dataset(name: str, root: Path, url: str | None = None, sha256: str 
     if target.is_dir() and any(target.iterdir()):
         return target
     url = url or dataset_url(name)
-    archive = root / ".downloads" / url.rsplit("/", 1)[-1]
+    downloads = root / ".downloads"
+    archive = downloads / url.rsplit("/", 1)[-1]
+    made = [d for d in (root, downloads) if not d.exists()]
     try:
         fetch(url, archive, sha256 or SHA256.get(name), quiet=quiet)
         out = extract(archive, root, name)
     except DownloadError as e:
-        raise DataError(f"could not download {name}: {e}\n{_by_hand(name, root, url)}") from None
+        for d in reversed(made):  # folders this call created and left empty (a partial .part stays, to resume)
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        raise DownloadError(f"could not download {name} ({e}). {_by_hand(name, root, url)}") from None
     archive.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        downloads.rmdir()
     return out
 
 
 def _by_hand(name: str, root: Path, url: str) -> str:
-    layout = (f"{root / name}/train/*.jpg (side-by-side A|B pairs)" if url.endswith(".tar.gz")
-              else f"{root / name}/trainA/, trainB/, testA/, testB/")
-    return f"To place it by hand: fetch {url} elsewhere and unpack it so that it reads {layout}."
+    layout = ("train/*.jpg, the A|B pairs side by side" if url.endswith(".tar.gz")
+              else "trainA/, trainB/, testA/, testB/")
+    return (f"Place it by hand: fetch {url} on a machine that can, and unpack it to {root / name}/ ({layout}); "
+            f"or pass `data` PATH, any folder in a layout datasets/README.md describes")
 
 
 def resolve_dataset(name: str, root: Path) -> Path:
@@ -220,7 +231,6 @@ def resolve_dataset(name: str, root: Path) -> Path:
         if cand.is_dir():
             return cand
     if name in official_datasets():
-        print(f"{name} is not in {root}: downloading it", file=sys.stderr)
         return download_dataset(name, Path(root))
     raise DataError(f"data {name!r} is neither a folder (looked for {Path(name)} and {Path(root) / name}) nor "
                      f"an official data set name (e.g. horse2zebra, facades; `translate list` shows them)")
