@@ -22,7 +22,15 @@ class NonFiniteLoss(TrainingError):
 
 
 class RunLog:
-    def __init__(self, run_dir: Path, total_steps: int, start_step: int, tensorboard: bool, quiet=False):
+    # a CPU run estimated longer than this names the model's quicker recipe
+    LONG_RUN_SECONDS = 3 * 3600
+    # outside a terminal: a progress line after the first step, then at each log interval or after
+    # LINE_SECONDS, whichever comes first, but never more often than every MIN_LINE_SECONDS (a fast toy run
+    # logging every 10 steps would otherwise write hundreds of lines a second)
+    LINE_SECONDS, MIN_LINE_SECONDS = 30.0, 2.0
+
+    def __init__(self, run_dir: Path, total_steps: int, start_step: int, tensorboard: bool, quiet=False,
+                 quick_recipe: str = ""):
         self.run_dir = run_dir
         self.csv_path = run_dir / "losses.csv"
         self.pending: list[tuple[int, dict[str, torch.Tensor]]] = []
@@ -30,8 +38,11 @@ class RunLog:
         if self.csv_path.exists():
             self._truncate_after(start_step)
         self.bar = None
-        self.quiet, self.total = quiet, total_steps
-        self.t0, self.s0, self.last_line = time.time(), start_step, time.time()
+        self.quiet, self.total, self.quick_recipe = quiet, total_steps, quick_recipe
+        self.t0, self.s0, self.last_line = time.time(), start_step, 0.0
+        self.first_done: tuple[float, int] | None = None  # when the first step ended (it carries warm-up)
+        self.estimated = False
+        self.shown: dict[str, str] = {}
         if not quiet:
             from tqdm import tqdm
 
@@ -89,19 +100,63 @@ class RunLog:
                     self.tb.add_scalar(f"loss/{k}", v, s)
         return last
 
+    @property
+    def on_terminal(self) -> bool:
+        return self.bar is not None and not self.bar.disable
+
     def progress(self, step: int, last: dict[str, float]) -> None:
-        shown = {k: f"{v:.3f}" for k, v in last.items() if k in ("D", "G")}
-        if self.bar is not None and not self.bar.disable:
+        """At each log interval: the bar on a terminal, else a line (rate-limited, see MIN_LINE_SECONDS)."""
+        self.shown = {k: f"{v:.3f}" for k, v in last.items() if k in ("D", "G")} or self.shown
+        if self.quiet:
+            return
+        if self.on_terminal:
             self.bar.n = step
-            self.bar.set_postfix(shown, refresh=False)
+            self.bar.set_postfix(self.shown, refresh=False)
             self.bar.refresh()
-        elif not self.quiet and (time.time() - self.last_line > 30 or step == self.total):
-            self.last_line = time.time()
-            rate = (step - self.s0) / max(self.last_line - self.t0, 1e-9)
-            eta = (self.total - step) / rate if rate > 0 else float("inf")
-            losses = "  ".join(f"{k} {v}" for k, v in shown.items())
-            print(f"step {step}/{self.total}  {losses}  {rate:.2f} steps/s  ETA {eta / 60:.1f} min",
-                  file=sys.stderr, flush=True)
+        elif time.time() - self.last_line >= self.MIN_LINE_SECONDS or step == self.total:
+            self._line(step)
+
+    def tick(self, step: int) -> None:
+        """After every step: the first progress line, the 30-second line, and the one-time estimate."""
+        if self.quiet:
+            return
+        now = time.time()
+        if self.first_done is None:
+            self.first_done = (now, step)
+            if not self.on_terminal:  # no rate yet: the first step carries the start-up work
+                self.last_line = now
+                self._say(f"step {step}/{self.total} done ({now - self.t0:.1f} s with start-up); the estimate "
+                          f"follows in a few steps")
+            return
+        if not self.on_terminal and now - self.last_line >= self.LINE_SECONDS:
+            self._line(step)
+        t1, s1 = self.first_done
+        if not self.estimated and step - s1 >= 3 and (now - t1 >= 10 or step - s1 >= 50):
+            self.estimated = True
+            self._say(self._estimate((now - t1) / (step - s1), step))
+
+    def _estimate(self, per_step: float, step: int) -> str:
+        left = per_step * (self.total - step)
+        finish = time.strftime("%a %H:%M" if left > 12 * 3600 else "%H:%M", time.localtime(time.time() + left))
+        per = f"{per_step:.2f} s/step" if per_step >= 0.1 else f"{1 / per_step:.0f} steps/s"
+        text = f"measured {per}: {self.total - step:,} steps left, about {_duration(left)} (done near {finish})"
+        if self.quick_recipe and per_step * (self.total - self.s0) > self.LONG_RUN_SECONDS:
+            text += f"\n  hours on a CPU; a quicker recipe that still gives usable models: {self.quick_recipe}"
+        return text
+
+    def _line(self, step: int) -> None:
+        self.last_line = now = time.time()
+        rate = (step - self.s0) / max(now - self.t0, 1e-9)
+        eta = (self.total - step) / rate if rate > 0 else float("inf")
+        losses = "  ".join(f"{k} {v}" for k, v in self.shown.items())
+        parts = (f"step {step}/{self.total}", losses, f"{rate:.2f} steps/s", f"ETA {_duration(eta)}")
+        self._say("  ".join(p for p in parts if p))
+
+    def _say(self, text: str) -> None:
+        if self.on_terminal:
+            self.bar.write(text, file=sys.stderr)
+        else:
+            print(text, file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -113,6 +168,16 @@ class RunLog:
         if not self.csv_path.exists():
             return
         plot_losses(self.csv_path, self.run_dir / "losses.png")
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def plot_losses(csv_path: Path, png_path: Path) -> None:
@@ -201,6 +266,9 @@ class NullLog:
         return {}
 
     def progress(self, step, last) -> None:
+        pass
+
+    def tick(self, step) -> None:
         pass
 
     def plot_losses(self) -> None:

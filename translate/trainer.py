@@ -129,13 +129,17 @@ class Trainer:
     def fit(self) -> Path:
         t = self.cfg.train
         main = self.dist.is_main
+        # from here on a signal asks for a clean stop (a state is saved) rather than an abort; before this,
+        # translate.cli turns it into KeyboardInterrupt while nothing is written yet
+        old_handlers = self._catch_signals()
         if main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self.cfg.save(self.run_dir / "config.json")
-        log = RunLog(self.run_dir, t.steps, self.step, t.tensorboard, self.quiet) if main else NullLog()
+        log = (RunLog(self.run_dir, t.steps, self.step, t.tensorboard, self.quiet,
+                      quick_recipe=self._quick_recipe()) if main else NullLog())
+        self._say(self._plan())
         if self.step == 0:
             self._write_initial_grids()
-        old_handlers = self._catch_signals()
         t0, s0 = time.time(), self.step
         self._timing_mark = (t0, self.step)
         hardware = hardware_name(self.device, self.dist.world)
@@ -149,6 +153,7 @@ class Trainer:
                     self.ema.update(self.step)
                 self.step += 1
                 log.record(self.step, self.dist.mean_dict(losses))
+                log.tick(self.step)
                 last = self.step == t.steps
                 if self.step % t.log_every == 0 or last:
                     self._log_interval(log)
@@ -184,6 +189,34 @@ class Trainer:
         return self.run_dir
 
     # ------------------------------------------------------------------------- logging and stopping
+    def _plan(self) -> str:
+        """What is about to run, in two lines: model, data, nets and sizes; steps and where they run."""
+        t, d = self.cfg.train, self.cfg.data
+        nets = ", ".join(f"{name} {type(net).__name__} {sum(p.numel() for p in net.parameters()) / 1e6:.2f}M"
+                         for name, net in self.model.named_children()
+                         if any(True for _ in net.parameters()))
+        n = len(self.source) if hasattr(self.source, "__len__") else 0
+        size = f", {d.crop_size or self.info.image_size} px" if self.info.kind not in ("points",) else ""
+        data = f"{Path(self.info.name).name or d.data} ({n:,} examples{size})" if n else Path(d.data).name
+        length = f"{t.steps:,} steps"
+        if t.epochs:
+            length += (f" = {t.epochs} + {t.epochs_decay} decaying epochs of {self.steps_per_epoch:,} steps"
+                       if t.epochs_decay else f" = {t.epochs} epochs of {self.steps_per_epoch:,} steps")
+        if self.step:
+            length += f", from step {self.step:,}"
+        where = hardware_name(self.device, self.dist.world)
+        precision = "fp32" if self.amp_dtype is None else f"{self.amp_dtype}".replace("torch.", "") + " autocast"
+        return (f"plan: {self.cfg.model_name} on {data}; nets: {nets}\n"
+                f"      {length}, batch {t.batch_size}; {where}, {precision}")
+
+    def _quick_recipe(self) -> str:
+        """The model's quicker CPU flags, named once when a CPU run is estimated to take hours."""
+        recipe = getattr(self.cfg.model, "CPU_RECIPE", "")
+        if not recipe or self.device.type != "cpu":
+            return ""
+        return f"translate train --model {self.cfg.model_name} --data {Path(self.cfg.data.data).name} {recipe}"
+
+
     def _log_interval(self, log) -> None:
         """Flush the losses; under torchrun also agree with the other processes on whether to stop (a
         signal on any of them) or to fail (a NaN/inf loss), so that all leave the loop at the same step."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from translate import __version__
@@ -87,14 +88,44 @@ def main(argv: list[str] | None = None) -> int:
     from importlib import import_module
 
     module, _, func = HANDLERS[argv[0]].partition(":")
+    previous = _stop_as_interrupt()
     try:
         return getattr(import_module(f"translate.cli.{module}"), func)(argv[1:]) or 0
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(f"translate {argv[0]}: interrupted", file=sys.stderr)
         return 130
     except TranslateError as e:
         print(f"translate {argv[0]}: {as_flags(str(e))}", file=sys.stderr)
         return 2
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+_signals_seen: list[int] = []
+
+
+def _stop_as_interrupt() -> dict:
+    """From the first moment of a command, Ctrl-C and SIGTERM (a scheduler, `kill`, `timeout`) raise
+    KeyboardInterrupt, so that `finally` blocks and atomic writes clean up instead of the process dying
+    mid-write; the signal is also remembered (`interrupted()`), because library code run at import time can
+    swallow the exception. The trainer, once it can save a resumable state, catches both signals itself
+    (trainer.py `_catch_signals`). Returns the handlers it replaced (none off the main thread)."""
+    _signals_seen.clear()
+
+    def interrupt(signum, frame):
+        _signals_seen.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        return {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread (an embedding application): leave signals alone
+        return {}
+
+
+def interrupted() -> bool:
+    """Whether a stop signal arrived since the command started, even one whose exception got lost."""
+    return bool(_signals_seen)
 
 
 def enable_huge_pages() -> None:

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from translate.cli import EXAMPLES, Formatter
+from translate.cli import EXAMPLES, Formatter, interrupted
 from translate.config import DataConfig, RunConfig, TrainConfig
 from translate.errors import OptionError
 from translate.options import add_dataclass_args, build, given
@@ -154,7 +154,10 @@ def cmd_train(argv: list[str]) -> int:
             raise OptionError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick "
                              f"another --out")
     try:
-        Trainer(cfg, run_dir, resume=saved is not None).fit()
+        trainer = Trainer(cfg, run_dir, resume=saved is not None)
+        if interrupted():  # a stop signal whose KeyboardInterrupt a library swallowed: nothing written yet
+            raise KeyboardInterrupt
+        trainer.fit()
     finally:
         dist.close()
     return 0

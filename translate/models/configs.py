@@ -7,6 +7,8 @@ list every model's flags in `--help` without importing torch. The loss code of m
 Class attributes (not flags):
   TRAIN_DEFAULTS  the paper's optimizer/schedule settings, applied before the user's flags
   DATA_DEFAULTS   the paper's data settings (load and crop size), applied the same way
+  CPU_RECIPE      flags that give a usable model in a night on a 2-core CPU (docs/training.md), named by
+                  the trainer when a CPU run is estimated to take many hours
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class AdversarialConfig:
 
     TRAIN_DEFAULTS: ClassVar[dict] = {}
     DATA_DEFAULTS: ClassVar[dict] = {}
+    CPU_RECIPE: ClassVar[str] = ""
 
 
 @dataclass
@@ -121,6 +124,9 @@ class Pix2PixConfig(TranslationConfig):
     pool_size: int = opt(0, "image pool of earlier fakes shown to D; 0: off (pix2pix)")
     lambda_l1: float = opt(100.0, "weight of the L1 distance to the target (Isola et al. 2017, eq. 4)")
 
+    # the bundled facades model's recipe (6.9 h on one core; checkpoints/facades/README.md)
+    CPU_RECIPE: ClassVar[str] = "--size 128 --netG unet_128 --ngf 16 --epochs 30 --epochs-decay 30"
+
 
 
 @dataclass
@@ -132,6 +138,9 @@ class CycleGANConfig(TranslationConfig):
     lambda_a: float = opt(10.0, "weight of the cycle loss A -> B -> A")
     lambda_b: float = opt(10.0, "weight of the cycle loss B -> A -> B")
     lambda_identity: float = opt(0.5, "identity loss weight, as a multiple of lambda_A/lambda_B (0: off)")
+
+    # the bundled horse2zebra model's recipe (checkpoints/horse2zebra/README.md)
+    CPU_RECIPE: ClassVar[str] = "--size 128 --netG resnet_6blocks --ngf 32 --epochs 15 --epochs-decay 15"
 
 
 
@@ -163,6 +172,8 @@ class CUTConfig(TranslationConfig):
                                          "(CUT: off; FastCUT: on)")
 
     TRAIN_DEFAULTS: ClassVar[dict] = _CUT_TRAIN
+    # FastCUT's schedule is the short one; at 128 px about 12,000 steps on horse2zebra's 400 photos
+    CPU_RECIPE: ClassVar[str] = "--size 128 --epochs 15 --epochs-decay 15"
 
 
 @dataclass
