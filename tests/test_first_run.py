@@ -85,3 +85,28 @@ def test_a_stop_at_any_moment_exits_cleanly_and_leaves_nothing_half_written(tmp_
 def test_every_model_with_a_recipe_is_a_translation_model():
     with_recipe = {n for n in MODELS.names() if model_config(n).CPU_RECIPE}
     assert with_recipe == {n for n in MODELS.names() if set(MODELS.info(n)["data_kinds"]) & {"paired", "unpaired"}}
+
+
+def test_bundled_names_resolve_from_any_folder_and_list_shows_them(tmp_path, monkeypatch, capsys):
+    """translate.load, convert -c and the demo find the bundled models wherever the user stands; `translate
+    list` shows them with their directions (an installed checkpoint in ./checkpoints is listed too)."""
+    import translate
+    from translate.demo.app import TASKS, ModelZoo
+
+    monkeypatch.chdir(tmp_path)
+    assert translate.load("horse2zebra", direction="BtoA") is not None
+    zoo = ModelZoo()
+    for directions in TASKS.values():
+        for candidates in directions.values():
+            assert zoo.find(candidates) is not None, candidates
+    (tmp_path / "checkpoints" / "mine").mkdir(parents=True)
+    installed = tmp_path / "checkpoints" / "mine"
+    from translate.inference import BUNDLED
+
+    for name in ("config.json", "model.safetensors"):
+        (installed / name).write_bytes((BUNDLED / "horse2zebra" / name).read_bytes())
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "horse2zebra              cyclegan  AtoB horse -> zebra, BtoA zebra -> horse" in out
+    assert "summer2winter_yosemite   cyclegan  AtoB summer -> winter, BtoA winter -> summer" in out
+    assert "(bundled with translate)" in out and " checkpoints (installed):\n  mine " in out
