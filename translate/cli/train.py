@@ -54,6 +54,37 @@ def _next_run_dir(model: str, data: str, base: Path = Path("checkpoints")) -> Pa
     return base / f"run-{max(nums, default=0) + 1:03d}-{model}-{tag}"
 
 
+def _claim_run_dir(out: Path | None, model: str, data: str) -> Path:
+    """Take the run folder for this run alone, before anything is written: an absent or empty folder whose
+    config.json this process creates exclusively (O_EXCL), so that a second trainer into the same --out, even
+    one started at the same moment, refuses; a numbered folder moves on to the next free number instead."""
+    import os
+
+    for _ in range(1000):
+        run_dir = out or _next_run_dir(model, data)
+        if run_dir.exists() and not run_dir.is_dir():
+            raise OptionError(f"`out` {run_dir} is a file; give a folder for the run")
+        if run_dir.is_dir() and any(run_dir.iterdir()):
+            if out is None:
+                continue  # another trainer took this number a moment ago
+            from translate.checkpoint import latest_state
+
+            if latest_state(run_dir) is not None:
+                raise OptionError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick "
+                                  f"another --out")
+            raise OptionError(f"`out` {run_dir} is not empty; a new run starts in an empty or new folder (pick "
+                              f"another --out, or empty this one yourself)")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(run_dir / "config.json", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return run_dir
+        except FileExistsError:
+            if out is not None:
+                raise OptionError(f"`out` {run_dir} was just claimed by another trainer; pick another --out") \
+                    from None
+    raise OptionError("could not find a free checkpoints/run-NNN folder; pass --out DIR")
+
+
 def _validate(cfg: RunConfig) -> None:
     t = cfg.train
     for name in ("steps", "batch_size", "d_steps", "log_every", "sample_every", "checkpoint_every", "n_samples"):
@@ -139,7 +170,6 @@ def cmd_train(argv: list[str]) -> int:
         print(json.dumps(cfg.to_dict(), indent=2))
         return 0
     _hand_over_to_torchrun(nproc, argv, cfg.train.batch_size)
-    from translate.checkpoint import latest_state
     from translate.distributed import Dist
     from translate.trainer import Trainer, resolve_device
 
@@ -147,20 +177,39 @@ def cmd_train(argv: list[str]) -> int:
     if saved:
         run_dir = Path(known.resume)
     else:
-        # under torchrun rank 0 picks the folder, so that all processes write to (and check) the same one
-        run_dir = Path(cfg.train.out) if cfg.train.out else Path(dist.broadcast_text(
-            str(_next_run_dir(model_name, cfg.data.data)) if dist.is_main else ""))
-        if latest_state(run_dir) is not None:
-            raise OptionError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick "
-                             f"another --out")
+        # under torchrun rank 0 claims the folder, so that all processes write to (and check) the same one
+        claimed = ""
+        if dist.is_main:
+            try:
+                claimed = str(_claim_run_dir(Path(cfg.train.out) if cfg.train.out else None, model_name,
+                                             cfg.data.data))
+            except OptionError as e:
+                claimed = "!" + str(e)
+        claimed = dist.broadcast_text(claimed)
+        if claimed.startswith("!"):
+            raise OptionError(claimed[1:])
+        run_dir = Path(claimed)
     try:
         trainer = Trainer(cfg, run_dir, resume=saved is not None)
         if interrupted():  # a stop signal whose KeyboardInterrupt a library swallowed: nothing written yet
             raise KeyboardInterrupt
         trainer.fit()
+    except BaseException:
+        if not saved and dist.is_main:
+            _release_claim(run_dir)
+        raise
     finally:
         dist.close()
     return 0
+
+
+def _release_claim(run_dir: Path) -> None:
+    """A run that failed before writing anything (bad data, Ctrl-C while loading) gives its folder back:
+    the same command, corrected, can use the same --out."""
+    claim = run_dir / "config.json"
+    if claim.is_file() and claim.stat().st_size == 0 and [p.name for p in run_dir.iterdir()] == ["config.json"]:
+        claim.unlink()
+        run_dir.rmdir()
 
 
 def _resume_config(saved: RunConfig, ns: argparse.Namespace) -> RunConfig:
