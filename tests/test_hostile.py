@@ -61,3 +61,81 @@ def test_numbered_runs_take_the_next_free_number(tmp_path, monkeypatch):
     assert main(["train", *TINY_GAN, "--steps", "1"]) == 0
     assert (tmp_path / "checkpoints" / "run-002-gan-ring8" / "bundle").is_dir()
     assert json.loads((tmp_path / "checkpoints" / "run-002-gan-ring8" / "config.json").read_text())
+
+
+# --------------------------------------------------------------------------- 2, 4, 7: convert
+def _photo(path: Path, size=(40, 32), colour=(120, 90, 60)) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, colour).save(path)
+    return path
+
+
+def test_convert_reports_every_odd_file_and_always_ends_with_its_summary(tmp_path, capsys):
+    from PIL import Image
+
+    inp, out = tmp_path / "in", tmp_path / "out"
+    _photo(inp / "ok.png")
+    _photo(inp / "tiny.png", (1, 1))
+    _photo(inp / "thin.png", (1, 300))
+    _photo(inp / "line\nbreak.png")  # a newline in a name must not split its line in the errors file
+    bad = os.fsencode(inp) + b"/caf\xe9.png"  # not UTF-8: a Latin-1 name
+    with open(bad, "wb") as f:
+        f.write(b"not an image at all")
+    frames = [Image.new("RGB", (16, 16), c) for c in ((255, 0, 0), (0, 255, 0))]
+    frames[0].save(inp / "anim.gif", save_all=True, append_images=frames[1:])
+    _photo(inp / "still.gif")
+    (inp / "notes.md").write_text("left alone")
+    big = Image.new("1", (12000, 11000))
+    big.save(inp / "bomb.png")
+    code = main(["convert", "-c", "horse2zebra", "-i", str(inp), "-o", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.err
+    summary = captured.err.strip().splitlines()[-1]
+    assert summary.startswith("5 converted, 1 other file(s) left alone") and "3 failed: see" in summary, summary
+    assert "(not png/jpg/jpeg/webp/bmp/tif/tiff/ppm/gif)" in summary
+    assert {p.name for p in out.iterdir()} >= {"ok.png", "tiny.png", "thin.png", "line\nbreak.png", "still.gif"}
+    assert Image.open(out / "tiny.png").size == (1, 1) and Image.open(out / "thin.png").size == (1, 300)
+    lines = (out / "convert-errors.txt").read_text(encoding="utf-8").splitlines()[1:]
+    assert len(lines) == 3 and all(line.count("\t") == 1 for line in lines), lines
+    reasons = dict(line.split("\t") for line in lines)
+    assert reasons[f"{inp}/anim.gif"].startswith("animated (2 frames)")
+    assert "132 megapixels, over the budget of 120; shrink it first or raise --max-pixels" in reasons[f"{inp}/bomb.png"]
+    assert f"{inp}/caf\\xe9.png" in reasons
+    assert not (out / "notes.md").exists()
+
+
+def test_convert_refuses_an_unwritable_output_before_reading_any_image(tmp_path, monkeypatch):
+    inp = _photo(tmp_path / "in" / "a.png").parent
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")  # OUTPUT below a file: no one, root included, can create it
+    read = []
+    import translate.convert as convert
+
+    monkeypatch.setattr(convert, "_decode", lambda *a, **k: read.append(a) or None)
+    cli_fails(["convert", "-c", "horse2zebra", "-i", str(inp), "-o", str(blocker / "out")], "cannot be written")
+    assert read == []
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # a read-only folder, where the user is not root
+            cli_fails(["convert", "-c", "horse2zebra", "-i", str(inp), "-o", str(locked / "out")],
+                      "cannot be written")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_binary_file_is_not_read_as_a_list_of_images(tmp_path):
+    blob = tmp_path / "clip.mov"
+    blob.write_bytes(b"\x00\x00\x00\x18ftypqt  " + bytes(range(256)))
+    cli_fails(["convert", "-c", "horse2zebra", "-i", str(blob), "-o", str(tmp_path / "out")],
+              "neither an image this converter reads")
+
+
+def test_the_cli_pixel_budget_is_the_library_one():
+    from translate.cli.convert import _parser
+    from translate.data.folders import MAX_PIXELS
+
+    assert _parser().get_default("max_pixels") == MAX_PIXELS

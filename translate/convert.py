@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the converter drives an ImageTranslator; importing it here 
 
 # What each output suffix is written as: every suffix the project reads (registry.IMAGE_SUFFIXES) can be written.
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF",
-           "ppm": "PPM"}
+           "ppm": "PPM", "gif": "GIF"}
 ERRORS_FILE = "convert-errors.txt"
 
 
@@ -39,6 +39,7 @@ class Plan:
     jobs: list[Job]
     out_root: Path
     skipped: list[Job] = field(default_factory=list)  # outputs that already exist (--skip-existing)
+    ignored: int = 0  # files in the input folder that are not images this project reads
 
 
 @dataclass
@@ -47,14 +48,28 @@ class Report:
     failed: list[tuple[Path, str]] = field(default_factory=list)
     skipped: int = 0
     errors_file: Path | None = None
+    ignored: int = 0
 
     def summary(self) -> str:
         text = f"{self.converted:,} converted"
         if self.skipped:
             text += f", {self.skipped:,} skipped (already converted)"
+        if self.ignored:
+            text += f", {self.ignored:,} other file(s) left alone (not {'/'.join(s[1:] for s in IMAGE_SUFFIXES)})"
         if self.failed:
-            text += f", {len(self.failed):,} failed: see {self.errors_file}"
+            text += f", {len(self.failed):,} failed: see {printable(self.errors_file)}"
         return text
+
+
+def printable(path) -> str:
+    """A file name as one printable line whatever it holds: undecodable bytes (surrogate escapes), newlines
+    and tabs are written as backslash escapes, so a listing can always be printed and read back by eye."""
+    text = str(path)
+    try:  # a file name's undecodable byte 0xe9 came in as a surrogate escape: show it as \xe9
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # other lone surrogates
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 # ------------------------------------------------------------------------------------------ planning
@@ -79,18 +94,39 @@ def _list_file(path: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def _sources(inp: Path, out: Path, pattern: str | None, overwrite_inputs: bool) -> list[tuple[Path, Path]]:
+def _is_text(path: Path) -> bool:
+    """A list file is text: its first 64 KB decode as UTF-8 and hold no NUL byte (an image never does both)."""
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 3:  # a multi-byte character cut by the 64 KB boundary is still text
+            return False
+    return b"\0" not in head
+
+
+def _sources(inp: Path, out: Path, pattern: str | None,
+             overwrite_inputs: bool) -> tuple[list[tuple[Path, Path]], int]:
+    """(source, relative output path) pairs, and how many other files a folder holds (left alone)."""
     if inp.is_dir():
         candidates = sorted(inp.rglob(pattern)) if pattern else sorted(
             p for p in inp.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        ignored = 0 if pattern else sum(
+            1 for p in inp.rglob("*") if p.is_file() and not p.name.startswith(".")
+            and p.suffix.lower() not in IMAGE_SUFFIXES and p.name != ERRORS_FILE)
         # outputs written inside the input folder (allowed with --overwrite-inputs) are never inputs
         skip_out = out != inp and _inside(out, inp)
         return [(p, p.relative_to(inp)) for p in candidates
-                if p.is_file() and not p.name.startswith(".") and not (skip_out and _inside(p.resolve(), out))]
+                if p.is_file() and not p.name.startswith(".") and not (skip_out and _inside(p.resolve(), out))], \
+            ignored
     if inp.is_file():
         if inp.suffix.lower() in IMAGE_SUFFIXES:
-            return [(inp, Path(inp.name))]
-        return _list_file(inp)
+            return [(inp, Path(inp.name))], 0
+        if not _is_text(inp):
+            raise ConvertError(f"`input` {inp} is neither an image this converter reads "
+                               f"({', '.join(IMAGE_SUFFIXES)}) nor a text file listing images")
+        return _list_file(inp), 0
     raise ConvertError(f"`input` {inp} does not exist (give a folder, an image, or a text file listing images)")
 
 
@@ -112,7 +148,8 @@ def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str |
         raise ConvertError(f"`output` {out} is a file; give a folder")
     jobs, skipped, seen = [], [], {}
     out_root = out.parent if single_file_out else out
-    for src, rel in _sources(inp, out_r, pattern, overwrite_inputs):
+    sources, ignored = _sources(inp, out_r, pattern, overwrite_inputs)
+    for src, rel in sources:
         dst = out if single_file_out else out / rel
         if fmt:
             dst = dst.with_suffix("." + fmt.lower())
@@ -125,14 +162,17 @@ def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str |
             skipped.append(job)
         else:
             jobs.append(job)
-    return Plan(jobs, out_root, skipped)
+    return Plan(jobs, out_root, skipped, ignored)
 
 
 # ------------------------------------------------------------------------------------------- running
-def _decode(translator: ImageTranslator, job: Job, max_side: int | None) -> Prepared:
-    from PIL import Image
+def _decode(translator: ImageTranslator, job: Job, max_side: int | None, max_pixels: int = 0) -> Prepared:
+    from translate.data.folders import open_image
 
-    with Image.open(job.src) as img:
+    with open_image(job.src, max_pixels) as img:
+        frames = getattr(img, "n_frames", 1)
+        if frames > 1:
+            raise ConvertError(f"animated ({frames} frames); only still images convert: split its frames first")
         img.load()  # a truncated or corrupt file fails here, inside the worker, with its reason
         return translator.prepare(img, max_side)
 
@@ -168,23 +208,28 @@ def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes |
     atomic_write_bytes(dst, buf.getvalue())
 
 
-def _reason(e: BaseException) -> str:
+def _reason(e: BaseException, src: Path | None = None) -> str:
+    """Why a file failed, in one line without its own name (the errors file's first column has it)."""
     from PIL import UnidentifiedImageError
+
+    from translate.errors import TranslateError, as_flags
 
     if isinstance(e, UnidentifiedImageError):
         return "not an image PIL can read (wrong extension or corrupt header)"
     text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    if isinstance(e, TranslateError):  # already a sentence, perhaps starting with the file's name
+        return as_flags(text.removeprefix(f"{src}: "))
     return f"{type(e).__name__}: {text}"
 
 
 def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4, workers: int = 2,
                    max_side: int | None = None, quality: int = 95, side_by_side: bool = False,
-                   progress: bool = True) -> Report:
+                   progress: bool = True, max_pixels: int = 0) -> Report:
     """Convert every job of `plan`; failures are collected, never raised. Returns the report, with the
     errors file written into the output folder when something failed (and a stale one removed)."""
     import torch
 
-    report = Report(skipped=len(plan.skipped))
+    report = Report(skipped=len(plan.skipped), ignored=plan.ignored)
     jobs = plan.jobs
     if batch_size > 1:  # equal sizes next to each other so they batch; header-only reads
         jobs = sorted(jobs, key=_header_size)
@@ -195,7 +240,7 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
         bar = tqdm(total=len(jobs), unit="img", file=sys.stderr, dynamic_ncols=True, disable=None)
 
     def fail(job: Job, e: BaseException | str) -> None:
-        report.failed.append((job.src, e if isinstance(e, str) else _reason(e)))
+        report.failed.append((job.src, e if isinstance(e, str) else _reason(e, job.src)))
         if bar is not None:
             bar.update(1)
 
@@ -215,7 +260,7 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
                 job = next(todo, None)
                 if job is None:
                     return
-                ahead.append((job, pool.submit(_decode, translator, job, max_side)))
+                ahead.append((job, pool.submit(_decode, translator, job, max_side, max_pixels)))
 
         def reap(block: bool) -> None:
             keep = []
@@ -309,7 +354,7 @@ def write_errors(plan: Plan, report: Report) -> None:
         return
     from translate.checkpoint import atomic_write_text
 
-    lines = [f"{src}\t{reason}" for src, reason in sorted(report.failed, key=lambda t: str(t[0]))]
+    lines = [f"{printable(src)}\t{printable(reason)}" for src, reason in sorted(report.failed, key=lambda t: str(t[0]))]
     atomic_write_text(path, "# file\treason (fix or remove these files, then re-run; converted files are skipped)\n"
                       + "\n".join(lines) + "\n")
     report.errors_file = path

@@ -260,7 +260,10 @@ class ImageTranslator:
         from translate.tiling import run_tiled
 
         h, w = x.shape[-2:]
-        ph, pw = -h % self.multiple, -w % self.multiple
+        # a side of at least two multiples: at one, the bottleneck of a ResNet G is 1x1, where instance norm
+        # and its reflection padding have nothing to work on (1x1, 3x3 and 1x5000 inputs failed there)
+        least = 2 * self.multiple
+        ph, pw = max(-h % self.multiple, least - h), max(-w % self.multiple, least - w)
         if ph or pw:
             mode = "reflect" if ph < h and pw < w else "replicate"  # reflect needs the pad < the side
             x = F.pad(x.float(), (0, pw, 0, ph), mode=mode)

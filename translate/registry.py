@@ -193,4 +193,4 @@ PRETRAINED = Registry("pretrained model", {
 WINOGRAD_CHOICES = ("auto", "on", "off")
 
 # Image files the project reads (training folders, convert, the demo); Pillow decodes each of these.
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".ppm")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".ppm", ".gif")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from translate.cli import Formatter
-from translate.errors import OptionError
+from translate.errors import ConvertError, OptionError
 
 EPILOG = """examples:
   translate convert --checkpoint checkpoints/horse2zebra --input photos/ --output zebras/
@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="images with a side longer than N run in overlapping N-pixel tiles with blended seams, "
                         "so memory stays bounded (default 1536; 0 = never tile)")
     p.add_argument("--tile-overlap", type=int, default=128, metavar="PX", help="tile overlap (default 128)")
+    p.add_argument("--max-pixels", type=int, default=120_000_000, metavar="N",
+                   help="refuse (and list) images of more than N pixels, before decoding them (default "
+                        "120,000,000: above any 50-megapixel photo, far below what would exhaust memory)")
     p.add_argument("--batch-size", type=int, help="images of equal size per net call (default: 8 on CUDA, 1 on the "
                                                   "CPU, where batching does not pay; bench/convert.py)")
     p.add_argument("--workers", type=int, help="decode/encode threads beside the net (default: 4 on CUDA, 0 on "
@@ -72,12 +75,14 @@ def cmd_convert(argv: list[str]) -> int:
         raise OptionError("--tile, --tile-overlap and --size must be positive")
     if not 1 <= a.quality <= 100:
         raise OptionError(f"--quality is between 1 and 100, got {a.quality}")
-    from translate.convert import Report, auto_workers, plan_conversion, run_conversion, write_errors
+    if a.max_pixels < 1:
+        raise OptionError("--max-pixels must be positive")
+    from translate.convert import Report, auto_workers, plan_conversion, printable, run_conversion, write_errors
 
     plan = plan_conversion(Path(a.input), Path(a.output), a.glob, a.format, a.skip_existing, a.overwrite_inputs)
     if a.dry_run:
         for job in plan.jobs:
-            print(f"{job.src} -> {job.dst}")
+            print(f"{printable(job.src)} -> {printable(job.dst)}")
         print(f"would convert {len(plan.jobs):,} file(s); {len(plan.skipped):,} already exist and would be skipped")
         return 0
     if not plan.jobs:
@@ -85,6 +90,7 @@ def cmd_convert(argv: list[str]) -> int:
         print(f"nothing to convert: {len(plan.skipped):,} output(s) already exist in {plan.out_root} "
               f"(--no-skip-existing converts them again)")
         return 0
+    _check_writable(plan.out_root)
     from translate.inference import ImageTranslator
 
     translator = ImageTranslator.from_pretrained(
@@ -94,6 +100,20 @@ def cmd_convert(argv: list[str]) -> int:
     batch_size, workers = auto_workers(translator.device)
     batch_size = a.batch_size or batch_size
     workers = workers if a.workers is None else a.workers
-    report = run_conversion(translator, plan, batch_size, workers, a.size, a.quality, a.side_by_side)
+    report = run_conversion(translator, plan, batch_size, workers, a.size, a.quality, a.side_by_side,
+                            max_pixels=a.max_pixels)
     print(report.summary(), file=sys.stderr if report.failed else sys.stdout)
     return 1 if report.failed else 0
+
+
+def _check_writable(folder: Path) -> None:
+    """An OUTPUT that cannot be written is one line before any image is read (not a failure per image)."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise ConvertError(f"`output` {folder} cannot be written ({e.strerror or e}); pick a folder you can "
+                           f"write to") from None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import warnings
 from dataclasses import dataclass
@@ -13,6 +14,47 @@ from PIL import Image, ImageOps
 
 from translate.errors import DataError
 from translate.registry import IMAGE_SUFFIXES
+
+# The pixel budget of every image the project decodes (training data, convert, the demo): well above a
+# 50-megapixel photo, and far below what would exhaust a 24 GB machine (a 120-megapixel image is 360 MB
+# decoded, 1.4 GB as one float tensor). `--max-pixels` changes it per command.
+MAX_PIXELS = 120_000_000
+
+
+@contextlib.contextmanager
+def open_image(path: Path, max_pixels: int = 0):
+    """Image.open with the pixel budget checked from the header, before any pixel is decoded. The budget
+    is an error where Pillow's decompression-bomb check only warns (above 89 megapixels; it refuses above
+    179); every failure is a DataError naming the file."""
+    limit = max_pixels or MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the budget below decides
+            im = Image.open(path)
+    except Image.DecompressionBombError as e:
+        raise DataError(f"{path}: refused before decoding, a decompression bomb ({e})") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise DataError(f"{path}: cannot read it as an image ({e})") from None
+    with im:
+        w, h = im.size
+        if w * h > limit:
+            raise DataError(f"{path}: {w}x{h} is {w * h / 1e6:.0f} megapixels, over the budget of "
+                            f"{limit / 1e6:.0f}; shrink it first or raise `max_pixels`")
+        yield im
+
+
+def decodes(path: Path) -> str:
+    """'' when every pixel of `path` decodes (not only its header: a truncated JPEG passes verify()), else
+    the reason. JPEGs decode at 1/8 scale (draft mode): all of the compressed data is still read."""
+    try:
+        with open_image(path) as im:
+            im.draft(im.mode if im.mode in ("RGB", "L") else None, (max(1, im.width // 8), max(1, im.height // 8)))
+            im.load()
+        return ""
+    except DataError as e:
+        return str(e).split(": ", 1)[-1]
+    except (OSError, SyntaxError, ValueError, MemoryError) as e:
+        return f"cannot decode it ({e})"
 
 
 def resolve_folder(name: str, root: Path) -> Path:
@@ -58,18 +100,57 @@ def list_images(folder: Path, labeled: bool) -> tuple[list[Path], list[int], lis
 
 
 def _readable(path: Path) -> bool:
-    try:
-        with Image.open(path) as im:
-            im.verify()
+    """Decoded in full once per file version (size and modification time), then remembered in a cache, so
+    that a broken file is named here, once, instead of stopping training when the loader draws it."""
+    st = path.stat()
+    key, version = str(path.resolve()), [st.st_size, st.st_mtime_ns]
+    cache = _decoded_cache()
+    if cache.get(key) == version:
         return True
-    except Exception as e:
-        warnings.warn(f"skipping {path}: cannot read it as an image ({e})", stacklevel=3)
+    reason = decodes(path)
+    if reason:
+        warnings.warn(f"skipping {path}: {reason}", stacklevel=3)
         return False
+    cache[key] = version
+    return True
+
+
+_DECODED: dict | None = None
+
+
+def _decoded_cache() -> dict:
+    """Files known to decode, {absolute path: [size, mtime_ns]}, kept in the cache folder (translate/cache.py)
+    between runs and written back at exit."""
+    global _DECODED
+    if _DECODED is None:
+        import atexit
+        import json
+
+        from translate.cache import cache_dir
+
+        path = cache_dir() / "decoded.json"
+        try:
+            _DECODED = json.loads(path.read_text())
+        except (OSError, ValueError):
+            _DECODED = {}
+        if not isinstance(_DECODED, dict):
+            _DECODED = {}
+        start = len(_DECODED)
+
+        def save():
+            if len(_DECODED) != start:
+                with contextlib.suppress(OSError):
+                    from translate.checkpoint import atomic_write_bytes
+
+                    atomic_write_bytes(path, json.dumps(_DECODED).encode())
+
+        atexit.register(save)
+    return _DECODED
 
 
 def load_image(path: Path, channels: int = 3) -> Image.Image:
     """Decode, apply EXIF orientation, and convert any mode (L, P, RGBA, I;16...) to RGB or L."""
-    with Image.open(path) as im:
+    with open_image(path) as im:
         im = ImageOps.exif_transpose(im)
         if im.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit: scale to 8-bit before converting
             a = np.asarray(im, dtype=np.float64)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from translate.cache import cache_dir
 from translate.data.transforms import to_tensor
 
 
@@ -47,13 +47,6 @@ class Recipe:
     grayscale: float = 0.0
     seed: int = 0
     version: int = 3  # bump when the training code changes, so that caches made by the old code retire
-
-
-def cache_dir() -> Path:
-    if os.environ.get("TRANSLATE_CACHE"):
-        return Path(os.environ["TRANSLATE_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "translate"
 
 
 def small_cnn(in_channels: int, n_classes: int, size: int, width: int, extra_convs: int = 0) -> nn.Sequential:
