@@ -139,3 +139,23 @@ def test_the_cli_pixel_budget_is_the_library_one():
     from translate.data.folders import MAX_PIXELS
 
     assert _parser().get_default("max_pixels") == MAX_PIXELS
+
+
+# ------------------------------------------------------------------------------- 3: training data
+def test_a_truncated_jpeg_is_named_once_and_training_goes_on(tmp_path, recwarn):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for side in ("trainA", "trainB"):
+        (tmp_path / "d" / side).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(rng.integers(0, 255, (36, 36, 3), dtype=np.uint8)).save(tmp_path / "d" / side / f"{i}.png")
+    whole = tmp_path / "whole.jpg"
+    Image.fromarray(rng.integers(0, 255, (36, 36, 3), dtype=np.uint8)).save(whole, quality=90)
+    broken = tmp_path / "d" / "trainA" / "broken.jpg"
+    broken.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert main(["train", "--model", "cyclegan", "--data", str(tmp_path / "d"), "--size", "32", "--ngf", "4",
+                 "--ndf", "4", "--netG", "resnet_6blocks", "--steps", "8", "--out", str(tmp_path / "run")]) == 0
+    named = [str(w.message) for w in recwarn if "broken.jpg" in str(w.message)]
+    assert len(named) == 1 and "truncated" in named[0], named

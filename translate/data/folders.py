@@ -125,6 +125,7 @@ def _decoded_cache() -> dict:
     if _DECODED is None:
         import atexit
         import json
+        import os
 
         from translate.cache import cache_dir
 
@@ -139,10 +140,11 @@ def _decoded_cache() -> dict:
 
         def save():
             if len(_DECODED) != start:
+                kept = {k: v for k, v in _DECODED.items() if os.path.exists(k)}  # forget deleted files
                 with contextlib.suppress(OSError):
                     from translate.checkpoint import atomic_write_bytes
 
-                    atomic_write_bytes(path, json.dumps(_DECODED).encode())
+                    atomic_write_bytes(path, json.dumps(kept).encode())
 
         atexit.register(save)
     return _DECODED
