@@ -74,7 +74,9 @@ def test_missing_and_damaged_checkpoints_are_named(tmp_path):
     bundle = tmp_path / "b"
     bundle.mkdir()
     (bundle / "model.safetensors").write_bytes(b"garbage")
-    (bundle / "config.json").write_text(json.dumps({"format": "translate-bundle/1", "model": "gan"}))
+    (bundle / "config.json").write_text(json.dumps({
+        "format": "translate-bundle/1", "model": "gan", "kind": "sampler", "output": "points", "z_dim": 2,
+        "sample_shape": [2], "nets": {"G": {"name": "mlp_g", "kwargs": {}}}}))
     with pytest.raises(CheckpointError, match="model.safetensors cannot be read"):
         load_checkpoint(bundle)
 
@@ -87,7 +89,9 @@ def test_family_mismatch_names_both():
 def test_sampler_refuses_translation_bundles(tmp_path):
     from translate.checkpoint import save_bundle
 
-    save_bundle(tmp_path / "b", "cyclegan", {"kind": "translator", "nets": {}}, {"x": torch.zeros(1)}, {})
+    spec = {"name": "resnet_g", "kwargs": {"ngf": 4, "n_blocks": 1}}
+    save_bundle(tmp_path / "b", "cyclegan", {"kind": "translator", "nets": {"G_AB": spec},
+                                            "directions": {"AtoB": "G_AB"}}, {"x": torch.zeros(1)}, {})
     with pytest.raises(CheckpointError, match="'cyclegan' model, which translates images"):
         Sampler.from_pretrained(tmp_path / "b")
 

@@ -13,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from translate.data import download as dl
-from translate.errors import TranslateError
 
 
 def _zip_bytes() -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +160,57 @@ def test_a_truncated_jpeg_is_named_once_and_training_goes_on(tmp_path, recwarn):
                  "--ndf", "4", "--netG", "resnet_6blocks", "--steps", "8", "--out", str(tmp_path / "run")]) == 0
     named = [str(w.message) for w in recwarn if "broken.jpg" in str(w.message)]
     assert len(named) == 1 and "truncated" in named[0], named
+
+
+# ------------------------------------------------------------------------------ 5: crafted configs
+def _crafted(tmp_path: Path, name: str, edit) -> Path:
+    """A copy of the bundled horse2zebra whose config.json `edit` changes (or replaces, when it returns text)."""
+    from translate.inference import BUNDLED
+
+    folder = tmp_path / name / "horse2zebra"
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes((BUNDLED / "horse2zebra" / "model.safetensors").read_bytes())
+    config = json.loads((BUNDLED / "horse2zebra" / "config.json").read_text())
+    text = edit(config)
+    (folder / "config.json").write_text(text if isinstance(text, str) else json.dumps(config))
+    return folder
+
+
+CRAFTED = {
+    "unknown net": (lambda c: c["nets"]["G_AB"].update(name="evil_g"), "unknown net 'evil_g'"),
+    "unexpected keyword": (lambda c: c["nets"]["G_AB"]["kwargs"].update(payload=1), "takes no argument 'payload'"),
+    "wrong direction key": (lambda c: c.update(directions={"AtoC": "G_AB"}), "only AtoB and BtoA exist"),
+    "missing net": (lambda c: c.update(directions={"AtoB": "G_XY"}), "which is not in 'nets'"),
+    "string for a number": (lambda c: c["nets"]["G_AB"]["kwargs"].update(ngf="32"), "cannot be built"),
+    "huge width": (lambda c: c["nets"]["G_AB"]["kwargs"].update(ngf=100000), "outside [-1, 16384]"),
+    "huge depth": (lambda c: c["nets"]["G_AB"]["kwargs"].update(n_blocks=1e9), "outside [-1, 64]"),
+    "many parameters": (lambda c: c["nets"]["G_AB"]["kwargs"].update(ngf=4096), "parameters (at most"),
+    "deep nesting": (lambda c: '{"a": ' * 5000 + "1" + "}" * 5000, "nests deeper"),
+    "not an object": (lambda c: "[1, 2]", "not an object"),
+}
+
+
+@pytest.mark.parametrize("case", CRAFTED, ids=str)
+def test_a_crafted_config_is_one_line_naming_file_and_field(case, tmp_path):
+    edit, message = CRAFTED[case]
+    folder = _crafted(tmp_path, "zoo", edit)
+    photo = _photo(tmp_path / "in" / "a.png")
+    text = cli_fails(["convert", "-c", str(folder), "-i", str(photo), "-o", str(tmp_path / "out.png")],
+                     re.escape(message))
+    assert str(folder / "config.json") in text or str(folder) in text
+    assert len(text.strip().splitlines()) == 1 and not (tmp_path / "out.png").exists()
+
+
+def test_the_demo_starts_beside_a_broken_bundle_and_says_why(tmp_path):
+    gr = pytest.importorskip("gradio")
+    from PIL import Image
+
+    from translate.demo import app
+
+    folder = _crafted(tmp_path, "zoo", CRAFTED["deep nesting"][0])
+    zoo = app.ModelZoo([folder.parent])
+    zoo.roots = [folder.parent]  # only the crafted one, not the bundled horse2zebra behind it
+    demo = app.build_demo(zoo, 512)  # starts
+    assert demo is not None
+    with pytest.raises(gr.Error, match="The installed horse2zebra cannot be used: .*nests deeper"):
+        app.translate_image(zoo, "Object transfiguration", "horse → zebra", Image.new("RGB", (16, 16)))

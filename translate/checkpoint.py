@@ -61,13 +61,72 @@ def _write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=2) + "\n")
 
 
+MAX_JSON_DEPTH = 32  # ours nest 4 deep; a crafted document nested thousands deep must not recurse forever
+
+
 def _read_json(path: Path) -> dict:
     try:
-        return json.loads(path.read_text())
+        if path.stat().st_size > 16 << 20:
+            raise CheckpointError(f"{path} is over 16 MB: not a translate config")
+        doc = json.loads(path.read_text())
     except FileNotFoundError:
         raise CheckpointError(f"{path} is missing: not a translate checkpoint folder") from None
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{path} is not valid JSON ({e}); the checkpoint is damaged") from None
+    except RecursionError:
+        raise CheckpointError(f"{path} nests deeper than JSON configs do; not a translate config") from None
+    if not isinstance(doc, dict):
+        raise CheckpointError(f"{path} holds a JSON {type(doc).__name__}, not an object; the checkpoint is damaged")
+    if _depth(doc) > MAX_JSON_DEPTH:
+        raise CheckpointError(f"{path} nests deeper than {MAX_JSON_DEPTH} levels; not a translate config")
+    return doc
+
+
+def _depth(doc) -> int:
+    """Nesting depth, without recursion."""
+    deepest, todo = 0, [(doc, 1)]
+    while todo:
+        node, d = todo.pop()
+        deepest = max(deepest, d)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        todo.extend((c, d + 1) for c in children if isinstance(c, (dict, list)))
+    return deepest
+
+
+def check_bundle_config(config: dict, where: Path | str) -> dict:
+    """The fields inference reads, checked before any net is built: one CheckpointError naming the file and
+    the field. (Each net's spec is checked by nets.spec.build_net when it is built.)"""
+    def bad(field: str, why: str):
+        raise CheckpointError(f"{where}: field {field!r} {why}")
+
+    nets = config.get("nets")
+    if not isinstance(nets, dict) or not nets:
+        bad("nets", "must name at least one net")
+    kind = config.get("kind")
+    if kind == "translator":
+        directions = config.get("directions")
+        if not isinstance(directions, dict) or not directions:
+            bad("directions", "must map AtoB and/or BtoA to a net")
+        for d, net in directions.items():
+            if d not in ("AtoB", "BtoA"):
+                bad("directions", f"has {d!r}; only AtoB and BtoA exist")
+            if net not in nets:
+                bad("directions", f"maps {d} to {net!r}, which is not in 'nets'")
+        if not isinstance(config.get("multiple", 4), int) or not 1 <= config.get("multiple", 4) <= 1024:
+            bad("multiple", "must be an integer from 1 to 1024")
+    elif kind == "sampler":
+        if "G" not in nets:
+            bad("nets", "must hold the generator 'G'")
+        if not isinstance(config.get("z_dim"), int) or not 1 <= config["z_dim"] <= 16384:
+            bad("z_dim", "must be an integer from 1 to 16384")
+        shape = config.get("sample_shape")
+        if not isinstance(shape, list) or not all(isinstance(v, int) and 1 <= v <= 8192 for v in shape):
+            bad("sample_shape", "must be a list of sizes from 1 to 8192")
+        if config.get("output") not in ("images", "points"):
+            bad("output", "must be 'images' or 'points'")
+    else:
+        bad("kind", f"is {kind!r}; expected 'translator' or 'sampler'")
+    return config
 
 
 def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
@@ -191,6 +250,7 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
         config = _read_json(path / "config.json")
         if config.get("format") != BUNDLE_FORMAT:
             raise CheckpointError(f"{path / 'config.json'}: unknown format {config.get('format')!r}")
+        check_bundle_config(config, path / "config.json")
         tensors = _load_tensors(path / "model.safetensors")
         # weights stored in half precision to keep bundles small compute in fp32
         return config, {k: v.float() if v.dtype in (torch.float16, torch.bfloat16) else v for k, v in tensors.items()}
@@ -202,16 +262,21 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
     bundle = meta.get("bundle")
     if bundle is None:
         raise CheckpointError(f"{state / 'state.json'} has no bundle description")
+    if not isinstance(bundle, dict) or not isinstance(bundle.get("nets"), dict):
+        raise CheckpointError(f"{state / 'state.json'}: field 'bundle' must describe the nets")
     prefix = "ema." if meta.get("has_ema") else ""
     tensors = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)} if prefix else weights
     wanted = tuple(f"{n}." for n in bundle["nets"])
     data_cfg = meta.get("config", {}).get("data", {})
     data = data_cfg.get("data")
-    info = {"step": meta.get("step"), "ema": bool(meta.get("has_ema")), **({"train_data": data} if data else {}),
+    # the data set's name, never the path of the machine that trained it (bundles are shared)
+    info = {"step": meta.get("step"), "ema": bool(meta.get("has_ema")),
+            **({"train_data": Path(str(data)).name} if data else {}),
             **({"timing": meta["timing"]} if meta.get("timing") else {})}
     if bundle.get("kind") == "translator" and data_cfg.get("direction"):
         info["train_direction"] = data_cfg["direction"]  # which half of a pair was the input
-    return {**info, **bundle}, {k: v for k, v in tensors.items() if k.startswith(wanted)}
+    config = check_bundle_config({**info, **bundle}, state / "state.json")
+    return config, {k: v for k, v in tensors.items() if k.startswith(wanted)}
 
 
 def merge_directions(parts: list[tuple[dict, dict]], where: list[str]) -> tuple[dict, dict]:
@@ -279,11 +344,14 @@ def checkpoint_config(path: str | Path) -> dict:
     pickers that list what is installed)."""
     path = Path(path)
     if (path / "config.json").is_file() and (path / "model.safetensors").is_file():
-        return _read_json(path / "config.json")
+        return check_bundle_config(_read_json(path / "config.json"), path / "config.json")
     state = latest_state(path) if path.is_dir() else None
     if state is None:
         raise CheckpointError(f"{path} is not a checkpoint folder")
-    return _read_json(state / "state.json").get("bundle") or {}
+    bundle = _read_json(state / "state.json").get("bundle")
+    if not isinstance(bundle, dict):
+        raise CheckpointError(f"{state / 'state.json'}: field 'bundle' must describe the nets")
+    return check_bundle_config(bundle, state / "state.json")
 
 
 def expect_model(config: dict, wanted: str | tuple[str, ...], where: Path | str) -> None:

@@ -41,7 +41,7 @@ class Sampler:
         self.class_names: list[str] = list(config.get("class_names", []))
         self.output = config["output"]
         self.sample_shape = tuple(config["sample_shape"])
-        self.G = build_net(config["nets"]["G"])
+        self.G = build_net(config["nets"]["G"], where=where or "checkpoint")
         load_into(self.G, {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}, where)
         self.G.to(self.device).eval().requires_grad_(False)
 
@@ -206,7 +206,7 @@ class ImageTranslator:
         self.multiple = int(config.get("multiple", 4))
         self.tile, self.tile_overlap = tile, tile_overlap
         self.batch_stats = config.get("norm") == "batch"
-        self.G = build_net(config["nets"][name])
+        self.G = build_net(config["nets"][name], where=where or "checkpoint")
         load_into(self.G, {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}, where)
         self.G.to(self.device).train(self.batch_stats).requires_grad_(False)
         from translate.accel import accelerate
@@ -260,9 +260,9 @@ class ImageTranslator:
         from translate.tiling import run_tiled
 
         h, w = x.shape[-2:]
-        # a side of at least two multiples: at one, the bottleneck of a ResNet G is 1x1, where instance norm
+        # a side of at least 8: below, the bottleneck of a ResNet G (multiple 4) is 1x1, where instance norm
         # and its reflection padding have nothing to work on (1x1, 3x3 and 1x5000 inputs failed there)
-        least = 2 * self.multiple
+        least = max(self.multiple, 8)
         ph, pw = max(-h % self.multiple, least - h), max(-w % self.multiple, least - w)
         if ph or pw:
             mode = "reflect" if ph < h and pw < w else "replicate"  # reflect needs the pad < the side

@@ -35,7 +35,9 @@ def cmd_export(argv: list[str]) -> int:
 
 # -------------------------------------------------------------------------------------------- list
 def cmd_list(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="translate list", formatter_class=Formatter, description="List what can be named on the command line.")
+    p = argparse.ArgumentParser(prog="translate list", formatter_class=Formatter,
+                                description="List what can be named on the command line, and the checkpoints "
+                                            "a bare name finds.")
     p.parse_args(argv)
     from translate.data.download import official_datasets
     from translate.registry import DATASETS, MODELS, NETS, OBJECTIVES, PRETRAINED

@@ -236,7 +236,9 @@ def _resume_config(saved: RunConfig, ns: argparse.Namespace) -> RunConfig:
 
 
 def _same(saved, typed) -> bool:
-    norm = (lambda v: tuple(v) if isinstance(v, (list, tuple)) else v)
+    def norm(v):  # flags arrive as lists, saved tuples stay tuples
+        return tuple(v) if isinstance(v, (list, tuple)) else v
+
     return norm(saved) == norm(typed)
 
 

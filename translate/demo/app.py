@@ -26,6 +26,8 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
+from translate.errors import TranslateError  # noqa: E402
+
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 DEFAULT_MAX_SIDE = 4096
 NOT_AN_IMAGE = "That file is not an image this demo can read. Upload a PNG, JPEG, WebP, BMP or TIFF photo."
@@ -72,6 +74,7 @@ class ModelZoo:
         self._cache: dict[tuple[Path, str], object] = {}
         self._lock = threading.Lock()
         self.max_loaded = max_loaded
+        self.broken: dict[str, str] = {}  # checkpoint name -> why it cannot be used (shown instead of it)
 
     def find(self, candidates: tuple[tuple[str, str], ...]) -> Found | None:
         from translate.checkpoint import CheckpointError, checkpoint_config
@@ -83,13 +86,17 @@ class ModelZoo:
                     continue
                 try:
                     config = checkpoint_config(path)
-                except CheckpointError:
+                except CheckpointError as e:  # a damaged or crafted bundle: unavailable, with its reason
+                    self.broken.setdefault(name, str(e))
                     continue
                 if direction in config.get("directions", {}) or config.get("kind") == "sampler":
                     return Found(path, direction)
         return None
 
     def how_to_get(self, candidates: tuple[tuple[str, str], ...]) -> str:
+        for name, _ in candidates:
+            if name in self.broken:
+                return f"The installed {name} cannot be used: {self.broken[name]}"
         return (f"No weights installed for this. Get them with `translate download-weights {candidates[-1][0]}`, "
                 f"or start the demo with `--checkpoints DIR` where DIR/{candidates[0][0]} is a checkpoint "
                 f"folder (looked in {', '.join(str(r) for r in self.roots)}).")
@@ -105,7 +112,10 @@ class ModelZoo:
             if key not in self._cache:
                 if len(self._cache) >= self.max_loaded:  # bounded memory: forget the oldest model
                     self._cache.pop(next(iter(self._cache)))
-                self._cache[key] = translate.load(found.path, direction=found.direction)
+                try:
+                    self._cache[key] = translate.load(found.path, direction=found.direction)
+                except TranslateError as e:  # weights that do not fit their config, and the like
+                    raise Unavailable(f"{found.path.name} cannot be used: {e}") from None
             return self._cache[key]
 
     def loaded(self) -> int:
