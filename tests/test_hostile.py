@@ -214,3 +214,38 @@ def test_the_demo_starts_beside_a_broken_bundle_and_says_why(tmp_path):
     assert demo is not None
     with pytest.raises(gr.Error, match="The installed horse2zebra cannot be used: .*nests deeper"):
         app.translate_image(zoo, "Object transfiguration", "horse → zebra", Image.new("RGB", (16, 16)))
+
+
+# ------------------------------------------------------------------------- 9, 10: states and .pth
+def test_a_damaged_newest_state_resumes_from_the_newest_intact_one(tmp_path, capsys):
+    from translate.checkpoint import list_states
+
+    run = tmp_path / "run"
+    assert main(["train", *TINY_GAN, "--steps", "4", "--checkpoint-every", "2", "--out", str(run)]) == 0
+    newest = list_states(run)[-1]
+    assert newest.name == "step-0000004"
+    (newest / "weights.safetensors").write_bytes(b"\x00" * 10)  # a copy cut short
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--steps", "6"]) == 0
+    err = capsys.readouterr().err
+    assert "step-0000004 (weights.safetensors" in err and "using step-0000002, the newest intact one" in err
+    assert f"resuming {run} from step 2" in err
+    assert json.loads((run / "bundle" / "config.json").read_text())["step"] == 6
+
+
+class Payload:
+    """Stands for any object a pickle can carry (and whose loading could run code)."""
+
+
+def test_a_pth_with_python_objects_is_refused_without_suggesting_the_unsafe_path(tmp_path):
+    import torch
+
+    path = tmp_path / "latest_net_G.pth"
+    torch.save({"model": Payload()}, path)  # unpickling it would import and build an arbitrary class
+    text = cli_fails(["import-official", str(path), "--model", "cyclegan", "--out", str(tmp_path / "out")],
+                     "holds Python objects besides tensors; it is not loaded, because unpickling them could run code")
+    assert "weights_only=False" not in text and not (tmp_path / "out").exists()
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"PK\x03\x04 not really")
+    cli_fails(["import-official", str(junk), "--model", "cyclegan", "--out", str(tmp_path / "out")],
+              "not a PyTorch weights file, or a damaged one")

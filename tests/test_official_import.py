@@ -167,7 +167,7 @@ def test_import_refuses_wrong_files_with_a_clear_message(tmp_path):
     with pytest.raises(CheckpointError, match=r"bad.pth: does not match.*wrong shapes \['model.1.weight'\]"):
         import_official([tmp_path / "bad.pth"], "cyclegan", tmp_path / "o")
     (tmp_path / "text.pth").write_text("not a checkpoint")
-    with pytest.raises(CheckpointError, match="text.pth: not a loadable weights-only PyTorch file"):
+    with pytest.raises(CheckpointError, match="text.pth: not a PyTorch weights file, or a damaged one"):
         import_official([tmp_path / "text.pth"], "cyclegan", tmp_path / "o")
     torch.save(sd, tmp_path / "small.pth")  # a small net of our own shape imports fine (ngf 8, 2 blocks)
     cfg, _ = load_checkpoint(import_official([tmp_path / "small.pth"], "cyclegan", tmp_path / "ok"))

@@ -198,6 +198,29 @@ def save_state(run_dir: Path, step: int, weights: dict, optim: dict, meta: dict,
     return final
 
 
+def load_newest_state(run_dir: Path) -> tuple[Path, dict, dict, dict]:
+    """(state folder, weights, optim tensors, state.json) of the newest state that reads back whole. A damaged
+    newer one (a disk error, a copy cut short) is passed over with a warning that names it and says it is
+    left in place, so a run resumes from its last good state instead of refusing."""
+    import warnings
+
+    states = list_states(run_dir)
+    if not states:
+        raise CheckpointError(f"{run_dir}: no saved state in {run_dir / STATE_DIR}")
+    damaged = []
+    for path in reversed(states):
+        try:
+            weights, optim, meta = load_state(path)
+        except CheckpointError as e:
+            damaged.append(f"{path.name} ({str(e).removeprefix(str(path) + '/')})")
+            continue
+        if damaged:
+            warnings.warn(f"{run_dir}: newer state(s) damaged, left in place: {'; '.join(damaged)}; using "
+                          f"{path.name}, the newest intact one", stacklevel=2)
+        return path, weights, optim, meta
+    raise CheckpointError(f"{run_dir}: every saved state is damaged: {'; '.join(damaged)}")
+
+
 def load_state(path: Path) -> tuple[dict, dict, dict]:
     """(weights, optim tensors, state.json) of one saved state folder."""
     meta = _read_json(path / "state.json")
@@ -254,11 +277,10 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
         tensors = _load_tensors(path / "model.safetensors")
         # weights stored in half precision to keep bundles small compute in fp32
         return config, {k: v.float() if v.dtype in (torch.float16, torch.bfloat16) else v for k, v in tensors.items()}
-    state = latest_state(path)
-    if state is None:
+    if latest_state(path) is None:
         raise CheckpointError(f"{path} is neither a bundle (config.json + model.safetensors) nor a run "
                               f"folder with saved states ({path / STATE_DIR}/step-*)")
-    weights, _, meta = load_state(state)
+    state, weights, _, meta = load_newest_state(path)
     bundle = meta.get("bundle")
     if bundle is None:
         raise CheckpointError(f"{state / 'state.json'} has no bundle description")

@@ -17,6 +17,7 @@ import contextlib
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -28,7 +29,7 @@ from translate.checkpoint import (
     flatten_optimizer,
     latest_state,
     load_into,
-    load_state,
+    load_newest_state,
     save_bundle,
     save_state,
     unflatten_optimizer,
@@ -394,10 +395,13 @@ class Trainer:
             self.last_saved = self.run_dir / "state" / f"step-{self.step:07d}"
 
     def _restore(self) -> int:
-        path = latest_state(self.run_dir)
-        if path is None:
+        if latest_state(self.run_dir) is None:
             raise CheckpointError(f"`resume` {self.run_dir}: no saved state in {self.run_dir / 'state'}")
-        weights, optim, meta = load_state(path)
+        with warnings.catch_warnings(record=True) as passed_over:
+            warnings.simplefilter("always")
+            path, weights, optim, meta = load_newest_state(self.run_dir)
+        for w in passed_over:  # a damaged newest state: say so where the user reads the run's progress
+            self._say(f"warning: {w.message}")
         saved_model = meta["config"]["model_name"]
         if saved_model != self.cfg.model_name:
             raise CheckpointError(f"{path} is a {saved_model!r} run; it cannot resume as {self.cfg.model_name!r}")

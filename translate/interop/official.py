@@ -10,6 +10,7 @@ strict=True, so a file that does not fit is refused with the mismatching keys na
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import torch
@@ -27,9 +28,19 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: no such file")
     try:
         sd = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # pickle with code in it, a truncated file, not a torch file at all
-        raise CheckpointError(f"{path}: not a loadable weights-only PyTorch file ({str(e).splitlines()[0][:200]})") \
-            from None
+    except pickle.UnpicklingError as e:
+        if "weights only" not in str(e).lower():  # a text file or garbage: no pickle at all
+            raise CheckpointError(f"{path}: not a PyTorch weights file, or a damaged one "
+                                  f"({str(e).splitlines()[0][:120]})") from None
+        # objects besides tensors; PyTorch's own message would point at the unsafe weights_only=False
+        raise CheckpointError(
+            f"{path} holds Python objects besides tensors; it is not loaded, because unpickling them could run "
+            f"code. Load it only if you trust its source, in your own script, and save its state dict "
+            f"(torch.save(model.state_dict(), 'weights.pth')); or take the official weights from "
+            f"`translate download-weights`") from None
+    except Exception as e:  # noqa: BLE001 - a truncated file, not a torch file at all
+        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise CheckpointError(f"{path}: not a PyTorch weights file, or a damaged one ({reason})") from None
     if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
         sd = sd["state_dict"]
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
