@@ -29,9 +29,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         sd = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        if "weights only" not in str(e).lower():  # a text file or garbage: no pickle at all
-            raise CheckpointError(f"{path}: not a PyTorch weights file, or a damaged one "
-                                  f"({str(e).splitlines()[0][:120]})") from None
+        if "Unsupported global" not in str(e):  # a text file or garbage: no objects, no weights either
+            raise CheckpointError(f"{path}: not a PyTorch weights file, or a damaged one") from None
         # objects besides tensors; PyTorch's own message would point at the unsafe weights_only=False
         raise CheckpointError(
             f"{path} holds Python objects besides tensors; it is not loaded, because unpickling them could run "
