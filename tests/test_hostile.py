@@ -249,3 +249,22 @@ def test_a_pth_with_python_objects_is_refused_without_suggesting_the_unsafe_path
     junk.write_bytes(b"PK\x03\x04 not really")
     cli_fails(["import-official", str(junk), "--model", "cyclegan", "--out", str(tmp_path / "out")],
               "not a PyTorch weights file, or a damaged one")
+
+
+def test_download_weights_never_replaces_a_folder_of_the_users(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRANSLATE_MIRROR", "http://127.0.0.1:9")  # a download would fail: it must not start
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    cli_fails(["download-weights", "horse2zebra", "--out", str(mine)], "already exists.*--overwrite")
+    assert snapshot(mine) == {"notes.txt": b"keep me"}
+
+
+def test_export_never_replaces_a_folder_of_the_users(tmp_path):
+    from translate.inference import BUNDLED
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    cli_fails(["export", "--checkpoint", str(BUNDLED / "horse2zebra"), "--out", str(mine)], "overwrite")
+    assert snapshot(mine) == {"notes.txt": b"keep me"}

@@ -46,13 +46,17 @@ def cmd_download_weights(argv: list[str]) -> int:
     p.add_argument("name", metavar="NAME", help="official model name (listed below)")
     p.add_argument("--out", help="checkpoint folder to write (default: checkpoints/NAME)")
     p.add_argument("--sha256", help="expected SHA-256 of the .pth file")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it holds something else")
     a = p.parse_args(argv)
     url, model = dl.weights_url(a.name)
     info = PRETRAINED.info(a.name)
     out = Path(a.out or Path("checkpoints") / a.name)
-    if (out / "model.safetensors").exists():
+    if (out / "model.safetensors").exists() and not a.overwrite:
         print(f"{a.name}: already converted in {out}")
         return 0
+    if out.exists() and not a.overwrite:  # checked before the download, not after it
+        raise DownloadError(f"{out} already exists and is not these weights; pick another `out` or pass "
+                            f"`overwrite` to replace it")
     try:
         pth = dl.weights_file(a.name, Path("checkpoints") / ".downloads", a.sha256)
     except dl.DownloadError as e:
@@ -62,7 +66,7 @@ def cmd_download_weights(argv: list[str]) -> int:
                             f"--direction {info.get('direction', 'AtoB')} --out {out}") from None
     from translate.interop.official import import_official
 
-    import_official([pth], model, out, direction=info.get("direction", "AtoB"))
+    import_official([pth], model, out, direction=info.get("direction", "AtoB"), overwrite=a.overwrite)
     print(f"{a.name}: {out}")
     return 0
 
