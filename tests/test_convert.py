@@ -208,3 +208,21 @@ def test_translator_tiles_large_images_only(cyclegan_bundle):
     assert 0 < np.abs(a - b).mean() < 12
     small = Image.fromarray(_photo(np.random.default_rng(5), 30, 28))
     assert np.array_equal(np.asarray(tr(small)), np.asarray(plain(small)))  # under the tile size: untouched
+
+
+def test_pix2pix_convert_gives_the_same_files_twice_and_names_its_protocol(tmp_path, capsys):
+    """The bundled facades model runs dropout at test time (the paper's protocol): seeded, the same command
+    gives identical files; --eval is the official deterministic alternative; the log says which ran."""
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 255, (70, 90, 3), dtype=np.uint8)).save(labels / "a.png")
+    outs = []
+    for run, extra in (("one", []), ("two", []), ("seed", ["--seed", "7"]), ("eval", ["--eval"])):
+        capsys.readouterr()
+        assert main(["convert", "-c", "facades", "-i", str(labels), "-o", str(tmp_path / run), *extra]) == 0
+        err = capsys.readouterr().err
+        outs.append((tmp_path / run / "a.png").read_bytes())
+        protocol = next(line for line in err.splitlines() if line.startswith("protocol: "))
+        assert ("--eval: running BatchNorm statistics" in protocol) == (run == "eval"), protocol
+    assert outs[0] == outs[1] and outs[0] != outs[2] and outs[0] != outs[3]

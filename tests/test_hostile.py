@@ -95,7 +95,7 @@ def test_convert_reports_every_odd_file_and_always_ends_with_its_summary(tmp_pat
     assert code == 1 and "Traceback" not in captured.err
     summary = captured.err.strip().splitlines()[-1]
     assert summary.startswith("5 converted, 1 other file(s) left alone") and "3 failed: see" in summary, summary
-    assert "(not png/jpg/jpeg/webp/bmp/tif/tiff/ppm/gif)" in summary
+    assert "(not png/jpg/jpeg/webp/bmp/tif/tiff/ppm/gif/mp4/mov/mkv/webm/avi)" in summary
     assert {p.name for p in out.iterdir()} >= {"ok.png", "tiny.png", "thin.png", "line\nbreak.png", "still.gif"}
     assert Image.open(out / "tiny.png").size == (1, 1) and Image.open(out / "thin.png").size == (1, 300)
     lines = (out / "convert-errors.txt").read_text(encoding="utf-8").splitlines()[1:]
@@ -129,10 +129,10 @@ def test_convert_refuses_an_unwritable_output_before_reading_any_image(tmp_path,
 
 
 def test_a_binary_file_is_not_read_as_a_list_of_images(tmp_path):
-    blob = tmp_path / "clip.mov"
+    blob = tmp_path / "clip.bin"
     blob.write_bytes(b"\x00\x00\x00\x18ftypqt  " + bytes(range(256)))
     cli_fails(["convert", "-c", "horse2zebra", "-i", str(blob), "-o", str(tmp_path / "out")],
-              "neither an image this converter reads")
+              "neither an image or video this converter reads")
 
 
 def test_the_cli_pixel_budget_is_the_library_one():
@@ -268,3 +268,43 @@ def test_export_never_replaces_a_folder_of_the_users(tmp_path):
     (mine / "notes.txt").write_text("keep me")
     cli_fails(["export", "--checkpoint", str(BUNDLED / "horse2zebra"), "--out", str(mine)], "overwrite")
     assert snapshot(mine) == {"notes.txt": b"keep me"}
+
+
+# ---------------------------------------------------------------------------------- 2: the demo
+def test_the_demo_removes_its_files_when_stopped_and_refuses_pixel_bombs(tmp_path):
+    pytest.importorskip("gradio")
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    from gradio_client import Client, handle_file
+    from PIL import Image
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "TMPDIR": str(tmp_path), "GRADIO_TEMP_DIR": str(tmp_path / "gradio"), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "translate", "demo", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        client = Client(url, verbose=False)
+        photo = _photo(tmp_path / "up" / "horse.png", (64, 48))
+        image, download, status = client.predict("horse → zebra", handle_file(str(photo)), api_name="/object")
+        assert "horse → zebra: 64×48" in status and list(tmp_path.glob("translate-demo-*/*.png"))
+        bomb = tmp_path / "up" / "bomb.png"
+        Image.new("1", (12000, 11000)).save(bomb)
+        with pytest.raises(Exception, match="132 megapixels, over the budget of 120"):
+            client.predict("horse → zebra", handle_file(str(bomb)), api_name="/object")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert list(tmp_path.glob("translate-demo-*")) == []  # the results folder went with the server

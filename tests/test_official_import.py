@@ -194,3 +194,30 @@ def test_import_never_replaces_an_existing_folder_without_overwrite(tmp_path):
                  "--overwrite"]) == 0
     config = json.loads((mine / "config.json").read_text())
     assert config["imported_from"] == {"G_AB": "g.pth"} and not (mine / "notes.txt").exists()
+
+
+@needs_reference
+def test_pix2pix_protocols_eval_matches_the_official_and_the_paper_protocol_repeats(reference, tmp_path):
+    """--eval (running statistics, dropout off) gives the official eval-mode output within one level; the
+    paper's protocol (per-image statistics, dropout on) gives the same pixels for the same seed."""
+    import numpy as np
+
+    from translate.inference import ImageTranslator
+
+    entry = reference["pix2pix_G_unet_256"]
+    sd = official_state_dict(entry, seed=5)
+    torch.save(sd, tmp_path / "facades_label2photo.pth")
+    ckpt = import_official([tmp_path / "facades_label2photo.pth"], "pix2pix", tmp_path / "p2p")
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (256, 256, 3), dtype=np.uint8)
+    x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 127.5 - 1
+    want = ((official_forward(entry, sd, x)[0].permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).numpy()
+    ours = ImageTranslator.from_pretrained(ckpt, eval_mode=True, device="cpu", winograd=False)
+    assert "--eval" in ours.protocol
+    assert np.abs(ours(image).astype(int) - want.astype(int)).max() <= 1
+    paper = ImageTranslator.from_pretrained(ckpt, seed=3, device="cpu")
+    assert "dropout on with seed 3" in paper.protocol
+    first, again = paper(image), paper(image)
+    assert np.array_equal(first, again)
+    other = ImageTranslator.from_pretrained(ckpt, seed=4, device="cpu")(image)
+    assert not np.array_equal(first, other)  # the seed is what makes it repeat, not a disabled dropout

@@ -85,3 +85,59 @@ def test_cli_eval_and_sample_take_reject_stretch(tmp_path, capsys):
     assert "--reject-stretch: a share in [0, 1), got 1.0" in capsys.readouterr().err
     cli_fails(["sample", "--checkpoint", str(run), "--interpolate", "--reject-stretch", "0.1",
               "--out", str(tmp_path / "w.png")], "takes no --reject-stretch")
+
+
+# ----------------------------------------------------------------------- latent vector arithmetic
+class LinearImages(nn.Module):
+    """z (N, 4) -> a 1x2x2 "image" that is z itself (tanh-free): the figure's images are the latents."""
+
+    def forward(self, z, labels=None):
+        return z.reshape(len(z), 1, 2, 2)
+
+
+def _image_sampler() -> Sampler:
+    from translate.registry import NETS
+
+    spec = {"name": "mlp_g", "kwargs": {"z_dim": 4, "out_dim": 4, "hidden": 4, "layers": 1}}
+    tensors = {f"G.{k}": v for k, v in NETS.get("mlp_g")(**spec["kwargs"]).state_dict().items()}
+    s = Sampler({"z_dim": 4, "output": "images", "sample_shape": [1, 2, 2], "nets": {"G": spec}}, tensors, "cpu")
+    s.G = LinearImages()
+    return s
+
+
+def test_arithmetic_averages_each_group_and_sums_with_signs_exactly():
+    s = _image_sampler()
+    parts = s.arithmetic("0,1,2 - 3,4,5 + 6,7,8", n=16, seed=5, nearby=4, jitter=0.25)
+    z = s.noise(16, 5)
+    assert torch.equal(parts["z"], z)
+    want = z[[0, 1, 2]].mean(0) - z[[3, 4, 5]].mean(0) + z[[6, 7, 8]].mean(0)
+    assert torch.allclose(parts["result_z"], want, atol=0, rtol=0)
+    assert torch.allclose(parts["result"].reshape(4), want)  # the generator's output of the result vector
+    assert [(sign, idx) for sign, idx, _ in parts["groups"]] == [(1, [0, 1, 2]), (-1, [3, 4, 5]), (1, [6, 7, 8])]
+    for (_, idx, mean), images in zip(parts["groups"], parts["group_images"]):
+        assert torch.equal(images[:3].reshape(3, 4), z[idx]) and torch.allclose(images[3].reshape(4), mean)
+    offsets = parts["nearby"].reshape(4, 4) - want
+    assert offsets.abs().max() <= 0.25 and offsets.abs().max() > 0  # uniform noise of +-0.25, as in the paper
+
+
+@pytest.mark.parametrize("expr,message", [("1 + x", "groups of grid indices"), ("1,2 - 99", "outside the grid"),
+                                          ("", "groups of grid indices")])
+def test_arithmetic_expressions_are_checked(expr, message):
+    with pytest.raises(Exception, match=message):
+        _image_sampler().arithmetic(expr, n=16)
+
+
+def test_cli_arithmetic_writes_the_figure(tmp_path, capsys):
+    from PIL import Image
+
+    from translate.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "--model", "dcgan", "--data", "digits", "--size", "28", "--ngf", "4", "--ndf", "4",
+                 "--batch-size", "8", "--steps", "2", "--out", str(run)]) == 0
+    assert main(["sample", "--checkpoint", str(run), "--arithmetic", "0,1,2 - 3,4,5 + 6,7,8", "--n", "16",
+                 "--out", str(tmp_path / "sum.png")]) == 0
+    assert "mean[0, 1, 2] - mean[3, 4, 5] + mean[6, 7, 8]" in capsys.readouterr().out
+    fig = Image.open(tmp_path / "sum.png")
+    # three group rows (3 exemplars + mean) and the result row (result + 8 nearby), 28 px images at scale 2
+    assert fig.height == 4 * (2 * (28 + 4)) and fig.width == 24 + 2 * (2 + 9 * (28 + 2))

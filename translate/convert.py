@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from translate.errors import ConvertError
-from translate.registry import IMAGE_SUFFIXES
+from translate.registry import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+
+MEDIA_SUFFIXES = IMAGE_SUFFIXES + VIDEO_SUFFIXES
 
 if TYPE_CHECKING:  # the converter drives an ImageTranslator; importing it here would load torch for --help
     from translate.inference import ImageTranslator, Prepared
@@ -49,13 +51,14 @@ class Report:
     skipped: int = 0
     errors_file: Path | None = None
     ignored: int = 0
+    frames: int = 0  # video frames translated
 
     def summary(self) -> str:
-        text = f"{self.converted:,} converted"
+        text = f"{self.converted:,} converted" + (f" ({self.frames:,} video frames)" if self.frames else "")
         if self.skipped:
             text += f", {self.skipped:,} skipped (already converted)"
         if self.ignored:
-            text += f", {self.ignored:,} other file(s) left alone (not {'/'.join(s[1:] for s in IMAGE_SUFFIXES)})"
+            text += f", {self.ignored:,} other file(s) left alone (not {'/'.join(s[1:] for s in MEDIA_SUFFIXES)})"
         if self.failed:
             text += f", {len(self.failed):,} failed: see {printable(self.errors_file)}"
         return text
@@ -111,21 +114,21 @@ def _sources(inp: Path, out: Path, pattern: str | None,
     """(source, relative output path) pairs, and how many other files a folder holds (left alone)."""
     if inp.is_dir():
         candidates = sorted(inp.rglob(pattern)) if pattern else sorted(
-            p for p in inp.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            p for p in inp.rglob("*") if p.suffix.lower() in MEDIA_SUFFIXES)
         ignored = 0 if pattern else sum(
             1 for p in inp.rglob("*") if p.is_file() and not p.name.startswith(".")
-            and p.suffix.lower() not in IMAGE_SUFFIXES and p.name != ERRORS_FILE)
+            and p.suffix.lower() not in MEDIA_SUFFIXES and p.name != ERRORS_FILE)
         # outputs written inside the input folder (allowed with --overwrite-inputs) are never inputs
         skip_out = out != inp and _inside(out, inp)
         return [(p, p.relative_to(inp)) for p in candidates
                 if p.is_file() and not p.name.startswith(".") and not (skip_out and _inside(p.resolve(), out))], \
             ignored
     if inp.is_file():
-        if inp.suffix.lower() in IMAGE_SUFFIXES:
+        if inp.suffix.lower() in MEDIA_SUFFIXES:
             return [(inp, Path(inp.name))], 0
         if not _is_text(inp):
-            raise ConvertError(f"`input` {inp} is neither an image this converter reads "
-                               f"({', '.join(IMAGE_SUFFIXES)}) nor a text file listing images")
+            raise ConvertError(f"`input` {inp} is neither an image or video this converter reads "
+                               f"({', '.join(MEDIA_SUFFIXES)}) nor a text file listing images")
         return _list_file(inp), 0
     raise ConvertError(f"`input` {inp} does not exist (give a folder, an image, or a text file listing images)")
 
@@ -137,7 +140,9 @@ def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str |
     if fmt is not None and fmt.lower() not in FORMATS:
         raise ConvertError(f"`format` {fmt}: unknown; valid: {', '.join(FORMATS)}")
     inp_r, out_r = inp.resolve(), out.resolve()
-    single_file_out = inp.is_file() and inp.suffix.lower() in IMAGE_SUFFIXES and out.suffix.lower() in IMAGE_SUFFIXES
+    single_file_out = inp.is_file() and (
+        inp.suffix.lower() in IMAGE_SUFFIXES and out.suffix.lower() in IMAGE_SUFFIXES
+        or inp.suffix.lower() in VIDEO_SUFFIXES and out.suffix.lower() in VIDEO_SUFFIXES)
     if inp.is_dir() and _inside(out_r, inp_r) and not overwrite_inputs:
         where = "is the input folder" if out_r == inp_r else "lies inside the input folder"
         raise ConvertError(f"`output` {out} {where} {inp}; choose another folder, or pass `overwrite_inputs` "
@@ -151,7 +156,7 @@ def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str |
     sources, ignored = _sources(inp, out_r, pattern, overwrite_inputs)
     for src, rel in sources:
         dst = out if single_file_out else out / rel
-        if fmt:
+        if fmt and src.suffix.lower() not in VIDEO_SUFFIXES:  # a video stays a video of its kind
             dst = dst.with_suffix("." + fmt.lower())
         if dst in seen:
             raise ConvertError(f"{src} and {seen[dst]} would both be written to {dst}; convert them separately "
@@ -230,7 +235,8 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
     import torch
 
     report = Report(skipped=len(plan.skipped), ignored=plan.ignored)
-    jobs = plan.jobs
+    videos = [j for j in plan.jobs if j.src.suffix.lower() in VIDEO_SUFFIXES]
+    jobs = [j for j in plan.jobs if j.src.suffix.lower() not in VIDEO_SUFFIXES]
     if batch_size > 1:  # equal sizes next to each other so they batch; header-only reads
         jobs = sorted(jobs, key=_header_size)
     bar = None
@@ -308,6 +314,15 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
         reap(block=True)
     if bar is not None:
         bar.close()
+    for job in videos:  # frame by frame, one video at a time (each streams; memory stays flat)
+        from translate.video import convert_video
+
+        try:
+            frames = convert_video(translator, job.src, job.dst, max_side, progress)
+            report.converted += 1
+            report.frames += frames
+        except Exception as e:  # noqa: BLE001 - a bad file must not stop the others
+            report.failed.append((job.src, _reason(e, job.src)))
     write_errors(plan, report)
     return report
 

@@ -30,3 +30,24 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     if precision == "fp16" and device.type != "cuda":
         raise OptionError("`precision` fp16 needs a CUDA GPU (on the CPU it runs hundreds of times slower); use fp32")
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+def device_name(device: torch.device) -> str:
+    """What a person calls the device: "NVIDIA H100 80GB HBM3" or "CPU (AMD EPYC 7B13), 2 threads"."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    threads = torch.get_num_threads()
+    return f"CPU ({cpu_model()}), {threads} thread{'s' * (threads != 1)}"
+
+
+def cpu_model() -> str:
+    import platform
+    from pathlib import Path
+
+    try:  # Linux names the model here; platform.processor() is often empty there
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

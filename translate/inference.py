@@ -121,9 +121,55 @@ class Sampler:
             labels = per_row.repeat_interleave(steps)
         return self.generate(z, labels)
 
+    def arithmetic(self, expression: str, n: int = 64, seed: int | None = 0, label=None, nearby: int = 8,
+                   jitter: float = 0.25) -> dict:
+        """Latent vector arithmetic (Radford et al. 2016, section 6.3) on a seeded grid of `n` samples.
+
+        `expression` combines groups of grid indices with + and -, e.g. "3,17,42 - 5,9,11 + 20,21,30": each
+        group's latent vectors are averaged (the paper averages three exemplars, because single ones are
+        unstable), and the signed means are summed. Returns the grid's latents `z`, each group's indices,
+        sign and mean, the result vector, and images: `grid`, `group_images` (exemplars then their mean, per
+        group), `result` and `nearby` (the result plus uniform noise of +-`jitter`, as in the paper)."""
+        groups = parse_arithmetic(expression, n)
+        z = self.noise(n, seed)
+        labels = self.labels_for(label, n, seed) if self.conditional else None
+        means = [z[idx].mean(0) for _, idx in groups]
+        result = sum((sign * m for (sign, _), m in zip(groups, means)), torch.zeros(self.z_dim))
+        g = torch.Generator().manual_seed((seed or 0) + 2)
+        around = result + (torch.rand(nearby, self.z_dim, generator=g) * 2 - 1) * jitter
+        one = None if labels is None else labels[:1]
+
+        def draw(codes: Tensor) -> Tensor:
+            return self.generate(codes, None if one is None else one.expand(len(codes)))
+
+        return {"z": z, "groups": [(sign, idx, m) for (sign, idx), m in zip(groups, means)], "result_z": result,
+                "grid": self.generate(z, labels),
+                "group_images": [torch.cat([self.generate(z[idx], None if labels is None else labels[idx]),
+                                            draw(m[None])]) for (_, idx), m in zip(groups, means)],
+                "result": draw(result[None]), "nearby": draw(around)}
+
     @staticmethod
     def to_uint8(images: Tensor) -> Tensor:
         return to_uint8(images)
+
+
+def parse_arithmetic(expression: str, n: int) -> list[tuple[int, list[int]]]:
+    """"3,17,42 - 5,9,11 + 20,21,30" -> [(1, [3, 17, 42]), (-1, [5, 9, 11]), (1, [20, 21, 30])]."""
+    import re
+
+    text = expression.replace(" ", "")
+    if not re.fullmatch(r"[+-]?\d+(,\d+)*([+-]\d+(,\d+)*)*", text):
+        raise OptionError(f"`arithmetic` {expression!r}: write groups of grid indices joined by + and -, e.g. "
+                          f"\"3,17,42 - 5,9,11 + 20,21,30\"")
+    groups = []
+    for sign, body in re.findall(r"([+-]?)([\d,]+)", text):
+        idx = [int(i) for i in body.split(",")]
+        bad = [i for i in idx if i >= n]
+        if bad:
+            raise OptionError(f"`arithmetic`: index {bad[0]} is outside the grid of {n} samples (0-{n - 1}); "
+                              f"raise `n` or pick smaller indices")
+        groups.append((-1 if sign == "-" else 1, idx))
+    return groups
 
 
 def latent_stretch(G: torch.nn.Module, z: Tensor, labels: Tensor | None = None, probes: int = 8,
@@ -179,7 +225,10 @@ class ImageTranslator:
     works: the image is reflect-padded to the net's multiple (4 for ResNet generators, 2**downs for
     U-Nets) and cropped back. EXIF orientation is applied, an alpha channel is kept untouched, and
     grayscale comes back grayscale. `max_side` first shrinks the longer side to at most that many pixels.
-    BatchNorm generators (pix2pix) use each image's own statistics, as the official test.py does.
+    BatchNorm generators (pix2pix) follow the paper's test-time protocol by default, as the official
+    test.py does: each image's own statistics and dropout on (its only noise); every image is translated
+    with the dropout masks of `seed`, so the same call gives the same pixels. `eval_mode=True` is the
+    official `--eval`: running statistics, dropout off (deterministic without a seed).
 
     `tile=N` runs images with a side longer than N pixels in overlapping N-pixel tiles with blended seams
     (see translate/tiling.py), so memory stays bounded. `precision` is fp32 (the CPU default), bf16 or
@@ -196,7 +245,7 @@ class ImageTranslator:
     def __init__(self, config: dict, tensors: dict[str, Tensor], direction: str = "AtoB", device: str = "auto",
                  where: str = "", precision: str = "auto", tile: int | None = None, tile_overlap: int = 128,
                  channels_last: bool = False, compile: bool = False, winograd: bool | None = None,
-                 narrow_channels_last: bool | None = None):
+                 narrow_channels_last: bool | None = None, seed: int = 0, eval_mode: bool = False):
         directions = config.get("directions", {})
         if direction not in directions:
             raise CheckpointError(f"{where} translates {', '.join(directions) or 'nothing'}; no {direction!r}")
@@ -205,10 +254,13 @@ class ImageTranslator:
         self.autocast_dtype = autocast_dtype(precision, self.device)
         self.multiple = int(config.get("multiple", 4))
         self.tile, self.tile_overlap = tile, tile_overlap
-        self.batch_stats = config.get("norm") == "batch"
+        self.seed, self.eval_mode = int(seed), bool(eval_mode)
+        self.batch_stats = config.get("norm") == "batch" and not self.eval_mode
         self.G = build_net(config["nets"][name], where=where or "checkpoint")
         load_into(self.G, {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}, where)
         self.G.to(self.device).train(self.batch_stats).requires_grad_(False)
+        # dropout active at test time (pix2pix's protocol): its masks come from `seed`, image by image
+        self.random = self.batch_stats and any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in self.G.modules())
         from translate.accel import accelerate
 
         switched = accelerate(self.G, self.device, self.autocast_dtype, training=False,
@@ -249,8 +301,27 @@ class ImageTranslator:
         with amp:
             if self.batch_stats:  # per-image statistics, running statistics untouched
                 with frozen_batchnorm_stats(self.G):
-                    return torch.cat([forward(x[i:i + 1]) for i in range(len(x))])
+                    return torch.cat([self._seeded(forward, x[i:i + 1]) for i in range(len(x))])
             return forward(x)
+
+    def _seeded(self, forward, x: Tensor) -> Tensor:
+        """One image through a net with test-time dropout: the masks of `seed`, the caller's RNG untouched."""
+        if not self.random:
+            return forward(x)
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.seed)
+            return forward(x)
+
+    @property
+    def protocol(self) -> str:
+        """Which test-time protocol runs, in words (for logs and status lines)."""
+        if self.config.get("norm") != "batch":
+            return "instance norm: deterministic"
+        if self.eval_mode:
+            return "--eval: running BatchNorm statistics, dropout off"
+        dropout = f", dropout on with seed {self.seed}" if self.random else ""
+        return f"paper protocol: per-image BatchNorm statistics{dropout}"
 
     @torch.inference_mode()
     def translate_tensor(self, x: Tensor) -> Tensor:

@@ -194,3 +194,5 @@ WINOGRAD_CHOICES = ("auto", "on", "off")
 
 # Image files the project reads (training folders, convert, the demo); Pillow decodes each of these.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".ppm", ".gif")
+# Video files `translate convert` translates frame by frame (translate/video.py, the `video` extra).
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi")

@@ -282,20 +282,8 @@ class NullLog:
 
 def hardware_name(device: torch.device, world: int) -> str:
     """What a run trained on, for its model card: "NVIDIA H100 80GB HBM3 x 2" or "CPU (model), 2 threads"."""
+    from translate.device import device_name
+
     if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} x {world}"
-    threads = torch.get_num_threads()
-    return f"CPU ({_cpu_model()}), {threads} thread{'s' * (threads != 1)}" + (
-        f" x {world} processes" if world > 1 else "")
-
-
-def _cpu_model() -> str:
-    import platform
-
-    try:  # Linux names the model here; platform.processor() is often empty there
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        return f"{device_name(device)} x {world}"
+    return device_name(device) + (f" x {world} processes" if world > 1 else "")

@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--winograd", action=argparse.BooleanOptionalAction, default=None,
                    help="3x3 convolutions as Winograd F(4x4,3x3), ~1e-4 from direct convolution (default: on "
                         "for fp32 on the CPU; --no-winograd for the direct path)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="pix2pix (BatchNorm + dropout) nets: the dropout masks, so the same command gives the same "
+                        "pixels (default 0)")
+    p.add_argument("--eval", action="store_true",
+                   help="pix2pix nets: the official --eval protocol (running statistics, dropout off) instead of "
+                        "the paper's (each image's statistics, dropout on)")
     p.add_argument("--skip-existing", action=argparse.BooleanOptionalAction, default=True,
                    help="leave outputs that already exist (default on: a re-run resumes)")
     p.add_argument("--overwrite-inputs", action="store_true",
@@ -96,7 +102,9 @@ def cmd_convert(argv: list[str]) -> int:
     translator = ImageTranslator.from_pretrained(
         a.checkpoint, a.direction, a.device, precision=a.precision, tile=a.tile or None,
         tile_overlap=a.tile_overlap, channels_last=a.channels_last, compile=a.compile,
-        winograd=a.winograd)
+        winograd=a.winograd, seed=a.seed, eval_mode=a.eval)
+    if translator.config.get("norm") == "batch":
+        print(f"protocol: {translator.protocol}", file=sys.stderr)
     batch_size, workers = auto_workers(translator.device)
     batch_size = a.batch_size or batch_size
     workers = workers if a.workers is None else a.workers

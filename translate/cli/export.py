@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from translate.cli import Formatter
+from translate.errors import OptionError
 
 
 # ------------------------------------------------------------------------------------------ export
@@ -17,14 +18,31 @@ def cmd_export(argv: list[str]) -> int:
                     "--half stores the weights in fp16 (half the bytes); they are restored to fp32 on load.",
         epilog="examples:\n"
                "  translate export --checkpoint checkpoints/run-h2z-128 --out checkpoints/horse2zebra --half\n"
-               "  translate export --checkpoint runs/cut-h2z --checkpoint runs/cut-z2h --out checkpoints/h2z_cut")
+               "  translate export --checkpoint runs/cut-h2z --checkpoint runs/cut-z2h --out checkpoints/h2z_cut\n"
+               "  translate export --checkpoint horse2zebra --format onnx --direction BtoA --out zebra2horse.onnx")
     p.add_argument("--checkpoint", required=True, action="append", metavar="DIR",
                    help="a run folder or a bundle; give two one-direction ones (CUT runs trained AtoB and BtoA) "
                         "to write one bundle that translates both ways")
     p.add_argument("--out", required=True, metavar="DIR", help="the bundle folder to write")
     p.add_argument("--half", action="store_true", help="store floating-point weights in fp16")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument("--format", choices=("bundle", "onnx"), default="bundle",
+                   help="bundle: a translate bundle folder; onnx: one generator as an .onnx file for any image "
+                        "size (multiples of the net's requirement), checked in ONNX Runtime (needs the onnx "
+                        "extra) (default: bundle)")
+    p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
+                   help="with --format onnx: which generator (default AtoB)")
     a = p.parse_args(argv)
+    if a.format == "onnx":
+        if len(a.checkpoint) != 1 or a.half:
+            raise OptionError("--format onnx exports one generator of one --checkpoint, in fp32 (no --half)")
+        from translate.interop.onnx_export import export_onnx
+
+        res = export_onnx(a.checkpoint[0], a.out, a.direction, a.overwrite)
+        sizes = ", ".join(f"{h}x{w}" for h, w in res["sizes"])
+        print(f"wrote {a.out} ({res['bytes'] / 2**20:.1f} MiB; H and W multiples of {res['multiple']}); ONNX "
+              f"Runtime vs PyTorch on {sizes}: max abs difference {res['max_abs_diff']:.1e}")
+        return 0
     from translate.checkpoint import export_bundle
 
     res = export_bundle(a.checkpoint, a.out, half=a.half, overwrite=a.overwrite)

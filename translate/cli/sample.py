@@ -44,6 +44,7 @@ def cmd_sample(argv: list[str]) -> int:
                "  translate sample --checkpoint RUN --n 64 --out grid.png\n"
                "  translate sample --checkpoint RUN --n 100 --label 7 --out sevens/\n"
                "  translate sample --checkpoint RUN --interpolate --n 8 --out walk.png\n"
+               "  translate sample --checkpoint RUN --arithmetic \"3,17,42 - 5,9,11 + 20,21,30\" --out sum.png\n"
                "  translate sample --checkpoint RING8_RUN --n 2500 --out points.npy")
     _checkpoint_arg(p)
     p.add_argument("--n", type=int, default=64, help="samples (rows with --interpolate) (default: 64)")
@@ -53,13 +54,18 @@ def cmd_sample(argv: list[str]) -> int:
     p.add_argument("--interpolate", action="store_true",
                    help="latent walks between random pairs, one row each (Radford et al. 2016)")
     p.add_argument("--steps", type=int, default=8, help="images per interpolation row (default: 8)")
+    p.add_argument("--arithmetic", metavar="EXPR",
+                   help="latent vector arithmetic (Radford et al. 2016): groups of indices into the seeded grid of "
+                        "--n samples joined by + and -, e.g. \"3,17,42 - 5,9,11 + 20,21,30\"; each group's "
+                        "vectors are averaged; writes the groups, their means, the result and 8 nearby samples "
+                        "(write the grid first, without --arithmetic, to pick the indices)")
     p.add_argument("--nrow", type=int, default=0, help="images per grid row (default: 8, or per class)")
     _reject_arg(p)
     a = p.parse_args(argv)
     if a.n < 1:
         raise OptionError("--n must be at least 1")
-    if a.reject_stretch and a.interpolate:
-        raise OptionError("--interpolate walks through every latent code; it takes no --reject-stretch")
+    if a.reject_stretch and (a.interpolate or a.arithmetic):
+        raise OptionError("--interpolate and --arithmetic use every latent code; each takes no --reject-stretch")
     import numpy as np
     import torch
 
@@ -68,6 +74,15 @@ def cmd_sample(argv: list[str]) -> int:
 
     sampler = Sampler.from_pretrained(a.checkpoint, device=a.device, reject_stretch=a.reject_stretch)
     out = Path(a.out)
+    if a.arithmetic:
+        if sampler.output != "images" or out.suffix.lower() != ".png":
+            raise OptionError("--arithmetic works on image generators and writes one .png figure")
+        parts = sampler.arithmetic(a.arithmetic, a.n, seed=a.seed, label=a.label)
+        _save_arithmetic(parts, out)
+        terms = " ".join(f"{'-' if sign < 0 else '+'} mean{idx}" for sign, idx, _ in parts["groups"])
+        print(f"wrote {out}: {terms.lstrip('+ ')} (rows: each group and its mean, then the result and "
+              f"{len(parts['nearby'])} nearby samples)")
+        return 0
     nrow = a.nrow or 8
     try:
         if a.interpolate:
@@ -103,6 +118,31 @@ def cmd_sample(argv: list[str]) -> int:
             save_png(img, out / f"{i:05d}.png")
     print(f"wrote {len(x)} samples to {out}")
     return 0
+
+
+def _save_arithmetic(parts: dict, out: Path) -> None:
+    """The paper's figure: one row per group (its exemplars, then their mean) led by its sign, then "="
+    and the result followed by the nearby samples."""
+    import numpy as np
+    import torch
+    from PIL import Image, ImageDraw
+
+    from translate.data.transforms import grid_image
+    from translate.runlog import save_png
+
+    rows = [("+" if sign > 0 else "-", grid_image(images, nrow=len(images), scale=2))
+            for (sign, _, _), images in zip(parts["groups"], parts["group_images"])]
+    last = torch.cat([parts["result"], parts["nearby"]])
+    rows.append(("=", grid_image(last, nrow=len(last), scale=2)))
+    margin = 24
+    canvas = Image.new("RGB", (margin + max(img.width for _, img in rows), sum(img.height for _, img in rows)),
+                       "white")
+    draw, y = ImageDraw.Draw(canvas), 0
+    for sign, img in rows:
+        canvas.paste(img.convert("RGB"), (margin, y))
+        draw.text((7, y + img.height // 2 - 6), sign, fill="black")
+        y += img.height
+    save_png(torch.from_numpy(np.asarray(canvas).copy()).permute(2, 0, 1), out)
 
 
 # -------------------------------------------------------------------------------------------- eval

@@ -21,6 +21,10 @@ from translate.registry import IMAGE_SUFFIXES
 MAX_PIXELS = 120_000_000
 
 
+class ImageTooLarge(DataError):
+    """An image over the pixel budget, or a decompression bomb: refused before decoding."""
+
+
 @contextlib.contextmanager
 def open_image(path: Path, max_pixels: int = 0):
     """Image.open with the pixel budget checked from the header, before any pixel is decoded. The budget
@@ -32,13 +36,13 @@ def open_image(path: Path, max_pixels: int = 0):
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the budget below decides
             im = Image.open(path)
     except Image.DecompressionBombError as e:
-        raise DataError(f"{path}: refused before decoding, a decompression bomb ({e})") from None
+        raise ImageTooLarge(f"{path}: refused before decoding, a decompression bomb ({e})") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise DataError(f"{path}: cannot read it as an image ({e})") from None
     with im:
         w, h = im.size
         if w * h > limit:
-            raise DataError(f"{path}: {w}x{h} is {w * h / 1e6:.0f} megapixels, over the budget of "
+            raise ImageTooLarge(f"{path}: {w}x{h} is {w * h / 1e6:.0f} megapixels, over the budget of "
                             f"{limit / 1e6:.0f}; shrink it first or raise `max_pixels`")
         yield im
 

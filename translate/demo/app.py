@@ -30,6 +30,10 @@ from translate.errors import TranslateError  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 DEFAULT_MAX_SIDE = 4096
+# Images with a longer side run in overlapping tiles of this size (`translate convert`'s default), so that
+# one translation's memory stays bounded whatever the upload: 2.8 GiB peak for 4096x4096, against 8.2 GiB
+# untiled (docs/performance.md, bench/demo_memory.py).
+DEMO_TILE = 1536
 NOT_AN_IMAGE = "That file is not an image this demo can read. Upload a PNG, JPEG, WebP, BMP or TIFF photo."
 
 # Each direction lists (checkpoint name, direction) candidates; the first one installed is used. Our
@@ -51,6 +55,11 @@ TASKS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
 EXAMPLE_DOMAIN = {"summer → winter": "summer", "winter → summer": "winter", "horse → zebra": "horse",
                   "zebra → horse": "zebra", "apple → orange": "apple", "orange → apple": "orange"}
 DIGIT_MODELS = ("mnist_cgan", "digits_cgan")
+
+
+def friendly(message: str) -> gr.Error:
+    """An error the user reads in the page, as one sentence; the server's console gets no traceback for it."""
+    return gr.Error(message, print_exception=False)
 
 
 class Unavailable(Exception):
@@ -113,7 +122,8 @@ class ModelZoo:
                 if len(self._cache) >= self.max_loaded:  # bounded memory: forget the oldest model
                     self._cache.pop(next(iter(self._cache)))
                 try:
-                    self._cache[key] = translate.load(found.path, direction=found.direction)
+                    # (a sampler ignores the translator's options)
+                    self._cache[key] = translate.load(found.path, direction=found.direction, tile=DEMO_TILE)
                 except TranslateError as e:  # weights that do not fit their config, and the like
                     raise Unavailable(f"{found.path.name} cannot be used: {e}") from None
             return self._cache[key]
@@ -140,14 +150,14 @@ def _result_path(stem: str, keep_s: float = 3600) -> str:
 
 def _open_upload(image) -> Image.Image:
     if image is None:
-        raise gr.Error("Upload an image first (or click one of the examples).")
+        raise friendly("Upload an image first (or click one of the examples).")
     if isinstance(image, (str, Path)):
         try:
             with Image.open(image) as im:
                 im.load()
                 return ImageOps.exif_transpose(im)
         except (OSError, ValueError, Image.DecompressionBombError):
-            raise gr.Error(NOT_AN_IMAGE) from None
+            raise friendly(NOT_AN_IMAGE) from None
     return image
 
 
@@ -155,12 +165,12 @@ def translate_image(zoo: ModelZoo, task: str, direction: str, image, max_side: i
     """-> (result image, path of the full-resolution PNG, a status line)."""
     candidates = TASKS[task].get(direction)
     if candidates is None:
-        raise gr.Error(f"Unknown direction {direction!r}; choose one of: {', '.join(TASKS[task])}.")
+        raise friendly(f"Unknown direction {direction!r}; choose one of: {', '.join(TASKS[task])}.")
     img = _open_upload(image)
     try:
         translator = zoo.load(candidates)
     except Unavailable as e:
-        raise gr.Error(str(e)) from None
+        raise friendly(str(e)) from None
     start = time.perf_counter()
     result = translator(img, max_side=max_side)  # the translator downsizes, as `translate convert --size` does
     took = time.perf_counter() - start
@@ -170,8 +180,9 @@ def translate_image(zoo: ModelZoo, task: str, direction: str, image, max_side: i
                      f"(limit {max_side} px)")
     out_path = _result_path(direction.split(" ")[-1])
     result.save(out_path)
-    device = "the CPU" if translator.device.type == "cpu" else str(translator.device)
-    status = f"{direction}: {result.width}×{result.height} in {took:.2f} s on {device}"
+    from translate.device import device_name
+
+    status = f"{direction}: {result.width}×{result.height} in {took:.2f} s on {device_name(translator.device)}"
     status += "".join(f"; {n}" for n in notes)
     return result, out_path, status
 
@@ -183,7 +194,7 @@ def generate_digits(zoo: ModelZoo, digit: int | str, seed: int | float, steps: i
     try:
         sampler = zoo.load(tuple((n, "AtoB") for n in DIGIT_MODELS))
     except Unavailable:
-        raise gr.Error("No digit generator installed: train one with `translate train --model cgan --data mnist` "
+        raise friendly("No digit generator installed: train one with `translate train --model cgan --data mnist` "
                        "and start the demo with `--checkpoints DIR` where DIR/mnist_cgan is its folder.") from None
     seed, steps = int(seed), int(steps)
     start = time.perf_counter()
@@ -191,7 +202,7 @@ def generate_digits(zoo: ModelZoo, digit: int | str, seed: int | float, steps: i
         samples = sampler.sample(16, labels=digit, seed=seed)
         strip = sampler.interpolate(1, steps, seed=seed + 1, label=digit)
     except ValueError as e:
-        raise gr.Error(str(e)) from None
+        raise friendly(str(e)) from None
     took = time.perf_counter() - start
     return (grid_image(samples, nrow=8, scale=3), grid_image(strip, nrow=steps, scale=3),
             f"digit {digit}, seed {seed}: 16 samples and a {steps}-step latent walk in {took:.2f} s")
@@ -205,12 +216,25 @@ def upload_image(**kwargs) -> gr.Image:
     decode = component.preprocess
 
     def preprocess(payload):
+        from translate.data.folders import ImageTooLarge, open_image
+        from translate.errors import DataError
+
+        path = getattr(payload, "path", None)
+        if path:  # the pixel budget from the header, before Gradio decodes anything
+            try:
+                with open_image(Path(path)):
+                    pass
+            except ImageTooLarge as e:
+                reason = str(e).split(": ", 1)[-1].split(";")[0]
+                raise friendly(f"That image cannot be translated here: {reason}. Shrink it first.") from None
+            except DataError:
+                raise friendly(NOT_AN_IMAGE) from None
         try:
             return decode(payload)
         except gr.Error:
             raise
         except Exception:  # noqa: BLE001 - any decoding failure means the same thing to the user
-            raise gr.Error(NOT_AN_IMAGE) from None
+            raise friendly(NOT_AN_IMAGE) from None
 
     component.preprocess = preprocess
     return component
@@ -266,7 +290,10 @@ def _generate_tab(zoo: ModelZoo) -> None:
 
 def build_demo(zoo: ModelZoo | None = None, max_side: int = DEFAULT_MAX_SIDE) -> gr.Blocks:
     zoo = zoo or ModelZoo()
-    with gr.Blocks(title="translate: image-to-image translation demo", analytics_enabled=False) as demo:
+    # Gradio keeps every upload and result in its temporary folder: files older than an hour go every ten
+    # minutes, and all of them when the server stops
+    with gr.Blocks(title="translate: image-to-image translation demo", analytics_enabled=False,
+                   delete_cache=(600, 3600)) as demo:
         gr.Markdown("# translate\nCycleGAN image-to-image translation on your CPU. Pick a tab, upload a photo "
                     "or click an example, choose the direction, press **Translate**. Images of any size are "
                     f"translated at their own resolution (longer side capped at {max_side} px).")

@@ -1,0 +1,91 @@
+"""Peak memory of one large translation, as the demo and `translate convert` run it.
+
+Each case runs in its own process (peak RSS is per process: ru_maxrss) and translates one synthetic photo
+of SIDE x SIDE pixels with the bundled horse2zebra (CycleGAN ResNet-6, ngf 32), either through the demo's
+handler (`app.translate_image`: the upload as a PIL image, the demo's tile size and its max side) or
+through `translate convert` (its default tile and the pixel budget). The "untiled" case shows what the
+demo did before it tiled.
+
+  python bench/demo_memory.py                       # 4096 px: demo, untiled, convert
+  python bench/demo_memory.py --sides 2048 4096 --cases demo convert
+  (stop other jobs first; with one thread a 4096 px translation takes a few minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def photo(side: int, path: Path) -> None:
+    """Smooth colour gradients with some texture: what a photo costs to decode and translate."""
+    import numpy as np
+    from PIL import Image
+
+    y, x = np.mgrid[0:side, 0:side].astype(np.float32) / side
+    rng = np.random.default_rng(0)
+    rgb = np.stack([x, y, 1 - x * y], -1) * 200 + rng.normal(0, 12, (side, side, 3))
+    Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(path, quality=92)
+
+
+def child(case: str, path: str) -> None:
+    """Runs in the measured process; prints one JSON line."""
+    sys.path.insert(0, str(ROOT))
+    from PIL import Image
+
+    t0 = time.perf_counter()
+    if case in ("demo", "untiled"):
+        from translate.demo import app
+
+        if case == "untiled":
+            app.DEMO_TILE = None
+        zoo = app.ModelZoo()
+        with Image.open(path) as im:
+            im.load()
+            result, _, status = app.translate_image(zoo, "Object transfiguration", "horse → zebra", im)
+        size = result.size
+    else:
+        from translate.cli import main
+
+        out = Path(path).with_name("out")
+        assert main(["convert", "-c", "horse2zebra", "-i", path, "-o", str(out), "--device", "cpu"]) in (0, None)
+        size = Image.open(next(out.iterdir())).size
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    print(json.dumps({"case": case, "size": list(size), "seconds": round(time.perf_counter() - t0, 1),
+                      "peak_rss_gib": round(peak, 2)}))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sides", type=int, nargs="+", default=[4096])
+    p.add_argument("--cases", nargs="+", default=["demo", "untiled", "convert"],
+                   choices=("demo", "untiled", "convert"))
+    p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        child(*a.child)
+        return
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    for side in a.sides:
+        for case in a.cases:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "in" / "photo.jpg"
+                path.parent.mkdir()
+                photo(side, path)
+                out = subprocess.run([sys.executable, __file__, "--child", case, str(path)], env=env,
+                                     capture_output=True, text=True)
+                line = out.stdout.strip().splitlines()[-1] if out.returncode == 0 else f"failed: {out.stderr[-300:]}"
+                print(f"{side} px  {case:8s} {line}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
