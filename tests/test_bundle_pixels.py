@@ -3,8 +3,9 @@
 The references in tests/data/bundle_pixels/ were computed by this file's `__main__` at commit 8e3025e, before
 the architecture redesign (issue 21), so a refactor that changes what a bundle outputs fails here. Inputs are
 the demo's example photos, shrunk to an odd size (the padding and crop-back path runs too); translators run
-with their defaults (Winograd and the narrow-conv path on the CPU); pix2pix's BatchNorm/dropout protocol and
-the cGAN's noise take torch seed 0.
+with their defaults (Winograd and the narrow-conv path on the CPU); the cGAN's noise takes torch seed 0.
+pix2pix's test-time dropout takes the translator's own seed (0) since issue 24 made it reproducible; the
+facades reference was recomputed then (the only one that changed).
 
     python tests/test_bundle_pixels.py   # rewrite the references (only when a change of pixels is intended)
 """

@@ -97,7 +97,7 @@ def test_the_cheap_readme_commands_run(tmp_path, monkeypatch, capsys):
     photos.mkdir()
     for i, colour in enumerate(((120, 90, 60), (60, 140, 70))):
         Image.new("RGB", (48, 40), colour).save(photos / f"p{i}.jpg")
-    for argv in (a for a in TRANSLATE if a[:1] == ["convert"]):
+    for argv in (a for a in TRANSLATE if a[:1] == ["convert"] and "photos/" in a):
         capsys.readouterr()
         assert main(argv) == 0, capsys.readouterr().err
         out = tmp_path / argv[argv.index("--output") + 1]

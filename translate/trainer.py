@@ -197,7 +197,8 @@ class Trainer:
                          for name, net in self.model.named_children()
                          if any(True for _ in net.parameters()))
         n = len(self.source) if hasattr(self.source, "__len__") else 0
-        size = f", {d.crop_size or self.info.image_size} px" if self.info.kind not in ("points",) else ""
+        px = d.crop_size or self.info.image_size
+        size = f", {px} px" if px else ""
         data = f"{Path(self.info.name).name or d.data} ({n:,} examples{size})" if n else Path(d.data).name
         length = f"{t.steps:,} steps"
         if t.epochs:

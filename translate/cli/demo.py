@@ -25,6 +25,8 @@ def cmd_demo(argv: list[str]) -> int:
     p.add_argument("--share", action="store_true", help="ask Gradio for a public link (needs internet)")
     p.add_argument("--max-side", type=int, default=4096, help="uploads with a longer side are downscaled")
     p.add_argument("--concurrency", type=int, default=2, help="translations running at once (default 2)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="pix2pix's test-time dropout masks: the same upload gives the same result (default 0)")
     a = p.parse_args(argv)
     if a.max_side < 16 or a.concurrency < 1:
         raise OptionError("--max-side must be at least 16 and --concurrency at least 1")
@@ -35,5 +37,5 @@ def cmd_demo(argv: list[str]) -> int:
     from translate.demo import app
 
     print(f"translate demo on http://{a.host}:{a.port}  (Ctrl+C stops it)", flush=True)
-    app.launch(a.host, a.port, a.checkpoints, a.share, a.max_side, a.concurrency)
+    app.launch(a.host, a.port, a.checkpoints, a.share, a.max_side, a.concurrency, seed=a.seed)
     return 0

@@ -54,6 +54,9 @@ def _next_run_dir(model: str, data: str, base: Path = Path("checkpoints")) -> Pa
     return base / f"run-{max(nums, default=0) + 1:03d}-{model}-{tag}"
 
 
+_created_by_claim: list[Path] = []  # the folders the claim made (run folder first), for _release_claim
+
+
 def _claim_run_dir(out: Path | None, model: str, data: str) -> Path:
     """Take the run folder for this run alone, before anything is written: an absent or empty folder whose
     config.json this process creates exclusively (O_EXCL), so that a second trainer into the same --out, even
@@ -74,6 +77,7 @@ def _claim_run_dir(out: Path | None, model: str, data: str) -> Path:
                                   f"another --out")
             raise OptionError(f"`out` {run_dir} is not empty; a new run starts in an empty or new folder (pick "
                               f"another --out, or empty this one yourself)")
+        _created_by_claim[:] = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
         run_dir.mkdir(parents=True, exist_ok=True)
         try:
             os.close(os.open(run_dir / "config.json", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
@@ -209,7 +213,11 @@ def _release_claim(run_dir: Path) -> None:
     claim = run_dir / "config.json"
     if claim.is_file() and claim.stat().st_size == 0 and [p.name for p in run_dir.iterdir()] == ["config.json"]:
         claim.unlink()
-        run_dir.rmdir()
+        for folder in _created_by_claim:  # the run folder, and checkpoints/ itself when the claim made them
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def _resume_config(saved: RunConfig, ns: argparse.Namespace) -> RunConfig:

@@ -50,10 +50,16 @@ TASKS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
         "apple → orange": (("apple2orange", "AtoB"),),
         "orange → apple": (("apple2orange", "BtoA"), ("orange2apple", "AtoB")),
     },
+    # pix2pix, paired: the bundle's one generator turns a label map into a photo (it trained --direction
+    # BtoA on facades); the official download is facades_label2photo
+    "Facades": {
+        "labels → photo": (("facades", "AtoB"), ("pix2pix_facades_label2photo", "AtoB")),
+    },
 }
 # example file prefix shown for each direction
 EXAMPLE_DOMAIN = {"summer → winter": "summer", "winter → summer": "winter", "horse → zebra": "horse",
-                  "zebra → horse": "zebra", "apple → orange": "apple", "orange → apple": "orange"}
+                  "zebra → horse": "zebra", "apple → orange": "apple", "orange → apple": "orange",
+                  "labels → photo": "labels"}
 DIGIT_MODELS = ("mnist_cgan", "digits_cgan")
 
 
@@ -76,13 +82,14 @@ class ModelZoo:
     """Finds checkpoints by name under a list of folders and loads each (path, direction) once, lazily,
     behind a lock: concurrent requests for a model that is still loading wait instead of loading twice."""
 
-    def __init__(self, roots: list[Path] | None = None, max_loaded: int = 8):
+    def __init__(self, roots: list[Path] | None = None, max_loaded: int = 8, seed: int = 0):
         from translate.inference import checkpoint_roots
 
         self.roots = checkpoint_roots(roots)
         self._cache: dict[tuple[Path, str], object] = {}
         self._lock = threading.Lock()
         self.max_loaded = max_loaded
+        self.seed = seed  # pix2pix's test-time dropout masks: the same upload gives the same result
         self.broken: dict[str, str] = {}  # checkpoint name -> why it cannot be used (shown instead of it)
 
     def find(self, candidates: tuple[tuple[str, str], ...]) -> Found | None:
@@ -123,7 +130,8 @@ class ModelZoo:
                     self._cache.pop(next(iter(self._cache)))
                 try:
                     # (a sampler ignores the translator's options)
-                    self._cache[key] = translate.load(found.path, direction=found.direction, tile=DEMO_TILE)
+                    self._cache[key] = translate.load(found.path, direction=found.direction, tile=DEMO_TILE,
+                                                      seed=self.seed)
                 except TranslateError as e:  # weights that do not fit their config, and the like
                     raise Unavailable(f"{found.path.name} cannot be used: {e}") from None
             return self._cache[key]
@@ -255,8 +263,8 @@ def _translation_tab(zoo: ModelZoo, task: str, max_side: int) -> None:
         direction = gr.Radio(directions, value=(installed or directions)[0], label="Direction",
                              elem_id=f"{key}-direction")
     with gr.Row(equal_height=True):
-        source = upload_image(label="Input", type="pil", format="png", image_mode=None, sources=["upload", "clipboard"],
-                        elem_id=f"{key}-input", height=360)
+        source = upload_image(label="Input", type="pil", format="png", image_mode=None,
+                              sources=["upload", "webcam", "clipboard"], elem_id=f"{key}-input", height=360)
         result = gr.Image(label="Output", type="pil", format="png", interactive=False, elem_id=f"{key}-output",
                           height=360, buttons=["download", "fullscreen"])
     button = gr.Button("Translate", variant="primary", elem_id=f"{key}-run")
@@ -294,8 +302,9 @@ def build_demo(zoo: ModelZoo | None = None, max_side: int = DEFAULT_MAX_SIDE) ->
     # minutes, and all of them when the server stops
     with gr.Blocks(title="translate: image-to-image translation demo", analytics_enabled=False,
                    delete_cache=(600, 3600)) as demo:
-        gr.Markdown("# translate\nCycleGAN image-to-image translation on your CPU. Pick a tab, upload a photo "
-                    "or click an example, choose the direction, press **Translate**. Images of any size are "
+        gr.Markdown("# translate\nImage-to-image translation (CycleGAN, pix2pix) on your machine. Pick a tab, "
+                    "upload a photo or click an example, choose the direction, press **Translate**. Images of any "
+                    "size are "
                     f"translated at their own resolution (longer side capped at {max_side} px).")
         for task in TASKS:
             with gr.Tab(task, elem_id=f"tab-{task.split()[0].lower()}"):
@@ -306,10 +315,10 @@ def build_demo(zoo: ModelZoo | None = None, max_side: int = DEFAULT_MAX_SIDE) ->
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, checkpoints: list[str] | None = None, share: bool = False,
-           max_side: int = DEFAULT_MAX_SIDE, concurrency: int = 2, block: bool = True) -> gr.Blocks:
+           max_side: int = DEFAULT_MAX_SIDE, concurrency: int = 2, block: bool = True, seed: int = 0) -> gr.Blocks:
     """Start the server. `concurrency` bounds how many translations run at once (each holds a net's
     activations in memory); further requests wait in a queue of at most 32."""
-    demo = build_demo(ModelZoo([Path(c) for c in checkpoints or []]), max_side)
+    demo = build_demo(ModelZoo([Path(c) for c in checkpoints or []], seed=seed), max_side)
     demo.queue(default_concurrency_limit=concurrency, max_size=32)
     demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block, quiet=not block,
                 ssr_mode=False, allowed_paths=[str(EXAMPLES)])
