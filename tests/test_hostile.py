@@ -308,3 +308,38 @@ def test_the_demo_removes_its_files_when_stopped_and_refuses_pixel_bombs(tmp_pat
         _, err = proc.communicate(timeout=60)
     assert "Traceback" not in err, err
     assert list(tmp_path.glob("translate-demo-*")) == []  # the results folder went with the server
+    from translate.demo.app import EXAMPLES
+
+    left = {p.name for p in (tmp_path / "gradio").rglob("*") if p.is_file() and p.parent.name != "vibe_edit_history"}
+    assert left <= {p.name for p in EXAMPLES.glob("*.jpg")}, left  # uploads and results gone; example copies stay
+
+
+def test_convert_and_download_leave_existing_files_alone(tmp_path, capsys):
+    from translate.data import download as dl
+
+    photo = _photo(tmp_path / "in" / "a.png")
+    mine = tmp_path / "out.png"
+    mine.write_bytes(b"my own file")
+    assert main(["convert", "-c", "horse2zebra", "-i", str(photo), "-o", str(mine)]) == 0
+    assert mine.read_bytes() == b"my own file" and "1 output(s) already exist" in capsys.readouterr().out
+    folder = tmp_path / "datasets" / "horse2zebra"
+    folder.mkdir(parents=True)
+    (folder / "notes.txt").write_text("keep me")
+    assert dl.download_dataset("horse2zebra", tmp_path / "datasets", url="http://127.0.0.1:9/x.zip") == folder
+    assert snapshot(folder) == {"notes.txt": b"keep me"}  # present: nothing fetched, nothing replaced
+
+
+# -------------------------------------------------------------------------------- 8: no local paths
+def test_bundles_record_names_never_this_machines_paths(tmp_path):
+    data = tmp_path / "secret-place" / "my_pairs"
+    for side in ("trainA", "trainB"):
+        for i in range(2):
+            _photo(data / side / f"{i}.png", (36, 36), (40 * i + 60, 90, 120))
+    run = tmp_path / "run"
+    assert main(["train", "--model", "cyclegan", "--data", str(data), "--size", "32", "--ngf", "4", "--ndf", "4",
+                 "--netG", "resnet_6blocks", "--steps", "2", "--out", str(run)]) == 0
+    assert main(["export", "--checkpoint", str(run), "--out", str(tmp_path / "exported")]) == 0
+    for config in (run / "bundle" / "config.json", tmp_path / "exported" / "config.json"):
+        text = config.read_text()
+        assert "secret-place" not in text and str(tmp_path) not in text, text
+        assert json.loads(text)["train_data"] == "my_pairs"
