@@ -13,8 +13,8 @@ from translate.cli import main
 av = pytest.importorskip("av", reason="the video extra is not installed (pip install -e '.[video]')")
 
 
-def make_video(path, frames=12, size=(64, 48), fps=8, audio=True):
-    """A moving colour gradient (and a 440 Hz tone) in H.264 / AAC."""
+def make_video(path, frames=24, size=(64, 48), fps=8, audio=True):
+    """Three seconds of a moving colour gradient (and a 440 Hz tone) in H.264 / AAC."""
     w, h = size
     with av.open(str(path), "w") as box:
         v = box.add_stream("libx264", rate=fps, options={"crf": "10"})
@@ -47,14 +47,14 @@ def test_a_video_converts_frame_by_frame_keeping_rate_size_and_audio(tmp_path, c
     src.parent.mkdir()
     make_video(src)
     assert main(["convert", "-c", str(cyclegan_bundle), "-i", str(src.parent), "-o", str(out)]) == 0
-    assert "1 converted (12 video frames)" in capsys.readouterr().out
+    assert "1 converted (24 video frames)" in capsys.readouterr().out
     dst = out / "clip.mp4"
     with av.open(str(dst)) as box:
         v = box.streams.video[0]
         assert (v.codec_context.width, v.codec_context.height) == (64, 48)
         assert v.average_rate == Fraction(8) and len(box.streams.audio) == 1
     got, inputs = frames_of(dst), frames_of(src)
-    assert len(got) == len(inputs) == 12
+    assert len(got) == len(inputs) == 24
     want = np.asarray(translate.load(cyclegan_bundle)(inputs[0]))
     # H.264 in yuv420p keeps brightness at full resolution and colour at half: compare luma, and the
     # colour of 2x2 blocks (this untrained net's output is pixel-level noise, the hardest case for both)
