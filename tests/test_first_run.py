@@ -82,6 +82,20 @@ def test_a_stop_at_any_moment_exits_cleanly_and_leaves_nothing_half_written(tmp_
         assert err.strip().endswith("translate train: interrupted") and not out.exists()
 
 
+def test_the_recipe_is_not_named_to_a_run_that_follows_it(unpaired_root):
+    from conftest import make_config
+
+    from translate.trainer import Trainer
+
+    recipe = model_config("cyclegan").CPU_RECIPE
+    follows = make_config("cyclegan", str(unpaired_root), train={"epochs": 15, "epochs_decay": 15},
+                          data_kw={"size": 128, "crop_size": 128, "load_size": 143},
+                          model_kw={"netG": "resnet_6blocks", "ngf": 32})
+    assert Trainer(follows, "unused", quiet=True)._quick_recipe() == ""
+    other = make_config("cyclegan", str(unpaired_root), data_kw={"size": 32})
+    assert Trainer(other, "unused", quiet=True)._quick_recipe().endswith(recipe)
+
+
 def test_every_model_with_a_recipe_is_a_translation_model():
     with_recipe = {n for n in MODELS.names() if model_config(n).CPU_RECIPE}
     assert with_recipe == {n for n in MODELS.names() if set(MODELS.info(n)["data_kinds"]) & {"paired", "unpaired"}}

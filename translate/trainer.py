@@ -214,9 +214,20 @@ class Trainer:
     def _quick_recipe(self) -> str:
         """The model's quicker CPU flags, named once when a CPU run is estimated to take hours."""
         recipe = getattr(self.cfg.model, "CPU_RECIPE", "")
-        if not recipe or self.device.type != "cpu":
+        if not recipe or self.device.type != "cpu" or self._follows(recipe):
             return ""
         return f"translate train --model {self.cfg.model_name} --data {Path(self.cfg.data.data).name} {recipe}"
+
+    def _follows(self, recipe: str) -> bool:
+        """Whether this run already uses every "--flag value" of `recipe`."""
+        words = recipe.split()
+        for flag, value in zip(words[::2], words[1::2]):
+            name = flag.lstrip("-").replace("-", "_")
+            have = next((getattr(part, name) for part in (self.cfg.data, self.cfg.train, self.cfg.model)
+                         if hasattr(part, name)), None)
+            if str(have) != value:
+                return False
+        return True
 
 
     def _log_interval(self, log) -> None:
