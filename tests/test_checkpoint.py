@@ -128,3 +128,17 @@ def test_export_writes_a_half_size_bundle_that_translates_like_the_run(cyclegan_
     assert main(["export", "--checkpoint", str(run), "--out", str(out), "--overwrite"]) == 0
     assert load_checkpoint(out)[1][next(iter(full))].dtype == torch.float32
     assert "stored_dtype" not in json.loads((out / "config.json").read_text())
+
+
+def test_one_state_of_a_run_loads_as_a_checkpoint(tmp_path):
+    """state/step-NNNNNNN is a checkpoint of its own (to score or convert with a run's earlier state)."""
+    from conftest import make_config
+
+    from translate.checkpoint import checkpoint_config, list_states
+    from translate.trainer import Trainer
+
+    run = Trainer(make_config("gan", train={"steps": 4, "checkpoint_every": 2}), tmp_path / "run", quiet=True).fit()
+    first, last = list_states(run)
+    assert [load_checkpoint(s)[0]["step"] for s in (first, last, run)] == [2, 4, 4]
+    assert checkpoint_config(first)["kind"] == "sampler"
+    assert not torch.equal(load_checkpoint(first)[1]["G.net.0.weight"], load_checkpoint(last)[1]["G.net.0.weight"])

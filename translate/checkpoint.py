@@ -262,13 +262,17 @@ def save_bundle(out: Path, model_name: str, export_config: dict, tensors: dict, 
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
-    """(bundle config, generator tensors) from a bundle folder or a run folder.
+    """(bundle config, generator tensors) from a bundle folder, a run folder or one of its state folders.
 
-    A run folder gives its newest saved state, with the EMA weights when the run kept an EMA.
+    A run folder gives its newest saved state (state/step-NNNNNNN gives that one), with the EMA weights
+    when the run kept an EMA.
     """
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"checkpoint {path} does not exist")
+    if (path / "state.json").is_file():  # one state of a run, e.g. to score a run as it goes
+        weights, _, meta = load_state(path)
+        return _from_state(path, weights, meta)
     if (path / "model.safetensors").is_file():
         config = _read_json(path / "config.json")
         if config.get("format") != BUNDLE_FORMAT:
@@ -281,6 +285,10 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
         raise CheckpointError(f"{path} is neither a bundle (config.json + model.safetensors) nor a run "
                               f"folder with saved states ({path / STATE_DIR}/step-*)")
     state, weights, _, meta = load_newest_state(path)
+    return _from_state(state, weights, meta)
+
+
+def _from_state(state: Path, weights: dict, meta: dict) -> tuple[dict, dict[str, torch.Tensor]]:
     bundle = meta.get("bundle")
     if bundle is None:
         raise CheckpointError(f"{state / 'state.json'} has no bundle description")
@@ -367,7 +375,7 @@ def checkpoint_config(path: str | Path) -> dict:
     path = Path(path)
     if (path / "config.json").is_file() and (path / "model.safetensors").is_file():
         return check_bundle_config(_read_json(path / "config.json"), path / "config.json")
-    state = latest_state(path) if path.is_dir() else None
+    state = path if (path / "state.json").is_file() else latest_state(path) if path.is_dir() else None
     if state is None:
         raise CheckpointError(f"{path} is not a checkpoint folder")
     bundle = _read_json(state / "state.json").get("bundle")
