@@ -77,6 +77,9 @@ def cmd_sample(argv: list[str]) -> int:
     if a.arithmetic:
         if sampler.output != "images" or out.suffix.lower() != ".png":
             raise OptionError("--arithmetic works on image generators and writes one .png figure")
+        if sampler.conditional and a.label is None:  # without it the grid is one row per class, other codes
+            raise OptionError("--arithmetic on a class-conditional model needs --label: the indices refer to the "
+                              "grid of `translate sample --label L --n N` (same --seed)")
         parts = sampler.arithmetic(a.arithmetic, a.n, seed=a.seed, label=a.label)
         _save_arithmetic(parts, out)
         terms = " ".join(f"{'-' if sign < 0 else '+'} mean{idx}" for sign, idx, _ in parts["groups"])
