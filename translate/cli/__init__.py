@@ -20,9 +20,10 @@ COMMANDS = {
              "losses and resumable states",
     "sample": "draw samples (a PNG grid, a folder of PNGs, or an .npy of points) from a checkpoint",
     "eval": "score a checkpoint: modes, parzen, fid, kid, domain, paired or class",
-    "demo": "start the web demo (season transfer, object transfiguration, digit generation)",
-    "convert": "translate a folder of images (or one image, or a list) with a pix2pix, CycleGAN or CUT checkpoint",
-    "export": "write a run's generators as a small stand-alone bundle (optionally fp16) to share or ship",
+    "demo": "start the web demo (season transfer, object transfiguration, facades, digit generation)",
+    "convert": "translate a folder of images or videos (or one file, or a list) with a pix2pix, CycleGAN or CUT "
+               "checkpoint",
+    "export": "write a run's generators as a small stand-alone bundle (optionally fp16), or one as ONNX",
     "list": "list models, objectives, nets, data set names and the checkpoints a name finds",
     "download": "download an official CycleGAN / pix2pix data set into datasets/",
     "download-weights": "download an official pretrained generator as a checkpoint folder",

@@ -24,15 +24,20 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="translate convert", formatter_class=Formatter, epilog=EPILOG,
-        description="Translate a folder of images (recursively), one image, or a text file listing images, "
-                    "into OUTPUT, mirroring relative paths and file names. Images keep their size (padded to "
-                    "the net's multiple and cropped back), alpha channel and grayscale.")
-    p.add_argument("--checkpoint", "-c", required=True, help="checkpoint folder or bundled name (pix2pix / CycleGAN)")
-    p.add_argument("--input", "-i", required=True, help="folder, image file, or text file with one path per line")
-    p.add_argument("--output", "-o", required=True, help="output folder (or an image path when INPUT is one image)")
-    p.add_argument("--direction", default="AtoB", choices=("AtoB", "BtoA"), help="CycleGAN direction (default AtoB)")
+        description="Translate a folder of images and videos (recursively), one image or video, or a text file "
+                    "listing images, into OUTPUT, mirroring relative paths and file names. Images keep their "
+                    "size (padded to the net's multiple and cropped back), alpha channel and grayscale; videos "
+                    "their frame rate, size and audio.")
+    p.add_argument("--checkpoint", "-c", required=True,
+                   help="checkpoint folder, state folder or bundled name (pix2pix, CycleGAN, CUT)")
+    p.add_argument("--input", "-i", required=True,
+                   help="folder, image or video file, or text file with one path per line")
+    p.add_argument("--output", "-o", required=True,
+                   help="output folder (or a file path when INPUT is one image or video)")
+    p.add_argument("--direction", default="AtoB", choices=("AtoB", "BtoA"),
+                   help="which generator of a two-way bundle (default AtoB)")
     p.add_argument("--glob", help="only files matching this pattern, e.g. '*.jpg' or 'day/**/*.png' "
-                                  "(default: every .png .jpg .jpeg .webp .bmp .tif .tiff)")
+                                  "(default: every image and video suffix this converter reads)")
     p.add_argument("--format", choices=sorted(set(FORMATS)), help="write this format (default: keep each file's)")
     p.add_argument("--quality", type=int, default=95, help="JPEG / WebP quality (default 95)")
     p.add_argument("--size", type=int, metavar="N", help="first shrink the longer side to at most N pixels")

@@ -12,8 +12,9 @@ def cmd_demo(argv: list[str]) -> int:
     p = argparse.ArgumentParser(
         prog="translate demo", formatter_class=Formatter,
         description="Start the Gradio web demo: season transfer (summer <-> winter), object transfiguration "
-                    "(horse <-> zebra, apple <-> orange) and digit generation. Works offline; models load "
-                    "lazily on first use.",
+                    "(horse <-> zebra, apple <-> orange), facades (label map -> photo) and digit generation; "
+                    "input from an upload, the clipboard or a webcam. Works offline; models load lazily on "
+                    "first use.",
         epilog="Models are looked up by name (horse2zebra, summer2winter_yosemite, apple2orange, mnist_cgan, and "
                "the official one-way downloads zebra2horse, winter2summer_yosemite, orange2apple) in each "
                "--checkpoints DIR, then ./checkpoints and the bundled checkpoints/.\n\nexample:\n"
