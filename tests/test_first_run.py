@@ -83,17 +83,19 @@ def test_a_stop_at_any_moment_exits_cleanly_and_leaves_nothing_half_written(tmp_
 
 
 def test_the_recipe_is_not_named_to_a_run_that_follows_it(unpaired_root):
+    import torch
     from conftest import make_config
 
-    from translate.trainer import Trainer
+    from translate.runlog import quick_recipe
 
+    cpu = torch.device("cpu")
     recipe = model_config("cyclegan").CPU_RECIPE
     follows = make_config("cyclegan", str(unpaired_root), train={"epochs": 15, "epochs_decay": 15},
                           data_kw={"size": 128, "crop_size": 128, "load_size": 143},
                           model_kw={"netG": "resnet_6blocks", "ngf": 32})
-    assert Trainer(follows, "unused", quiet=True)._quick_recipe() == ""
+    assert quick_recipe(follows, cpu) == ""
     other = make_config("cyclegan", str(unpaired_root), data_kw={"size": 32})
-    assert Trainer(other, "unused", quiet=True)._quick_recipe().endswith(recipe)
+    assert quick_recipe(other, cpu).endswith(recipe) and quick_recipe(other, torch.device("meta")) == ""
 
 
 def test_every_model_with_a_recipe_is_a_translation_model():

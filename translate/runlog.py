@@ -170,6 +170,45 @@ class RunLog:
         plot_losses(self.csv_path, self.run_dir / "losses.png")
 
 
+def plan(cfg, model, source, info, steps_per_epoch: int, step: int, where: str, amp_dtype) -> str:
+    """What a run is about to do, in two lines: model, data, nets and sizes; steps and where they run."""
+    t, d = cfg.train, cfg.data
+    nets = ", ".join(f"{name} {type(net).__name__} {sum(p.numel() for p in net.parameters()) / 1e6:.2f}M"
+                     for name, net in model.named_children() if any(True for _ in net.parameters()))
+    n = len(source) if hasattr(source, "__len__") else 0
+    px = d.crop_size or info.image_size
+    data = f"{Path(info.name).name or d.data} ({n:,} examples{f', {px} px' if px else ''})" if n else Path(d.data).name
+    length = f"{t.steps:,} steps"
+    if t.epochs:
+        length += (f" = {t.epochs} + {t.epochs_decay} decaying epochs of {steps_per_epoch:,} steps"
+                   if t.epochs_decay else f" = {t.epochs} epochs of {steps_per_epoch:,} steps")
+    if step:
+        length += f", from step {step:,}"
+    precision = "fp32" if amp_dtype is None else f"{amp_dtype}".replace("torch.", "") + " autocast"
+    return (f"plan: {cfg.model_name} on {data}; nets: {nets}\n"
+            f"      {length}, batch {t.batch_size}; {where}, {precision}")
+
+
+def quick_recipe(cfg, device: torch.device) -> str:
+    """The model's quicker CPU flags (its config's CPU_RECIPE) as a command, named once when a CPU run is
+    estimated to take hours; empty on a GPU, for models without one, and for runs that already follow it."""
+    recipe = getattr(cfg.model, "CPU_RECIPE", "")
+    if not recipe or device.type != "cpu" or _follows(cfg, recipe):
+        return ""
+    return f"translate train --model {cfg.model_name} --data {Path(cfg.data.data).name} {recipe}"
+
+
+def _follows(cfg, recipe: str) -> bool:
+    """Whether the run already uses every "--flag value" of `recipe`."""
+    words = recipe.split()
+    for flag, value in zip(words[::2], words[1::2]):
+        name = flag.lstrip("-").replace("-", "_")
+        have = next((getattr(part, name) for part in (cfg.data, cfg.train, cfg.model) if hasattr(part, name)), None)
+        if str(have) != value:
+            return False
+    return True
+
+
 def _duration(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "?"

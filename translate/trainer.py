@@ -43,7 +43,7 @@ from translate.ema import EMA
 from translate.errors import CheckpointError, OptionError, TrainingError
 from translate.models.base import GanModel, LossOutput, Phase, check_phases
 from translate.registry import MODELS
-from translate.runlog import NonFiniteLoss, NullLog, RunLog, hardware_name, save_samples
+from translate.runlog import NonFiniteLoss, NullLog, RunLog, hardware_name, plan, quick_recipe, save_samples
 from translate.schedules import run_lr_factor, schedule_change
 
 # Train-config fields that may change when a run is resumed; any other change would break exactness. The
@@ -133,14 +133,19 @@ class Trainer:
         # from here on a signal asks for a clean stop (a state is saved) rather than an abort; before this,
         # translate.cli turns it into KeyboardInterrupt while nothing is written yet
         old_handlers = self._catch_signals()
-        if main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            self.cfg.save(self.run_dir / "config.json")
-        log = (RunLog(self.run_dir, t.steps, self.step, t.tensorboard, self.quiet,
-                      quick_recipe=self._quick_recipe()) if main else NullLog())
-        self._say(self._plan())
-        if self.step == 0:
-            self._write_initial_grids()
+        try:
+            if main:
+                self.run_dir.mkdir(parents=True, exist_ok=True)
+                self.cfg.save(self.run_dir / "config.json")
+            log = (RunLog(self.run_dir, t.steps, self.step, t.tensorboard, self.quiet,
+                          quick_recipe=quick_recipe(self.cfg, self.device)) if main else NullLog())
+            self._say(plan(self.cfg, self.model, self.source, self.info, self.steps_per_epoch, self.step,
+                           hardware_name(self.device, self.dist.world), self.amp_dtype))
+            if self.step == 0:
+                self._write_initial_grids()
+        except BaseException:  # the caller's handlers come back whatever failed here
+            self._restore_signals(old_handlers)
+            raise
         t0, s0 = time.time(), self.step
         self._timing_mark = (t0, self.step)
         hardware = hardware_name(self.device, self.dist.world)
@@ -174,8 +179,7 @@ class Trainer:
                      f"a lower learning rate") if self.last_saved else "no state was saved before it"
             raise TrainingError(f"stopped: {e}. {where}.") from None
         finally:
-            for sig, h in old_handlers.items():
-                signal.signal(sig, h)
+            self._restore_signals(old_handlers)
         log.close()
         rate = (self.step - s0) / max(time.time() - t0, 1e-9)
         bundle = self._write_bundle() if main else self.run_dir / "bundle"
@@ -190,46 +194,6 @@ class Trainer:
         return self.run_dir
 
     # ------------------------------------------------------------------------- logging and stopping
-    def _plan(self) -> str:
-        """What is about to run, in two lines: model, data, nets and sizes; steps and where they run."""
-        t, d = self.cfg.train, self.cfg.data
-        nets = ", ".join(f"{name} {type(net).__name__} {sum(p.numel() for p in net.parameters()) / 1e6:.2f}M"
-                         for name, net in self.model.named_children()
-                         if any(True for _ in net.parameters()))
-        n = len(self.source) if hasattr(self.source, "__len__") else 0
-        px = d.crop_size or self.info.image_size
-        size = f", {px} px" if px else ""
-        data = f"{Path(self.info.name).name or d.data} ({n:,} examples{size})" if n else Path(d.data).name
-        length = f"{t.steps:,} steps"
-        if t.epochs:
-            length += (f" = {t.epochs} + {t.epochs_decay} decaying epochs of {self.steps_per_epoch:,} steps"
-                       if t.epochs_decay else f" = {t.epochs} epochs of {self.steps_per_epoch:,} steps")
-        if self.step:
-            length += f", from step {self.step:,}"
-        where = hardware_name(self.device, self.dist.world)
-        precision = "fp32" if self.amp_dtype is None else f"{self.amp_dtype}".replace("torch.", "") + " autocast"
-        return (f"plan: {self.cfg.model_name} on {data}; nets: {nets}\n"
-                f"      {length}, batch {t.batch_size}; {where}, {precision}")
-
-    def _quick_recipe(self) -> str:
-        """The model's quicker CPU flags, named once when a CPU run is estimated to take hours."""
-        recipe = getattr(self.cfg.model, "CPU_RECIPE", "")
-        if not recipe or self.device.type != "cpu" or self._follows(recipe):
-            return ""
-        return f"translate train --model {self.cfg.model_name} --data {Path(self.cfg.data.data).name} {recipe}"
-
-    def _follows(self, recipe: str) -> bool:
-        """Whether this run already uses every "--flag value" of `recipe`."""
-        words = recipe.split()
-        for flag, value in zip(words[::2], words[1::2]):
-            name = flag.lstrip("-").replace("-", "_")
-            have = next((getattr(part, name) for part in (self.cfg.data, self.cfg.train, self.cfg.model)
-                         if hasattr(part, name)), None)
-            if str(have) != value:
-                return False
-        return True
-
-
     def _log_interval(self, log) -> None:
         """Flush the losses; under torchrun also agree with the other processes on whether to stop (a
         signal on any of them) or to fail (a NaN/inf loss), so that all leave the loop at the same step."""
@@ -336,6 +300,10 @@ class Trainer:
         except ValueError:  # not the main thread: leave signals alone
             return {}
 
+    @staticmethod
+    def _restore_signals(old_handlers: dict) -> None:
+        for sig, h in old_handlers.items():
+            signal.signal(sig, h)
 
     # ------------------------------------------------------------------------------ images on disk
     def _write_initial_grids(self) -> None:
