@@ -133,6 +133,7 @@ class Trainer:
         # from here on a signal asks for a clean stop (a state is saved) rather than an abort; before this,
         # translate.cli turns it into KeyboardInterrupt while nothing is written yet
         old_handlers = self._catch_signals()
+        hardware = hardware_name(self.device, self.dist.world)
         try:
             if main:
                 self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -140,7 +141,7 @@ class Trainer:
             log = (RunLog(self.run_dir, t.steps, self.step, t.tensorboard, self.quiet,
                           quick_recipe=quick_recipe(self.cfg, self.device)) if main else NullLog())
             self._say(plan(self.cfg, self.model, self.source, self.info, self.steps_per_epoch, self.step,
-                           hardware_name(self.device, self.dist.world), self.amp_dtype))
+                           hardware, self.amp_dtype))
             if self.step == 0:
                 self._write_initial_grids()
         except BaseException:  # the caller's handlers come back whatever failed here
@@ -148,7 +149,6 @@ class Trainer:
             raise
         t0, s0 = time.time(), self.step
         self._timing_mark = (t0, self.step)
-        hardware = hardware_name(self.device, self.dist.world)
         if hardware not in self.timing["hardware"]:
             self.timing["hardware"].append(hardware)
         try:

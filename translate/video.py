@@ -31,14 +31,6 @@ def _av():
     return av
 
 
-def frame_count(path: Path) -> int:
-    """Frames in the first video stream (counted by decoding when the container does not say)."""
-    av = _av()
-    with av.open(str(path)) as box:
-        stream = box.streams.video[0]
-        return stream.frames or sum(1 for _ in box.decode(stream))
-
-
 def convert_video(translator: ImageTranslator, src: Path, dst: Path, max_side: int | None = None,
                   progress: bool = True) -> int:
     """Translate every frame of `src` into `dst`; returns the number of frames written."""

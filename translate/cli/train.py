@@ -54,13 +54,11 @@ def _next_run_dir(model: str, data: str, base: Path = Path("checkpoints")) -> Pa
     return base / f"run-{max(nums, default=0) + 1:03d}-{model}-{tag}"
 
 
-_created_by_claim: list[Path] = []  # the folders the claim made (run folder first), for _release_claim
-
-
-def _claim_run_dir(out: Path | None, model: str, data: str) -> Path:
+def _claim_run_dir(out: Path | None, model: str, data: str) -> tuple[Path, list[Path]]:
     """Take the run folder for this run alone, before anything is written: an absent or empty folder whose
     config.json this process creates exclusively (O_EXCL), so that a second trainer into the same --out, even
-    one started at the same moment, refuses; a numbered folder moves on to the next free number instead."""
+    one started at the same moment, refuses; a numbered folder moves on to the next free number instead.
+    Returns the folder and the folders the claim created (run folder first), for _release_claim."""
     import os
 
     for _ in range(1000):
@@ -77,11 +75,11 @@ def _claim_run_dir(out: Path | None, model: str, data: str) -> Path:
                                   f"another --out")
             raise OptionError(f"`out` {run_dir} is not empty; a new run starts in an empty or new folder (pick "
                               f"another --out, or empty this one yourself)")
-        _created_by_claim[:] = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
+        created = [p for p in (run_dir, *run_dir.parents) if not p.exists()]
         run_dir.mkdir(parents=True, exist_ok=True)
         try:
             os.close(os.open(run_dir / "config.json", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-            return run_dir
+            return run_dir, created
         except FileExistsError:
             if out is not None:
                 raise OptionError(f"`out` {run_dir} was just claimed by another trainer; pick another --out") \
@@ -178,6 +176,7 @@ def cmd_train(argv: list[str]) -> int:
     from translate.trainer import Trainer, resolve_device
 
     dist = Dist.from_env(resolve_device(cfg.train.device).type)  # one process unless torchrun started us
+    created: list[Path] = []  # folders the claim made, given back if the start fails
     if saved:
         run_dir = Path(known.resume)
     else:
@@ -185,8 +184,9 @@ def cmd_train(argv: list[str]) -> int:
         claimed = ""
         if dist.is_main:
             try:
-                claimed = str(_claim_run_dir(Path(cfg.train.out) if cfg.train.out else None, model_name,
-                                             cfg.data.data))
+                claimed_dir, created = _claim_run_dir(Path(cfg.train.out) if cfg.train.out else None, model_name,
+                                                      cfg.data.data)
+                claimed = str(claimed_dir)
             except OptionError as e:
                 claimed = "!" + str(e)
         claimed = dist.broadcast_text(claimed)
@@ -200,20 +200,20 @@ def cmd_train(argv: list[str]) -> int:
         trainer.fit()
     except BaseException:
         if not saved and dist.is_main:
-            _release_claim(run_dir)
+            _release_claim(run_dir, created)
         raise
     finally:
         dist.close()
     return 0
 
 
-def _release_claim(run_dir: Path) -> None:
+def _release_claim(run_dir: Path, created: list[Path]) -> None:
     """A run that failed before writing anything (bad data, Ctrl-C while loading) gives its folder back:
     the same command, corrected, can use the same --out."""
     claim = run_dir / "config.json"
     if claim.is_file() and claim.stat().st_size == 0 and [p.name for p in run_dir.iterdir()] == ["config.json"]:
         claim.unlink()
-        for folder in _created_by_claim:  # the run folder, and checkpoints/ itself when the claim made them
+        for folder in created:  # the run folder, and checkpoints/ itself when the claim made them
             try:
                 folder.rmdir()
             except OSError:
