@@ -8,7 +8,7 @@ Cases (translations of the source domain's test photos, unless noted):
   grey, blue        the photo turned grey, or tinted blue                  -> must NOT
   real target       real target test photos (outputs = inputs; the realism reference is then the held-out
                     photos alone)                                          -> must count, near the judge's rate
-  bundle            a bundled translator (--bundle), at --size
+  bundle            a bundled translator (--bundle), at --size, working at --scale (translate convert's)
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def main() -> None:
     p.add_argument("--direction", default="AtoB")
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--bundle")
+    p.add_argument("--scale", default="auto", help="the bundle's work scale: auto, train, native or a side in px")
     p.add_argument("--json")
     p.add_argument("--recipe", default="{}", help='judge recipe overrides as JSON, e.g. \'{"epochs": 80}\'')
     a = p.parse_args()
@@ -72,7 +73,7 @@ def main() -> None:
     if a.bundle:
         import translate
 
-        tr = translate.load(a.bundle, direction=a.direction, device="cpu")
+        tr = translate.load(a.bundle, direction=a.direction, device="cpu", scale=a.scale)
         cases["bundle"] = torch.cat([tr(x[i:i + 1]) for i in range(len(x))]).clamp(-1, 1)
     rows = {}
     for name, out in cases.items():
@@ -82,7 +83,7 @@ def main() -> None:
                                                   "edge_ssim", "content_threshold", "judge_kid_closed")}
     v = domain.judge_verdict(judge, real_t, real_t, tgt, held_t, x)
     rows["real target"] = {k: round(v[k], 3) for k in ("target_rate", "realistic_rate")}  # no input to move from
-    print(f"{a.data} {a.direction} at {a.size} px; judge: {judge.path.name}")
+    print(f"{a.data} {a.direction} at {a.size} px, scale {a.scale}; judge: {judge.path.name}")
     for name, r in rows.items():
         print(f"  {name:>12}: " + "  ".join(f"{k} {v}" for k, v in r.items()))
     if a.json:

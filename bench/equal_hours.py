@@ -3,8 +3,8 @@
 Each state records the loop's wall time so far (state.json "timing", summed over resumes), so runs of
 different models (CycleGAN trains both directions in one run, CUT/FastCUT one) can be read side by side at
 equal CPU hours. Every state of every run is scored at --size (the demo's 256 px) on the data set's test
-photos in the direction(s) it translates; already scored states are read from --out (a JSON file), so the
-script can be re-run as the runs go on.
+photos in the direction(s) it translates, working at --scale; already scored states are read from --out (a
+JSON file), so the script can be re-run as the runs go on.
 
   python bench/equal_hours.py checkpoints/run-h2z-fastcut-128 checkpoints/run-h2z-cyclegan-128-cmp \\
       --data horse2zebra --root ../shared/data --out bench/results/h2z_equal_hours.json
@@ -29,6 +29,8 @@ def main() -> None:
     p.add_argument("--root", type=Path, default=Path("datasets"))
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--scale", default="auto", help="the translators' work scale (translate convert --scale); "
+                                                   "use one --out file per scale")
     a = p.parse_args()
     from translate.checkpoint import list_states, load_checkpoint
     from translate.data.download import resolve_dataset
@@ -46,7 +48,7 @@ def main() -> None:
             hours = config.get("timing", {}).get("seconds", float("nan")) / 3600
             row = {"run": run.name, "model": config["model"], "step": config["step"], "cpu_hours": round(hours, 2)}
             for direction in config["directions"]:
-                t = ImageTranslator(config, tensors, direction, "cpu", str(state))
+                t = ImageTranslator(config, tensors, direction, "cpu", str(state), scale=a.scale)
                 r = eval_domain(t.translate_tensor, folder, direction, a.size)
                 row[direction] = {"translated": r["translated_rate"], "relative": r["relative_rate"],
                                   "target": r["target_rate"], "real_target": r["real_target_rate"]}

@@ -225,6 +225,9 @@ class ImageTranslator:
     works: the image is reflect-padded to the net's multiple (4 for ResNet generators, 2**downs for
     U-Nets) and cropped back. EXIF orientation is applied, an alpha channel is kept untouched, and
     grayscale comes back grayscale. `max_side` first shrinks the longer side to at most that many pixels.
+    `scale` is the resolution the net works at (`work_side`): by default CycleGAN and CUT nets translate a
+    photo with its shorter side at their training crop size, as the official test.py does, and the input's
+    finer detail is put back on the upsampled result (`at_work_scale`); "native" runs the net on every pixel.
     BatchNorm generators (pix2pix) follow the paper's test-time protocol by default, as the official
     test.py does: each image's own statistics and dropout on (its only noise); every image is translated
     with the dropout masks of `seed`, so the same call gives the same pixels. `eval_mode=True` is the
@@ -245,7 +248,8 @@ class ImageTranslator:
     def __init__(self, config: dict, tensors: dict[str, Tensor], direction: str = "AtoB", device: str = "auto",
                  where: str = "", precision: str = "auto", tile: int | None = None, tile_overlap: int = 128,
                  channels_last: bool = False, compile: bool = False, winograd: bool | None = None,
-                 narrow_channels_last: bool | None = None, seed: int = 0, eval_mode: bool = False):
+                 narrow_channels_last: bool | None = None, seed: int = 0, eval_mode: bool = False,
+                 scale: str | int = "auto"):
         directions = config.get("directions", {})
         if direction not in directions:
             raise CheckpointError(f"{where} translates {', '.join(directions) or 'nothing'}; no {direction!r}")
@@ -255,6 +259,7 @@ class ImageTranslator:
         self.multiple = int(config.get("multiple", 4))
         self.tile, self.tile_overlap = tile, tile_overlap
         self.seed, self.eval_mode = int(seed), bool(eval_mode)
+        self.work_side = work_side(config, scale)
         self.batch_stats = config.get("norm") == "batch" and not self.eval_mode
         self.G = build_net(config["nets"][name], where=where or "checkpoint")
         load_into(self.G, {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}, where)
@@ -323,9 +328,27 @@ class ImageTranslator:
         dropout = f", dropout on with seed {self.seed}" if self.random else ""
         return f"paper protocol: per-image BatchNorm statistics{dropout}"
 
+    @property
+    def scale_note(self) -> str:
+        """The work scale, in words (for logs and status lines)."""
+        if not self.work_side:
+            return "native: each image is translated at its own resolution"
+        return (f"work side {self.work_side} px: larger images are translated with their shorter side at "
+                f"{self.work_side} px, upsampled, and their own finer detail put back (--scale native: full "
+                f"resolution)")
+
     @torch.inference_mode()
     def translate_tensor(self, x: Tensor) -> Tensor:
-        """(N, C_in, H, W) in [-1, 1] -> (N, C_out, H, W) in [-1, 1] float32 on the CPU, any H and W."""
+        """(N, C_in, H, W) in [-1, 1] -> (N, C_out, H, W) in [-1, 1] float32 on the CPU, any H and W.
+        With a work side (`scale`), an input whose shorter side is longer is translated at that side and
+        brought back with its own fine detail (`at_work_scale`)."""
+        h, w = x.shape[-2:]
+        if self.work_side and min(h, w) > self.work_side:
+            return at_work_scale(self._translate_native, x.float().cpu(), self.work_side)
+        return self._translate_native(x)
+
+    def _translate_native(self, x: Tensor) -> Tensor:
+        """translate_tensor at the input's own resolution: padded to the net's multiple, tiled if asked."""
         import torch.nn.functional as F
 
         from translate.tiling import run_tiled
@@ -399,6 +422,64 @@ class ImageTranslator:
             return y if images.dim() == 4 else y[0]
         prep = self.prepare(images, max_side)
         return self.finish(self.translate_tensor(prep.x[None])[0], prep)
+
+
+# Models whose translation changes texture and colour over a whole photo, and which the official code
+# always runs at its crop size (test.py resizes every photo to it); pix2pix maps a layout to a photo
+# pixel for pixel and keeps the input's resolution.
+WORK_SCALE_MODELS = ("cyclegan", "cut", "fastcut")
+SCALES = ("auto", "train", "native")
+
+
+def work_side(config: dict, scale: str | int = "auto") -> int:
+    """The shorter side a translator works at, or 0 for the input's own resolution.
+
+    "train": the scale at which the net learned what a horse and a stripe look like. The official test.py
+    resizes photos to the crop size, 256/286 of the side they had in training (`train_frame`, the load
+    size of resize_and_crop); that ratio is kept, so a standard recipe works at its crop size (`train_size`,
+    also what bundles from before `train_frame` was recorded give) and a recipe that cropped 128 px from
+    photos loaded at 256 works at 229. Measured on the 128 px horse2zebra and summer2winter bundles, the
+    crop size scored above the load size in all four directions (docs/convert.md). "native": the input's
+    resolution; an int: that side; "auto" (default): "train" for unpaired models (WORK_SCALE_MODELS) whose
+    channels go in and out unchanged, else "native".
+    """
+    if isinstance(scale, int) or str(scale).isdigit():
+        side = int(scale)
+        if side < 8:
+            raise OptionError(f"`scale` {side}: a work side below 8 pixels leaves the net nothing to see")
+        return side
+    if scale not in SCALES:
+        raise OptionError(f"`scale` {scale!r}: use one of {', '.join(SCALES)} or a side in pixels")
+    if scale == "auto":
+        same = config.get("in_channels", 3) == config.get("out_channels", 3)
+        scale = "train" if config.get("model") in WORK_SCALE_MODELS and same else "native"
+    if scale == "native":
+        return 0
+    frame = int(config.get("train_frame") or 0)
+    return round(frame * 256 / 286) if frame else int(config.get("train_size") or 0)
+
+
+def at_work_scale(translate_fn, x: Tensor, side: int) -> Tensor:
+    """Translate (N, C, H, W) at a shorter side of `side` and return it at H x W with the input's detail.
+
+    The net sees the photo at the scale it was trained on, so a horse is as many pixels wide as in its
+    training crops and the stripes it paints have the width it learned (run at 256 px, a 128 px model
+    painted a fine stripe texture over the whole frame instead). The translation is then upsampled, and
+    the frequencies above the work scale (fur, grass blades, the sharpness of edges) come back from the
+    input: out = up(G(down(x))) + (x - up(down(x))). The colour and every pattern coarser than a few
+    pixels at the work scale are the model's; only finer detail is the input's.
+    """
+    import torch.nn.functional as F
+
+    h, w = x.shape[-2:]
+    s = side / min(h, w)
+    small = (max(1, round(h * s)), max(1, round(w * s)))
+    low = F.interpolate(x, size=small, mode="bicubic", align_corners=False, antialias=True)
+    back = F.interpolate(low, size=(h, w), mode="bicubic", align_corners=False)
+    y = F.interpolate(translate_fn(low), size=(h, w), mode="bicubic", align_corners=False)
+    if y.shape[1] == x.shape[1]:
+        y = y + (x - back)
+    return y.clamp(-1, 1)
 
 
 # The checkpoints that ship with the source checkout (bundled models and their cards).

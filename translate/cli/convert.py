@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=sorted(set(FORMATS)), help="write this format (default: keep each file's)")
     p.add_argument("--quality", type=int, default=95, help="JPEG / WebP quality (default 95)")
     p.add_argument("--size", type=int, metavar="N", help="first shrink the longer side to at most N pixels")
+    p.add_argument("--scale", default="auto", metavar="{auto,train,native,N}",
+                   help="the scale the net works at: train = shorter side shrunk to the training crop size, the "
+                        "result upsampled with the input's own fine detail put back; native = the input's "
+                        "resolution; N = a shorter side of N pixels (default auto: train for CycleGAN and CUT, "
+                        "native for pix2pix; docs/convert.md)")
     p.add_argument("--tile", type=int, default=1536, metavar="N",
                    help="images with a side longer than N run in overlapping N-pixel tiles with blended seams, "
                         "so memory stays bounded (default 1536; 0 = never tile)")
@@ -107,9 +112,10 @@ def cmd_convert(argv: list[str]) -> int:
     translator = ImageTranslator.from_pretrained(
         a.checkpoint, a.direction, a.device, precision=a.precision, tile=a.tile or None,
         tile_overlap=a.tile_overlap, channels_last=a.channels_last, compile=a.compile,
-        winograd=a.winograd, seed=a.seed, eval_mode=a.eval)
+        winograd=a.winograd, seed=a.seed, eval_mode=a.eval, scale=a.scale)
     if translator.config.get("norm") == "batch":
         print(f"protocol: {translator.protocol}", file=sys.stderr)
+    print(f"scale: {translator.scale_note}", file=sys.stderr)
     batch_size, workers = auto_workers(translator.device)
     batch_size = a.batch_size or batch_size
     workers = workers if a.workers is None else a.workers

@@ -42,6 +42,10 @@ def cmd_export(argv: list[str]) -> int:
         sizes = ", ".join(f"{h}x{w}" for h, w in res["sizes"])
         print(f"wrote {a.out} ({res['bytes'] / 2**20:.1f} MiB; H and W multiples of {res['multiple']}); ONNX "
               f"Runtime vs PyTorch on {sizes}: max abs difference {res['max_abs_diff']:.1e}")
+        if res["work_side"]:
+            print(f"note: the graph runs at the size it is given; translate convert shrinks photos to a shorter "
+                  f"side of {res['work_side']} px first and puts their finer detail back (its --scale), which "
+                  f"this model was trained for")
         return 0
     from translate.checkpoint import export_bundle
 

@@ -151,13 +151,18 @@ def _find_aligned(root: Path, phase: str) -> list[tuple[Path, Path | None]]:
                      f"{root}/{phase}/1.jpg), or {phase}/A/ and {phase}/B/ folders with matching names")
 
 
+def default_load(crop: int) -> int:
+    """The official ratio of load to crop size (286 for 256): a random crop sees ~90% of the photo."""
+    return round(crop * 286 / 256)
+
+
 def open_translation_data(dcfg, kind: str, crop_default: int = 256) -> tuple[_Translation, DataInfo]:
     """(source, DataInfo) for kind "paired" or "unpaired"; any layout problem exits with the fix."""
     from translate.data.download import resolve_dataset
 
     root = resolve_dataset(dcfg.data, Path(dcfg.root))
     crop = dcfg.crop_size or dcfg.size or crop_default
-    load = dcfg.load_size or round(crop * 286 / 256)
+    load = dcfg.load_size or default_load(crop)
     pre = Preprocess(dcfg.preprocess, load, crop, dcfg.flip, train=True)
     preview = Preprocess(dcfg.preprocess, load, crop, flip=False, train=False)
     swap = dcfg.direction == "BtoA"

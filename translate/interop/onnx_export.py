@@ -6,7 +6,8 @@ file serves every image size. It is written with PyTorch's own exporter (torch.o
 which needs onnxscript), then run in ONNX Runtime beside PyTorch on three sizes; the largest absolute
 difference is returned and must stay within `tolerance` or nothing is written. pix2pix nets are exported
 in the official `--eval` protocol (running BatchNorm statistics, dropout off): an ONNX graph carries no
-random dropout masks.
+random dropout masks. The graph runs at the resolution it is given: the work scale of `translate convert`
+(inference.at_work_scale, CycleGAN and CUT) is pre- and post-processing around the net, not part of it.
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ def export_onnx(checkpoint: str | Path, out: str | Path, direction: str = "AtoB"
                                   f"{tolerance:g}); nothing written")
         data = staged.read_bytes()
     atomic_write_bytes(out, data)
-    return {"sizes": sizes, "max_abs_diff": worst, "bytes": len(data), "multiple": multiple}
+    from translate.inference import work_side
+
+    return {"sizes": sizes, "max_abs_diff": worst, "bytes": len(data), "multiple": multiple,
+            "work_side": work_side(config)}
 
 
 @contextlib.contextmanager

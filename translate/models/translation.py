@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from translate.data.augment import diff_augment, parse_policy
 from translate.data.info import DataInfo
+from translate.data.pairs import default_load
 from translate.errors import OptionError
 from translate.models.base import GanModel
 from translate.nets.layers import frozen_batchnorm_stats, init_weights
@@ -77,7 +78,11 @@ class TranslationModel(GanModel):
         return {"reals": self._interleave([batch["A"], batch["B"]])}, 2
 
     def bundle_info(self, data_cfg):
-        return {"train_direction": data_cfg.direction}  # which half of a pair (or which domain) was the input
+        info = {"train_direction": data_cfg.direction}  # which half of a pair (or which domain) was the input
+        if data_cfg.preprocess == "resize_and_crop" and self.info.image_size:
+            # the side whole photos were resized to: the scale inference works at (inference.work_side)
+            info["train_frame"] = data_cfg.load_size or default_load(self.info.image_size)
+        return info
 
     @staticmethod
     def _rgb(x: Tensor) -> Tensor:
