@@ -4,6 +4,7 @@ the models learn (pix2pix overfits a pair, CycleGAN's cycle loss falls)."""
 from __future__ import annotations
 
 import csv
+import json
 import warnings
 
 import numpy as np
@@ -236,7 +237,7 @@ def test_image_translator_keeps_size_mode_and_alpha(tmp_path, unpaired_root):
     from translate.inference import ImageTranslator
 
     run = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 1}), tmp_path / "r", quiet=True).fit()
-    tr = translate.load(run / "bundle", direction="BtoA")
+    tr = translate.load(run / "bundle", direction="BtoA", scale="native")  # the work scale has its own test
     assert isinstance(tr, ImageTranslator) and tr.multiple == 4
     rng = np.random.default_rng(0)
     rgb = Image.fromarray(rng.integers(0, 255, (37, 45, 3), dtype=np.uint8))
@@ -257,3 +258,95 @@ def test_image_translator_keeps_size_mode_and_alpha(tmp_path, unpaired_root):
     assert tr(rgb, max_side=20).size == (20, 16)
     with pytest.raises(TranslateError, match="translates AtoB, BtoA; no 'sideways'"):
         translate.load(run / "bundle", direction="sideways")
+
+
+def test_work_side_follows_the_model_family_and_the_option():
+    """auto: CycleGAN and CUT work at their training crop size (the official test.py's scale), pix2pix and
+    channel-changing nets at the input's resolution; an explicit side or "native" overrides; nonsense is a
+    one-line error."""
+    from translate.inference import work_side
+
+    cg = {"model": "cyclegan", "train_size": 128, "in_channels": 3, "out_channels": 3}
+    assert work_side(cg) == 128 and work_side({**cg, "model": "fastcut"}) == 128
+    assert work_side(cg, "native") == 0 and work_side(cg, 200) == 200 and work_side(cg, "96") == 96
+    assert work_side({**cg, "model": "pix2pix"}) == 0 and work_side({**cg, "model": "pix2pix"}, "train") == 128
+    assert work_side({**cg, "out_channels": 1}) == 0  # a gray -> colour net is not a re-texturing of the input
+    assert work_side({**cg, "train_size": 0}) == 0  # scale_width training: no fixed crop size to return to
+    assert work_side({**cg, "train_frame": 143}) == 128  # official test.py: the crop size, 256/286 of the frame
+    assert work_side({**cg, "train_frame": 256}) == 229  # crops of photos loaded larger: a larger work side
+    with pytest.raises(TranslateError, match="use one of auto, train, native"):
+        work_side(cg, "large")
+    with pytest.raises(TranslateError, match="below 8 pixels"):
+        work_side(cg, 4)
+
+
+def test_at_work_scale_keeps_the_input_under_an_identity_net_and_takes_colour_from_the_net():
+    """out = up(G(down(x))) + (x - up(down(x))): an identity G gives x back exactly (the detail term is what
+    the round trip lost); a G that paints everything one colour gives that colour in the mean, with only
+    the input's fine detail left on it; the net runs at the work side, aspect kept."""
+    from translate.inference import at_work_scale
+
+    x = torch.rand(2, 3, 90, 150) * 2 - 1
+    seen = []
+
+    def identity(t):
+        seen.append(tuple(t.shape[-2:]))
+        return t
+
+    assert torch.allclose(at_work_scale(identity, x, 30), x.clamp(-1, 1), atol=1e-5)
+    assert seen == [(30, 50)]
+    smooth = torch.nn.functional.interpolate(torch.rand(1, 3, 6, 10) * 0.4 - 0.2, size=(90, 150), mode="bilinear")
+    out = at_work_scale(lambda t: torch.full_like(t, 0.5), smooth, 30)
+    assert abs(out.mean().item() - 0.5) < 0.01 and (out - 0.5).abs().max() < 0.05  # a smooth input adds no detail
+
+
+def test_image_translator_works_at_the_training_scale_unless_told_otherwise(cyclegan_bundle):
+    """A CycleGAN bundle trained on 32 px crops of photos resized to 36 runs a 96x64 image at 48x32 (work
+    side round(36 * 256/286) = 32) and returns 96x64; --scale native runs the net on every pixel; inputs at
+    or below the work side are untouched by the rescaling."""
+    import translate
+
+    calls = []
+    for scale, want in (("auto", (32, 48)), ("native", (64, 96)), (40, (40, 60))):
+        tr = translate.load(cyclegan_bundle, device="cpu", scale=scale)
+        assert tr.config["train_size"] == 32 and tr.config["train_frame"] == 36
+        hook = tr.G.register_forward_pre_hook(lambda m, a: calls.append(tuple(a[0].shape[-2:])))
+        out = tr(Image.fromarray(np.zeros((64, 96, 3), np.uint8)))
+        assert out.size == (96, 64) and calls[-1] == want, (scale, calls)
+        hook.remove()
+    tr = translate.load(cyclegan_bundle, device="cpu")
+    small = torch.rand(1, 3, 32, 44) * 2 - 1
+    with torch.no_grad():
+        want = tr.G(small)
+    assert torch.allclose(tr(small), want, atol=1e-6)
+    assert "work side 32 px" in tr.scale_note and "native" in translate.load(cyclegan_bundle, scale="native").scale_note
+
+
+def test_init_from_starts_the_generators_from_a_checkpoint_and_refuses_another_architecture(
+        cyclegan_bundle, unpaired_root, tmp_path):
+    """--init-from: a new CycleGAN run's generators start as the bundle's (discriminators fresh); a CUT run
+    in direction BtoA takes the bundle's BtoA net; another width is a one-line error naming both nets."""
+    from safetensors.torch import load_file
+
+    from translate.checkpoint import load_checkpoint
+
+    _, want = load_checkpoint(cyclegan_bundle)
+    t = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 1, "init_from": str(cyclegan_bundle)}),
+                tmp_path / "ft", quiet=True)
+    for k, v in t.model.G_BA.state_dict().items():
+        assert torch.equal(v, want[f"G_BA.{k}"].float()), k
+    fresh = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 1, "seed": 5}), tmp_path / "f",
+                    quiet=True)
+    assert not torch.equal(fresh.model.G_AB.state_dict()["model.1.weight"], want["G_AB.model.1.weight"].float())
+    run = t.fit()
+    state = json.loads((run / "config.json").read_text())
+    assert state["train"]["init_from"] == str(cyclegan_bundle)  # recorded, so the run says where it began
+    assert load_file(str(next((run / "state").iterdir()) / "weights.safetensors"))  # a normal run from here on
+    cut = Trainer(make_config("cut", str(unpaired_root), train={"steps": 1, "init_from": str(cyclegan_bundle)},
+                              data_kw={"direction": "BtoA"}, model_kw={"antialias": False, "antialias_up": False}),
+                  tmp_path / "cut", quiet=True)
+    assert torch.equal(cut.model.G.state_dict()["model.1.weight"], want["G_BA.model.1.weight"].float())
+    with pytest.raises(TranslateError, match=r"its AtoB net is resnet_g \(.*ngf=4.*this run builds resnet_g "
+                                             r"\(.*ngf=8.*give the options that make them equal \(ngf\)"):
+        Trainer(make_config("cyclegan", str(unpaired_root), train={"init_from": str(cyclegan_bundle)},
+                            model_kw={"ngf": 8}), tmp_path / "wide", quiet=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from translate.errors import CheckpointError
+from translate.errors import CheckpointError, OptionError
 
 STATE_FORMAT = "translate-state/1"
 BUNDLE_FORMAT = "translate-bundle/1"
@@ -114,6 +114,10 @@ def check_bundle_config(config: dict, where: Path | str) -> dict:
                 bad("directions", f"maps {d} to {net!r}, which is not in 'nets'")
         if not isinstance(config.get("multiple", 4), int) or not 1 <= config.get("multiple", 4) <= 1024:
             bad("multiple", "must be an integer from 1 to 1024")
+        for field in ("train_size", "train_frame"):  # read by inference.work_side
+            v = config.get(field, 0)
+            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 16384:
+                bad(field, "must be an integer from 0 to 16384")
     elif kind == "sampler":
         if "G" not in nets:
             bad("nets", "must hold the generator 'G'")
@@ -382,6 +386,46 @@ def checkpoint_config(path: str | Path) -> dict:
     if not isinstance(bundle, dict):
         raise CheckpointError(f"{state / 'state.json'}: field 'bundle' must describe the nets")
     return check_bundle_config(bundle, state / "state.json")
+
+
+def warm_start(nets: dict[str, torch.nn.Module], export_config: dict, source: str | Path) -> str:
+    """Load a checkpoint's generators into a new run's `nets` (fine-tuning: `translate train --init-from`).
+
+    Nets are matched by the direction they translate, so a CUT run (one net "G") starts from either half of
+    a two-direction bundle and a CycleGAN run from a CycleGAN bundle or run; the architectures must be the
+    same. Everything else (discriminators, heads, optimizers, the step) starts fresh. Returns a line for
+    the log."""
+    from translate.inference import resolve_checkpoint
+
+    if "directions" not in export_config:
+        raise OptionError("`init_from` fine-tunes image translators (pix2pix, CycleGAN, CUT, FastCUT)")
+    path = resolve_checkpoint(source)
+    config, tensors = load_checkpoint(path)
+    if "directions" not in config:
+        raise CheckpointError(f"`init_from` {source}: it holds a {config.get('model')!r} model with no "
+                              f"translation directions; give a translator checkpoint of the same architecture")
+    loaded = []
+    for direction, name in export_config["directions"].items():
+        theirs = config["directions"].get(direction)
+        if theirs is None:
+            raise CheckpointError(f"`init_from` {source} translates {', '.join(config['directions'])}; this run "
+                                  f"needs {direction}")
+        mine, other = export_config["nets"][name], config["nets"][theirs]
+        if mine != other:
+            kw, kw_other = mine.get("kwargs", {}), other.get("kwargs", {})
+            differ = sorted(k for k in {*kw, *kw_other} if kw.get(k) != kw_other.get(k))
+            raise CheckpointError(f"`init_from` {source}: its {direction} net is {_describe(other)}, this run "
+                                  f"builds {_describe(mine)}; give the options that make them equal "
+                                  f"({', '.join(differ) or 'the net'})")
+        load_into(nets[name], {k[len(theirs) + 1:]: v for k, v in tensors.items() if k.startswith(theirs + ".")},
+                  path)
+        loaded.append(f"{name} <- {direction} of {path} (step {config.get('step', '?')})")
+    return "fine-tuning: " + "; ".join(loaded)
+
+
+def _describe(spec: dict) -> str:
+    kw = spec.get("kwargs", {})
+    return f"{spec.get('name')} ({', '.join(f'{k}={v}' for k, v in sorted(kw.items()))})"
 
 
 def expect_model(config: dict, wanted: str | tuple[str, ...], where: Path | str) -> None:

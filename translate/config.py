@@ -59,6 +59,8 @@ class TrainConfig:
     out: str = opt("", "run folder (default: a new numbered one, checkpoints/run-NNN-MODEL-DATA)",
                    metavar="DIR")
     resume: str = opt("", "continue the run in DIR from its latest saved state", metavar="DIR")
+    init_from: str = opt("", "fine-tune: start the generators from a bundle, run folder or bundled name of the "
+                             "same architecture (discriminators and optimizers start fresh)", metavar="CHECKPOINT")
     log_every: int = opt(10, "flush losses to losses.csv, check them for NaN/inf and refresh the bar")
     sample_every: int = opt(500, "write a sample grid from a fixed noise batch every N steps")
     checkpoint_every: int = opt(1000, "save the full training state every N steps")

@@ -33,6 +33,7 @@ from translate.checkpoint import (
     save_bundle,
     save_state,
     unflatten_optimizer,
+    warm_start,
 )
 from translate.config import RunConfig
 from translate.data import BatchStream, open_data
@@ -92,6 +93,8 @@ class Trainer:
             first = self._preview(max(1, t.batch_size // self.dist.world))
             self.model.setup({k: v.to(self.device) if torch.is_tensor(v) else v for k, v in first.items()})
             self.model.to(self.device)
+        if t.init_from and not resume:  # a resumed run has these weights (and more) in its state
+            self._say(warm_start(self.model.export(), self.model.export_config(), t.init_from))
         if t.channels_last:
             self.model.to(memory_format=torch.channels_last)
         from translate.accel import accelerate
