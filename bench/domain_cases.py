@@ -6,6 +6,7 @@ Cases (translations of the source domain's test photos, unless noted):
   identity          the input itself                                      -> must NOT count as translated
   stripes           a black-and-white stripe texture over the whole frame  -> must NOT
   grey, blue        the photo turned grey, or tinted blue                  -> must NOT
+  blur              the photo blurred (Gaussian, sigma 2 px at 256)        -> must NOT
   real target       real target test photos (outputs = inputs; the realism reference is then the held-out
                     photos alone)                                          -> must count, near the judge's rate
   bundle            a bundled translator (--bundle), at --size, working at --scale (translate convert's)
@@ -44,6 +45,13 @@ def blue(x):
     return (x * gain + offset).clamp(-1, 1)
 
 
+def blur(x, sigma: float = 2.0):
+    """A Gaussian-blurred copy: stripes and texture smoothed away, the layout kept."""
+    import torchvision.transforms.functional as TF
+
+    return TF.gaussian_blur(x, kernel_size=2 * round(3 * sigma) + 1, sigma=sigma)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", default="datasets")
@@ -69,7 +77,7 @@ def main() -> None:
     real_t = domain._float(domain.load_square(tests[tgt], a.size))
     held_t = domain._float(domain.load_square(held[tgt], a.size))
     reference = torch.cat([real_t, held_t])
-    cases = {"identity": x, "stripes": stripes(x), "grey": grey(x), "blue": blue(x)}
+    cases = {"identity": x, "stripes": stripes(x), "grey": grey(x), "blue": blue(x), "blur": blur(x)}
     if a.bundle:
         import translate
 
@@ -79,7 +87,7 @@ def main() -> None:
     for name, out in cases.items():
         v = domain.judge_verdict(judge, x, out, tgt, reference, real_t)
         rows[name] = {k: round(v[k], 3) for k in ("translated_rate", "target_rate", "moved_rate", "content_rate",
-                                                  "local_rate", "local_change", "realistic_rate",
+                                                  "local_rate", "sharp_rate", "local_change", "realistic_rate",
                                                   "edge_ssim", "content_threshold", "judge_kid_closed")}
     v = domain.judge_verdict(judge, real_t, real_t, tgt, held_t, x)
     rows["real target"] = {k: round(v[k], 3) for k in ("target_rate", "realistic_rate")}  # no input to move from
