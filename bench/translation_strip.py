@@ -5,7 +5,8 @@ PNG for docs and model cards (through translate.load, the ImageTranslator).
       --images ../shared/data/horse2zebra/testA --n 4 --size 64 --colors 256 --out docs/cyclegan_h2z_test.png
   python bench/translation_strip.py --checkpoint RUN --images ../shared/data/facades/test --paired-half right ...
 
-Images are resized (shorter side) and center-cropped to --size, the resolution the model trained at.
+Images are resized (shorter side) and center-cropped to --size (model cards: 256, the demo's size), and
+translated as `translate convert` would (its default --scale).
 With --paired-half the input is that half of an A|B image and the other half is shown as the target.
 """
 
@@ -35,9 +36,11 @@ def main() -> None:
     p.add_argument("--paired-half", choices=("left", "right"))
     p.add_argument("--colors", type=int, default=0,
                    help="quantize the PNG to this many colours (256 keeps model cards small; 0: full colour)")
-    p.add_argument("--out", required=True)
+    p.add_argument("--pairs-per-row", type=int, default=1, help="input|output pairs side by side in each row")
+    p.add_argument("--scale", default="auto", help="the translator's work scale (translate convert --scale)")
+    p.add_argument("--out", required=True, help="a .png, or a .jpg (quality 88) for photo strips in model cards")
     a = p.parse_args()
-    translator = load(a.checkpoint, direction=a.direction, device="cpu")
+    translator = load(a.checkpoint, direction=a.direction, device="cpu", scale=a.scale)
     paths, _, _ = list_images(Path(a.images), labeled=False)
     cols = []
     for path in paths[:a.n]:
@@ -51,11 +54,16 @@ def main() -> None:
         y = translator(x)  # BatchNorm nets use the image's own statistics, as the official test.py does
         row = [x, y] + ([to_tensor(np.array(resize_center_crop(target, a.size)))[None]] if target else [])
         cols.append(torch.cat(row))
-    save_samples({"strip": torch.cat(cols)}, Path(a.out), nrow=len(cols[0]))
-    if a.colors:
-        from PIL import Image
+    out = Path(a.out)
+    png = out.with_suffix(".png") if out.suffix.lower() in (".jpg", ".jpeg") else out
+    save_samples({"strip": torch.cat(cols)}, png, nrow=len(cols[0]) * a.pairs_per_row)
+    from PIL import Image
 
-        Image.open(a.out).convert("RGB").quantize(a.colors, method=Image.Quantize.MEDIANCUT).save(a.out, optimize=True)
+    if png != out:
+        Image.open(png).convert("RGB").save(out, quality=88, optimize=True)
+        png.unlink()
+    elif a.colors:
+        Image.open(out).convert("RGB").quantize(a.colors, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
     print(f"wrote {a.out}")
 
 

@@ -50,9 +50,11 @@ def test_translation_handler_keeps_size_and_offers_the_full_result(zoo_root, pho
             result, download, status = app.translate_image(zoo, task, direction, Image.open(photo))
             assert result.size == (70, 50) and Image.open(download).size == (70, 50)
             assert status.startswith(f"{direction}: 70×50 in ")
+            assert "translated at 32 px (shorter side), the training scale" in status  # CycleGAN's work scale
     assert zoo.loaded() == 7  # each (checkpoint, direction) once, then cached
     result, _, status = app.translate_image(zoo, "Season transfer", "summer → winter", Image.open(photo), max_side=35)
     assert result.size == (35, 25) and "downscaled from 70×50 to 35×25" in status
+    assert "training scale" not in status  # 25 px: below the work side, translated as it is
 
 
 def test_missing_models_and_bad_files_give_friendly_messages(tmp_path, zoo_root):

@@ -191,6 +191,9 @@ def translate_image(zoo: ModelZoo, task: str, direction: str, image, max_side: i
     from translate.device import device_name
 
     status = f"{direction}: {result.width}×{result.height} in {took:.2f} s on {device_name(translator.device)}"
+    if translator.work_side and min(result.size) > translator.work_side:
+        notes.append(f"translated at {translator.work_side} px (shorter side), the training scale, with the "
+                     f"photo's finer detail put back")
     status += "".join(f"; {n}" for n in notes)
     return result, out_path, status
 
@@ -304,8 +307,8 @@ def build_demo(zoo: ModelZoo | None = None, max_side: int = DEFAULT_MAX_SIDE) ->
                    delete_cache=(600, 3600)) as demo:
         gr.Markdown("# translate\nImage-to-image translation (CycleGAN, pix2pix) on your machine. Pick a tab, "
                     "upload a photo or click an example, choose the direction, press **Translate**. Images of any "
-                    "size are "
-                    f"translated at their own resolution (longer side capped at {max_side} px).")
+                    f"size come back at their own resolution (longer side capped at {max_side} px); the CycleGAN "
+                    "models see them at the scale they were trained at and keep the photo's own fine detail.")
         for task in TASKS:
             with gr.Tab(task, elem_id=f"tab-{task.split()[0].lower()}"):
                 _translation_tab(zoo, task, max_side)
