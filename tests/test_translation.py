@@ -269,6 +269,7 @@ def test_work_side_follows_the_model_family_and_the_option():
     cg = {"model": "cyclegan", "train_size": 128, "in_channels": 3, "out_channels": 3}
     assert work_side(cg) == 128 and work_side({**cg, "model": "fastcut"}) == 128
     assert work_side(cg, "native") == 0 and work_side(cg, 200) == 200 and work_side(cg, "96") == 96
+    assert work_side(cg, 0) == 0  # 0: no work side, as the return value says
     assert work_side({**cg, "model": "pix2pix"}) == 0 and work_side({**cg, "model": "pix2pix"}, "train") == 128
     assert work_side({**cg, "out_channels": 1}) == 0  # a gray -> colour net is not a re-texturing of the input
     assert work_side({**cg, "train_size": 0}) == 0  # scale_width training: no fixed crop size to return to

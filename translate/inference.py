@@ -445,6 +445,8 @@ def work_side(config: dict, scale: str | int = "auto") -> int:
     """
     if isinstance(scale, int) or str(scale).isdigit():
         side = int(scale)
+        if side == 0:  # the "no work side" of the return value
+            return 0
         if side < 8:
             raise OptionError(f"`scale` {side}: a work side below 8 pixels leaves the net nothing to see")
         return side
