@@ -187,6 +187,7 @@ CRAFTED = {
     "many parameters": (lambda c: c["nets"]["G_AB"]["kwargs"].update(ngf=4096), "parameters (at most"),
     "deep nesting": (lambda c: '{"a": ' * 5000 + "1" + "}" * 5000, "nests deeper"),
     "not an object": (lambda c: "[1, 2]", "not an object"),
+    "text for the work scale": (lambda c: c.update(train_frame="big"), "field 'train_frame' must be an integer"),
 }
 
 

@@ -388,18 +388,15 @@ def checkpoint_config(path: str | Path) -> dict:
     return check_bundle_config(bundle, state / "state.json")
 
 
-def warm_start(nets: dict[str, torch.nn.Module], export_config: dict, source: str | Path) -> str:
+def warm_start(nets: dict[str, torch.nn.Module], export_config: dict, path: Path, source: str) -> str:
     """Load a checkpoint's generators into a new run's `nets` (fine-tuning: `translate train --init-from`).
 
     Nets are matched by the direction they translate, so a CUT run (one net "G") starts from either half of
     a two-direction bundle and a CycleGAN run from a CycleGAN bundle or run; the architectures must be the
-    same. Everything else (discriminators, heads, optimizers, the step) starts fresh. Returns a line for
-    the log."""
-    from translate.inference import resolve_checkpoint
-
+    same. Everything else (discriminators, heads, optimizers, the step) starts fresh. `path` is the
+    checkpoint folder that `source` (what the user gave) resolved to. Returns a line for the log."""
     if "directions" not in export_config:
         raise OptionError("`init_from` fine-tunes image translators (pix2pix, CycleGAN, CUT, FastCUT)")
-    path = resolve_checkpoint(source)
     config, tensors = load_checkpoint(path)
     if "directions" not in config:
         raise CheckpointError(f"`init_from` {source}: it holds a {config.get('model')!r} model with no "

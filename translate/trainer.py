@@ -94,7 +94,10 @@ class Trainer:
             self.model.setup({k: v.to(self.device) if torch.is_tensor(v) else v for k, v in first.items()})
             self.model.to(self.device)
         if t.init_from and not resume:  # a resumed run has these weights (and more) in its state
-            self._say(warm_start(self.model.export(), self.model.export_config(), t.init_from))
+            from translate.inference import resolve_checkpoint  # a bundled name works as in `translate convert`
+
+            self._say(warm_start(self.model.export(), self.model.export_config(), resolve_checkpoint(t.init_from),
+                                 t.init_from))
         if t.channels_last:
             self.model.to(memory_format=torch.channels_last)
         from translate.accel import accelerate
