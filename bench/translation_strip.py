@@ -22,8 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from translate import load  # noqa: E402
 from translate.data.folders import list_images, load_image, resize_center_crop  # noqa: E402
-from translate.data.transforms import to_tensor  # noqa: E402
-from translate.runlog import save_samples  # noqa: E402
+from translate.data.transforms import grid_image, to_tensor  # noqa: E402
 
 
 def main() -> None:
@@ -54,16 +53,16 @@ def main() -> None:
         y = translator(x)  # BatchNorm nets use the image's own statistics, as the official test.py does
         row = [x, y] + ([to_tensor(np.array(resize_center_crop(target, a.size)))[None]] if target else [])
         cols.append(torch.cat(row))
-    out = Path(a.out)
-    png = out.with_suffix(".png") if out.suffix.lower() in (".jpg", ".jpeg") else out
-    save_samples({"strip": torch.cat(cols)}, png, nrow=len(cols[0]) * a.pairs_per_row)
     from PIL import Image
 
-    if png != out:
-        Image.open(png).convert("RGB").save(out, quality=88, optimize=True)
-        png.unlink()
+    out = Path(a.out)
+    strip = grid_image(torch.cat(cols), nrow=len(cols[0]) * a.pairs_per_row).convert("RGB")
+    if out.suffix.lower() in (".jpg", ".jpeg"):
+        strip.save(out, quality=88, optimize=True)
     elif a.colors:
-        Image.open(out).convert("RGB").quantize(a.colors, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
+        strip.quantize(a.colors, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
+    else:
+        strip.save(out)
     print(f"wrote {a.out}")
 
 

@@ -93,6 +93,11 @@ def _depth(doc) -> int:
     return deepest
 
 
+def net_tensors(tensors: dict[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
+    """The tensors of one net (or other part) of a flat checkpoint dict, keys without its "NAME." prefix."""
+    return {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}
+
+
 def check_bundle_config(config: dict, where: Path | str) -> dict:
     """The fields inference reads, checked before any net is built: one CheckpointError naming the file and
     the field. (Each net's spec is checked by nets.spec.build_net when it is built.)"""
@@ -336,7 +341,7 @@ def merge_directions(parts: list[tuple[dict, dict]], where: list[str]) -> tuple[
         config["nets"][new] = cfg["nets"][net]
         config["directions"][direction] = new
         config["multiple"] = max(int(config.get("multiple", 4)), int(cfg.get("multiple", 4)))
-        tensors.update({f"{new}.{k[len(net) + 1:]}": v for k, v in ts.items() if k.startswith(net + ".")})
+        tensors.update({f"{new}.{k}": v for k, v in net_tensors(ts, net).items()})
         sources.append({"model": cfg.get("model"), "direction": direction, "step": cfg.get("step"),
                         "train_data": Path(str(cfg.get("train_data", ""))).name})
     config["sources"] = sources
@@ -414,8 +419,7 @@ def warm_start(nets: dict[str, torch.nn.Module], export_config: dict, path: Path
             raise CheckpointError(f"`init_from` {source}: its {direction} net is {_describe(other)}, this run "
                                   f"builds {_describe(mine)}; give the options that make them equal "
                                   f"({', '.join(differ) or 'the net'})")
-        load_into(nets[name], {k[len(theirs) + 1:]: v for k, v in tensors.items() if k.startswith(theirs + ".")},
-                  path)
+        load_into(nets[name], net_tensors(tensors, theirs), path)
         loaded.append(f"{name} <- {direction} of {path} (step {config.get('step', '?')})")
     return "fine-tuning: " + "; ".join(loaded)
 

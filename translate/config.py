@@ -70,6 +70,16 @@ class TrainConfig:
     dry_run: bool = opt(False, "print the resolved configuration and exit")
 
 
+# The official ratio of load to crop size (286 for 256): a random crop sees ~90% of the photo. Training
+# (`--size`, the default load size) and inference (the work scale of a translator) both follow it.
+LOAD_PER_CROP = 286 / 256
+
+
+def default_load(crop: int) -> int:
+    """The load size the official recipe pairs with a crop size."""
+    return round(crop * LOAD_PER_CROP)
+
+
 @dataclass
 class DataConfig:
     data: str = opt(

@@ -16,7 +16,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from translate.checkpoint import load_checkpoint, load_into
+from translate.checkpoint import load_checkpoint, load_into, net_tensors
+from translate.config import LOAD_PER_CROP
 from translate.data.transforms import to_tensor, to_uint8
 from translate.device import autocast_dtype, resolve_device
 from translate.errors import CheckpointError, OptionError
@@ -42,7 +43,7 @@ class Sampler:
         self.output = config["output"]
         self.sample_shape = tuple(config["sample_shape"])
         self.G = build_net(config["nets"]["G"], where=where or "checkpoint")
-        load_into(self.G, {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}, where)
+        load_into(self.G, net_tensors(tensors, "G"), where)
         self.G.to(self.device).eval().requires_grad_(False)
 
     @classmethod
@@ -262,7 +263,7 @@ class ImageTranslator:
         self.work_side = work_side(config, scale)
         self.batch_stats = config.get("norm") == "batch" and not self.eval_mode
         self.G = build_net(config["nets"][name], where=where or "checkpoint")
-        load_into(self.G, {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}, where)
+        load_into(self.G, net_tensors(tensors, name), where)
         self.G.to(self.device).train(self.batch_stats).requires_grad_(False)
         # dropout active at test time (pix2pix's protocol): its masks come from `seed`, image by image
         self.random = self.batch_stats and any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in self.G.modules())
@@ -337,13 +338,16 @@ class ImageTranslator:
                 f"{self.work_side} px, upsampled, and their own finer detail put back (--scale native: full "
                 f"resolution)")
 
+    def rescales(self, height: int, width: int) -> bool:
+        """Whether an image of this size is translated at the work side rather than its own resolution."""
+        return bool(self.work_side) and min(height, width) > self.work_side
+
     @torch.inference_mode()
     def translate_tensor(self, x: Tensor) -> Tensor:
         """(N, C_in, H, W) in [-1, 1] -> (N, C_out, H, W) in [-1, 1] float32 on the CPU, any H and W.
         With a work side (`scale`), an input whose shorter side is longer is translated at that side and
         brought back with its own fine detail (`at_work_scale`)."""
-        h, w = x.shape[-2:]
-        if self.work_side and min(h, w) > self.work_side:
+        if self.rescales(*x.shape[-2:]):
             return at_work_scale(self._translate_native, x.float().cpu(), self.work_side)
         return self._translate_native(x)
 
@@ -458,7 +462,7 @@ def work_side(config: dict, scale: str | int = "auto") -> int:
     if scale == "native":
         return 0
     frame = int(config.get("train_frame") or 0)
-    return round(frame * 256 / 286) if frame else int(config.get("train_size") or 0)
+    return round(frame / LOAD_PER_CROP) if frame else int(config.get("train_size") or 0)
 
 
 def at_work_scale(translate_fn, x: Tensor, side: int) -> Tensor:

@@ -30,6 +30,7 @@ from translate.checkpoint import (
     latest_state,
     load_into,
     load_newest_state,
+    net_tensors,
     save_bundle,
     save_state,
     unflatten_optimizer,
@@ -394,8 +395,8 @@ class Trainer:
         plain = {k: v for k, v in weights.items() if not k.startswith(("ema.", "extra."))}
         load_into(self.model, plain, path / "weights.safetensors")
         if self.ema is not None:
-            self.ema.load_state_tensors({k[4:]: v for k, v in weights.items() if k.startswith("ema.")})
-        self.model.load_extra_state({k[6:]: v for k, v in weights.items() if k.startswith("extra.")})
+            self.ema.load_state_tensors(net_tensors(weights, "ema"))
+        self.model.load_extra_state(net_tensors(weights, "extra"))
         for role, opt in self.optimizers.items():
             opt.load_state_dict(unflatten_optimizer(f"optim.{role}", optim, meta["optimizers"][role]))
             self.scalers[role].load_state_dict(meta["scalers"][role])

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from translate.cli import EXAMPLES, Formatter, interrupted
-from translate.config import DataConfig, RunConfig, TrainConfig
+from translate.config import DataConfig, RunConfig, TrainConfig, default_load
 from translate.errors import OptionError
 from translate.options import add_dataclass_args, build, given
 from translate.registry import MODELS, OBJECTIVES, data_names, model_config
@@ -162,7 +162,7 @@ def cmd_train(argv: list[str]) -> int:
         data_given = given(ns, "data")
         if data_given.get("size") and mcls.DATA_DEFAULTS:  # --size S: crop S from images scaled to S*286/256
             data_given.setdefault("crop_size", data_given["size"])
-            data_given.setdefault("load_size", round(data_given["size"] * 286 / 256))
+            data_given.setdefault("load_size", default_load(data_given["size"]))
         cfg = RunConfig(model_name, build(TrainConfig, mcls.TRAIN_DEFAULTS, train_given),
                         build(DataConfig, mcls.DATA_DEFAULTS, data_given), build(mcls, given(ns, "model")))
         if not cfg.data.data:

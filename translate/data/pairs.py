@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from translate.config import default_load
 from translate.data import folders
 from translate.data.info import DataInfo
 from translate.data.transforms import Preprocess, to_tensor
@@ -149,11 +150,6 @@ def _find_aligned(root: Path, phase: str) -> list[tuple[Path, Path | None]]:
             return [(p, None) for p in _folder_images(base)]
     raise DataError(f"{root}: paired data needs {phase}/ with side-by-side A|B images (pix2pix layout: "
                      f"{root}/{phase}/1.jpg), or {phase}/A/ and {phase}/B/ folders with matching names")
-
-
-def default_load(crop: int) -> int:
-    """The official ratio of load to crop size (286 for 256): a random crop sees ~90% of the photo."""
-    return round(crop * 286 / 256)
 
 
 def open_translation_data(dcfg, kind: str, crop_default: int = 256) -> tuple[_Translation, DataInfo]:

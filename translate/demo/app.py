@@ -191,7 +191,7 @@ def translate_image(zoo: ModelZoo, task: str, direction: str, image, max_side: i
     from translate.device import device_name
 
     status = f"{direction}: {result.width}×{result.height} in {took:.2f} s on {device_name(translator.device)}"
-    if translator.work_side and min(result.size) > translator.work_side:
+    if translator.rescales(result.height, result.width):
         notes.append(f"translated at {translator.work_side} px (shorter side), the training scale, with the "
                      f"photo's finer detail put back")
     status += "".join(f"; {n}" for n in notes)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from translate.checkpoint import atomic_write_bytes, load_checkpoint, load_into
+from translate.checkpoint import atomic_write_bytes, load_checkpoint, load_into, net_tensors
 from translate.errors import CheckpointError, OptionError
 from translate.nets.spec import build_net
 
@@ -35,7 +35,7 @@ def _generator(config: dict, tensors: dict, direction: str, where: str) -> torch
         raise CheckpointError(f"{where} translates {', '.join(directions)}; no {direction!r}")
     name = directions[direction]
     net = build_net(config["nets"][name], where=where)
-    load_into(net, {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}, where)
+    load_into(net, net_tensors(tensors, name), where)
     return net.eval().requires_grad_(False)
 
 

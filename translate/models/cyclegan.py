@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from translate.checkpoint import net_tensors
 from translate.errors import OptionError
 from translate.models.base import LossOutput, Phase, algorithm1, loss_output
 from translate.models.configs import CycleGANConfig
@@ -115,7 +116,7 @@ class CycleGAN(TranslationModel):
 
     def load_extra_state(self, tensors):
         for name, pool in (("pool_A", self.pool_A), ("pool_B", self.pool_B)):
-            pool.load_state({k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")})
+            pool.load_state(net_tensors(tensors, name))
 
     @torch.no_grad()
     def visuals(self, fixed, nets=None):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from translate.config import default_load
 from translate.data.augment import diff_augment, parse_policy
 from translate.data.info import DataInfo
-from translate.data.pairs import default_load
 from translate.errors import OptionError
 from translate.models.base import GanModel
 from translate.nets.layers import frozen_batchnorm_stats, init_weights
