@@ -119,18 +119,20 @@ def test_the_judge_is_cached_by_content_and_retrained_when_the_data_change(warm2
     assert other_recipe.path != first.path
 
 
-def test_a_blur_augmented_judge_is_its_own_cache_entry_and_still_tells_the_domains_apart(warm2cool):
+def test_a_blur_and_noise_augmented_judge_is_its_own_cache_entry_and_still_tells_the_domains_apart(warm2cool):
     from torchvision.transforms.functional import gaussian_blur
 
     from translate.metrics.domain import load_square
 
     plain = domain_judge(warm2cool, TINY)
-    blurred = domain_judge(warm2cool, Recipe(**{**TINY.__dict__, "blur": 1.5}))
+    blurred = domain_judge(warm2cool, Recipe(**{**TINY.__dict__, "blur": 1.5, "noise": 0.1}))
     assert blurred.trained_now and blurred.path != plain.path
     test_b = load_square(sorted((warm2cool / "testB").glob("*.png")), 32)
     assert blurred.accuracy(test_b, 1) >= 0.9
     soft = gaussian_blur(test_b.float() / 127.5 - 1, kernel_size=7, sigma=1.5)
-    assert blurred.accuracy(soft, 1) >= 0.9  # trained on soft copies too
+    assert blurred.accuracy(soft, 1) >= 0.9  # trained on soft and grainy copies too
+    grainy = (test_b.float() / 127.5 - 1 + 0.2 * torch.randn(test_b.shape, generator=torch.Generator().manual_seed(0)))
+    assert blurred.accuracy(grainy.clamp(-1, 1), 1) >= 0.9
 
 
 def test_a_corrupt_cache_file_is_replaced(warm2cool):
