@@ -7,6 +7,8 @@ Cases (translations of the source domain's test photos, unless noted):
   stripes           a black-and-white stripe texture over the whole frame  -> must NOT
   grey, blue        the photo turned grey, or tinted blue                  -> must NOT
   blur              the photo blurred (Gaussian, sigma 2 px at 256)        -> must NOT
+  colours           its luminance with the colours (YCbCr chroma) of a real target photo: a zebra keeps its
+                    stripes on brown-and-green, a horse gets black-and-white-and-savanna -> must NOT
   real target       real target test photos (outputs = inputs; the realism reference is then the held-out
                     photos alone)                                          -> must count, near the judge's rate
   bundle            a bundled translator (--bundle), at --size, working at --scale (translate convert's)
@@ -52,6 +54,16 @@ def blur(x, sigma: float = 2.0):
     return TF.gaussian_blur(x, kernel_size=2 * round(3 * sigma) + 1, sigma=sigma)
 
 
+def colours_of(x: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
+    """x's luminance with palette's chroma (YCbCr), images of equal size in [-1, 1]: the colours of another
+    photo, not a global mapping of x's own (so the `local` check passes), the shapes and texture of x."""
+    import kornia
+
+    y = kornia.color.rgb_to_ycbcr(x.add(1).mul(0.5))
+    c = kornia.color.rgb_to_ycbcr(palette.add(1).mul(0.5))
+    return kornia.color.ycbcr_to_rgb(torch.cat([y[:, :1], c[:, 1:]], 1)).clamp(0, 1).mul(2).sub(1)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", default="datasets")
@@ -62,12 +74,16 @@ def main() -> None:
     p.add_argument("--scale", default="auto", help="the bundle's work scale: auto, train, native or a side in px")
     p.add_argument("--json")
     p.add_argument("--recipe", default="{}", help='judge recipe overrides as JSON, e.g. \'{"epochs": 80}\'')
+    p.add_argument("--five-checks", action="store_true", help="leave out the texture judge (figures made before it)")
     a = p.parse_args()
     root = Path(a.root) / a.data
     t0 = time.time()
     recipe = dataclasses.replace(domain.DEFAULT_RECIPE, **json.loads(a.recipe))
     judge = domain.domain_judge(root, recipe)
-    print(f"judge ready in {time.time() - t0:.0f} s ({'trained now' if judge.trained_now else 'cached'})")
+    texture, gates = (None, False) if a.five_checks else domain.texture_judge(root)
+    print(f"judges ready in {time.time() - t0:.0f} s ({'trained now' if judge.trained_now else 'cached'}); "
+          f"texture check {'applied' if gates else 'left out'}")
+    texture = texture if gates else None
     test_a, test_b = domain.split_folders(root, "test")
     train_a, train_b = domain.split_folders(root, "train")
     src, tgt = (0, 1) if a.direction == "AtoB" else (1, 0)
@@ -77,7 +93,9 @@ def main() -> None:
     real_t = domain._float(domain.load_square(tests[tgt], a.size))
     held_t = domain._float(domain.load_square(held[tgt], a.size))
     reference = torch.cat([real_t, held_t])
-    cases = {"identity": x, "stripes": stripes(x), "grey": grey(x), "blue": blue(x), "blur": blur(x)}
+    palette = real_t[torch.arange(len(x)) % len(real_t)]
+    cases = {"identity": x, "stripes": stripes(x), "grey": grey(x), "blue": blue(x), "blur": blur(x),
+             "colours": colours_of(x, palette)}
     if a.bundle:
         import translate
 
@@ -85,12 +103,14 @@ def main() -> None:
         cases["bundle"] = torch.cat([tr(x[i:i + 1]) for i in range(len(x))]).clamp(-1, 1)
     rows = {}
     for name, out in cases.items():
-        v = domain.judge_verdict(judge, x, out, tgt, reference, real_t)
-        rows[name] = {k: round(v[k], 3) for k in ("translated_rate", "target_rate", "moved_rate", "content_rate",
-                                                  "local_rate", "sharp_rate", "local_change", "realistic_rate",
-                                                  "edge_ssim", "content_threshold", "judge_kid_closed")}
-    v = domain.judge_verdict(judge, real_t, real_t, tgt, held_t, x)
-    rows["real target"] = {k: round(v[k], 3) for k in ("target_rate", "realistic_rate")}  # no input to move from
+        v = domain.judge_verdict(judge, x, out, tgt, reference, real_t, texture)
+        rows[name] = {k: v[k] and round(v[k], 3)
+                      for k in ("translated_rate", "target_rate", "texture_rate", "moved_rate", "content_rate",
+                                "local_rate", "sharp_rate", "local_change", "realistic_rate", "edge_ssim",
+                                "content_threshold", "judge_kid_closed")}
+    v = domain.judge_verdict(judge, real_t, real_t, tgt, held_t, x, texture)
+    rows["real target"] = {k: v[k] and round(v[k], 3)  # no input to move from
+                           for k in ("target_rate", "texture_rate", "realistic_rate")}
     print(f"{a.data} {a.direction} at {a.size} px, scale {a.scale}; judge: {judge.path.name}")
     for name, r in rows.items():
         print(f"  {name:>12}: " + "  ".join(f"{k} {v}" for k, v in r.items()))

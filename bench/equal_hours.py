@@ -51,7 +51,8 @@ def main() -> None:
                 t = ImageTranslator(config, tensors, direction, "cpu", str(state), scale=a.scale)
                 r = eval_domain(t.translate_tensor, folder, direction, a.size)
                 row[direction] = {"translated": r["translated_rate"], "relative": r["relative_rate"],
-                                  "target": r["target_rate"], "real_target": r["real_target_rate"]}
+                                  "target": r["target_rate"], "texture": r["texture_rate"],
+                                  "real_target": r["real_target_rate"], "checks": 6}
             done[key] = row
             a.out.parent.mkdir(parents=True, exist_ok=True)
             a.out.write_text(json.dumps(done, indent=1))

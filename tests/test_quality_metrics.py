@@ -16,6 +16,9 @@ from translate.metrics.classifier import Recipe
 from translate.metrics.domain import domain_judge, edge_ssim, eval_domain
 
 TINY = Recipe(size=32, width=8, extra_convs=0, epochs=12, batch_size=16, lr=3e-3)
+# the texture judge's recipe at the fixtures' size: luminance only, 16 px crops of the 32 px scenes
+TINY_TEXTURE = Recipe(size=16, native=32, gray=True, color=1.0, width=8, extra_convs=0, epochs=12, batch_size=16,
+                      lr=3e-3)
 
 
 def _scene(rng: np.random.Generator, warm: bool, size: int = 32) -> np.ndarray:
@@ -70,7 +73,7 @@ def test_domain_names_come_from_the_data_set_name(tmp_path):
 
 
 def test_a_translator_that_reaches_the_target_scores_high_and_identity_scores_zero(warm2cool):
-    swapped = eval_domain(_warm_to_cool, warm2cool, "AtoB", size=32, recipe=TINY)
+    swapped = eval_domain(_warm_to_cool, warm2cool, "AtoB", size=32, recipe=TINY, texture_recipe=TINY_TEXTURE)
     assert swapped["judge_accuracy"] >= 0.9, swapped
     assert (swapped["source"], swapped["target"]) == ("warm", "cool")
     assert swapped["target_rate"] >= 0.9 and swapped["relative_rate"] >= 0.9
@@ -81,11 +84,12 @@ def test_a_translator_that_reaches_the_target_scores_high_and_identity_scores_ze
     assert swapped["judge_kid_untranslated"] > 0 and swapped["judge_kid_closed"] > 0.8, swapped
 
     assert swapped["translated_rate"] >= 0.9 and swapped["local_rate"] == 1.0
+    assert swapped["texture_check"] == "applied" and swapped["texture_rate"] >= 0.9  # the stripes it painted
     # a mere colour swap (no stripes) is a global colour mapping: the judge may like it, the metric does not
-    recoloured = eval_domain(lambda x: x.flip(1), warm2cool, "AtoB", size=32, recipe=TINY)
+    recoloured = eval_domain(lambda x: x.flip(1), warm2cool, "AtoB", size=32, recipe=TINY, texture_recipe=TINY_TEXTURE)
     assert recoloured["local_rate"] == 0.0 and recoloured["translated_rate"] == 0.0
 
-    same = eval_domain(lambda x: x, warm2cool, "BtoA", size=32, recipe=TINY)
+    same = eval_domain(lambda x: x, warm2cool, "BtoA", size=32, recipe=TINY, texture_recipe=TINY_TEXTURE)
     assert same["judge_trained_now"] is False  # the first call cached it
     assert same["target_rate"] <= 0.1 and same["source_rate_before"] >= 0.9
     assert same["translated_rate"] == 0.0 and same["moved_rate"] == 0.0
@@ -93,7 +97,8 @@ def test_a_translator_that_reaches_the_target_scores_high_and_identity_scores_ze
     assert len(same["least_translated"]) == 5
     assert same["judge_kid_closed"] == 0.0  # the identity closes none of the distance
 
-    noise = eval_domain(lambda x: torch.rand_like(x) * 2 - 1, warm2cool, "AtoB", size=32, recipe=TINY)
+    noise = eval_domain(lambda x: torch.rand_like(x) * 2 - 1, warm2cool, "AtoB", size=32, recipe=TINY,
+                        texture_recipe=TINY_TEXTURE)
     assert noise["edge_ssim"] < swapped["edge_ssim"] - 0.3
     assert noise["judge_kid_closed"] < 0.5, noise  # noise is no cool scene, whatever the judge decides
 
@@ -133,6 +138,70 @@ def test_a_blur_and_noise_augmented_judge_is_its_own_cache_entry_and_still_tells
     assert blurred.accuracy(soft, 1) >= 0.9  # trained on soft and grainy copies too
     grainy = (test_b.float() / 127.5 - 1 + 0.2 * torch.randn(test_b.shape, generator=torch.Generator().manual_seed(0)))
     assert blurred.accuracy(grainy.clamp(-1, 1), 1) >= 0.9
+
+
+def test_the_texture_judge_sees_luminance_at_the_photos_scale_and_no_colour_fools_it(warm2cool):
+    """The sixth check's judge: one input channel, a 3x3 grid of native-scale crops corners included, and a
+    warm scene merely recoloured blue (no stripes) is cool to the colour judge but not to it."""
+    from translate.metrics.classifier import judge_views
+    from translate.metrics.domain import load_square
+
+    texture = domain_judge(warm2cool, TINY_TEXTURE)
+    assert texture.path.name.startswith("texture-warm2cool-") and texture.net[0].in_channels == 1
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    views = judge_views(x, TINY_TEXTURE)
+    assert len(views) == 9 and all(v.shape == (2, 1, 16, 16) for v in views)
+    luminance = 0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]
+    assert torch.allclose(views[0][:, 0], luminance[:, :16, :16], atol=1e-5)  # the top-left corner
+    assert torch.allclose(views[4][:, 0], luminance[:, 8:24, 8:24], atol=1e-5)  # the centre
+    assert torch.allclose(views[8][:, 0], luminance[:, 16:, 16:], atol=1e-5)  # the bottom-right corner
+    test_a = load_square(sorted((warm2cool / "testA").glob("*.png")), 32)
+    test_b = load_square(sorted((warm2cool / "testB").glob("*.png")), 32)
+    assert texture.accuracy(test_a, 0) >= 0.9 and texture.accuracy(test_b, 1) >= 0.9
+    # the red rectangles turned a blue of the same luminance (ITU-R 601: 104), no stripes
+    red = (test_a == torch.tensor([220, 60, 30]).view(1, 3, 1, 1)).all(1, keepdim=True)
+    recoloured = torch.where(red, torch.tensor([52, 101, 255], dtype=torch.uint8).view(1, 3, 1, 1), test_a)
+    assert domain_judge(warm2cool, TINY).accuracy(recoloured, 1) >= 0.8  # colour fools the colour judge...
+    assert texture.accuracy(recoloured, 1) <= 0.1  # ...not the judge that sees luminance only
+    assert texture.accuracy(_warm_to_cool(test_a.float() / 127.5 - 1), 1) >= 0.9  # stripes painted on: cool
+
+
+def test_the_texture_check_is_left_out_where_the_domains_differ_in_colour_alone(tmp_path):
+    """Red and blue rectangles of the same luminance, no stripes: a luminance judge can only guess, so it must
+    not veto translations (as on the seasons); the result says the check was left out."""
+    from translate.metrics.domain import texture_judge
+
+    root = tmp_path / "red2blue"
+    rng = np.random.default_rng(1)
+    for split, n in (("train", 24), ("test", 6)):
+        for side, colour in (("A", (220, 60, 30)), ("B", (52, 101, 255))):  # both of luminance 104
+            (root / f"{split}{side}").mkdir(parents=True)
+            for i in range(n):
+                img = np.zeros((32, 32, 3), np.uint8)
+                img[..., 1] = 40
+                for _ in range(3):
+                    x0, y0 = rng.integers(0, 24, 2)
+                    w, h = rng.integers(6, 16, 2)
+                    img[y0:y0 + h, x0:x0 + w] = colour
+                Image.fromarray(img).save(root / f"{split}{side}" / f"{i:03d}.png")
+    assert texture_judge(root, TINY_TEXTURE)[1] is False
+    res = eval_domain(lambda x: x.flip(1), root, "AtoB", size=32, recipe=TINY, texture_recipe=TINY_TEXTURE)
+    assert res["texture_check"].startswith("left out") and res["texture_rate"] is None
+    assert res["texture_judge_validation_accuracy"] < 0.75 <= res["judge_validation_accuracy"]
+
+
+def test_recipes_without_the_texture_fields_keep_their_cache_key():
+    """`gray` and `native` came after `version` 3: at their defaults they are left out of the key, so the
+    judges behind the published figures are not retrained (a retrained judge moves figures by ~5 points)."""
+    import dataclasses
+    import hashlib
+
+    from translate.metrics.classifier import content_key
+
+    fields = {k: v for k, v in dataclasses.asdict(Recipe()).items() if k not in ("gray", "native")}
+    blob = json.dumps({"recipe": fields, "classes": ["horse", "zebra"], "data": "d"}, sort_keys=True)
+    assert content_key(Recipe(), ["horse", "zebra"], "d") == hashlib.sha256(blob.encode()).hexdigest()[:20]
+    assert content_key(Recipe(gray=True), ["horse", "zebra"], "d") != content_key(Recipe(), ["horse", "zebra"], "d")
 
 
 def test_a_corrupt_cache_file_is_replaced(warm2cool):

@@ -54,6 +54,17 @@ class Recipe:
     noise: float = 0.0
     seed: int = 0
     version: int = 3  # bump when the training code changes, so that caches made by the old code retire
+    # A texture judge (domain.TEXTURE_RECIPE): `gray` judges luminance only, so that no colour (of the animal,
+    # the grass, the light) can decide; `native` > 0 loads photos at native x native and trains on random
+    # size x size crops of them, so that detail keeps its true scale (a zebra's stripes their width), and
+    # judges an image by averaging a 3x3 grid of such crops. 0: whole photos squashed to size x size.
+    gray: bool = False
+    native: int = 0
+
+
+# Fields added after `version` 3, left out of the cache key while at their defaults: judges trained before
+# they existed keep their files (and every figure made with them stays reproducible).
+_LATER_FIELDS = {"gray": False, "native": 0}
 
 
 def small_cnn(in_channels: int, n_classes: int, size: int, width: int, extra_convs: int = 0) -> nn.Sequential:
@@ -79,13 +90,15 @@ def file_digest(paths: list[Path], root: Path) -> str:
 
 
 def content_key(recipe: Recipe, classes: list[str], data_digest: str) -> str:
-    blob = json.dumps({"recipe": asdict(recipe), "classes": classes, "data": data_digest}, sort_keys=True)
+    fields = {k: v for k, v in asdict(recipe).items() if k not in _LATER_FIELDS or v != _LATER_FIELDS[k]}
+    blob = json.dumps({"recipe": fields, "classes": classes, "data": data_digest}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
 # ------------------------------------------------------------------------------------------ training
 def fit(images: Tensor, labels: Tensor, n_classes: int, recipe: Recipe, log=None) -> nn.Module:
-    """Train a fresh `small_cnn` on uint8 images (N, C, size, size) with integer labels.
+    """Train a fresh `small_cnn` on uint8 images (N, C, S, S) with integer labels (S: the recipe's `native`,
+    else its `size`).
 
     Seeded inside a forked RNG, so the caller's random state is untouched."""
     import kornia.augmentation as K
@@ -93,11 +106,18 @@ def fit(images: Tensor, labels: Tensor, n_classes: int, recipe: Recipe, log=None
     log = log or (lambda msg: print(msg, file=sys.stderr))
     with torch.random.fork_rng():
         torch.manual_seed(recipe.seed)
-        net = small_cnn(images.shape[1], n_classes, recipe.size, recipe.width, recipe.extra_convs)
-        augs = [K.RandomResizedCrop((recipe.size, recipe.size), scale=(recipe.crop_scale, 1.0), ratio=(0.8, 1.25))]
+        net = small_cnn(judge_channels(images.shape[1], recipe), n_classes, recipe.size, recipe.width,
+                        recipe.extra_convs)
+        if recipe.native:  # crops at the photo's own scale (the images come at native x native)
+            augs = [K.RandomCrop((recipe.size, recipe.size))]
+        else:
+            augs = [K.RandomResizedCrop((recipe.size, recipe.size), scale=(recipe.crop_scale, 1.0),
+                                        ratio=(0.8, 1.25))]
         if recipe.flip:
             augs.append(K.RandomHorizontalFlip())
-        if recipe.color:
+        if recipe.color and recipe.gray:  # only brightness and contrast mean anything to a luminance judge
+            augs.append(K.ColorJitter(0.3 * recipe.color, 0.3 * recipe.color, p=0.8))
+        elif recipe.color:
             s = recipe.color
             augs.append(K.ColorJitter(0.3 * s, 0.3 * s, 0.6 * s, 0.05 * s, p=0.8))
             augs.append(K.RandomRGBShift(0.15 * s, 0.15 * s, 0.15 * s, p=0.8))
@@ -111,7 +131,8 @@ def fit(images: Tensor, labels: Tensor, n_classes: int, recipe: Recipe, log=None
         pipeline = K.AugmentationSequential(*augs)
 
         def augment(x: Tensor) -> Tensor:  # kornia's colour ops work in [0, 1]
-            return pipeline(x.add(1).mul(0.5)).mul(2).sub(1)
+            x = pipeline(x.add(1).mul(0.5)).mul(2).sub(1)
+            return to_gray(x) if recipe.gray else x
         opt = torch.optim.AdamW(net.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
         steps_per_epoch = -(-len(images) // recipe.batch_size)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, recipe.lr, total_steps=recipe.epochs * steps_per_epoch)
@@ -136,23 +157,52 @@ def fit(images: Tensor, labels: Tensor, n_classes: int, recipe: Recipe, log=None
     return net.eval()
 
 
+def judge_channels(image_channels: int, recipe: Recipe) -> int:
+    return 1 if recipe.gray else image_channels
+
+
+def to_gray(x: Tensor) -> Tensor:
+    """(N, 3, H, W) in [-1, 1] -> (N, 1, H, W) luminance in [-1, 1] (ITU-R 601 weights, as kornia's)."""
+    import kornia
+
+    return kornia.color.rgb_to_grayscale(x.add(1).mul(0.5)).mul(2).sub(1) if x.shape[1] == 3 else x
+
+
 def judge_input(x: Tensor, size: int) -> Tensor:
-    """Float images resized (bilinear, antialiased) to the judge's size x size."""
+    """Float images resized (bilinear, antialiased) to size x size."""
     x = x.float()
     if x.shape[-2:] == (size, size):
         return x
     return nn.functional.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
 
 
+def judge_views(x: Tensor, recipe: Recipe) -> list[Tensor]:
+    """What the judge looks at in float images (N, C, H, W) in [-1, 1]: the whole image squashed to its size,
+    or (`native`) the 3x3 grid of size x size crops of the image at native x native, corners included; in
+    luminance only with `gray`. Its verdict is the average over the views (and their mirror images)."""
+    x = judge_input(x, recipe.native or recipe.size)
+    if recipe.gray:
+        x = to_gray(x)
+    if not recipe.native:
+        return [x]
+    starts = torch.linspace(0, recipe.native - recipe.size, 3).round().long().tolist()
+    return [x[..., y:y + recipe.size, x0:x0 + recipe.size] for y in starts for x0 in starts]
+
+
 @torch.inference_mode()
-def predict(net: nn.Module, x: Tensor, size: int, batch_size: int = 64, flip: bool = False) -> Tensor:
-    """Class probabilities (N, K) for float images (N, C, H, W) in [-1, 1], resized to size x size;
-    with `flip`, averaged with those of the mirrored images (measured on horse2zebra: +1.7 points)."""
+def predict(net: nn.Module, x: Tensor, recipe: Recipe, batch_size: int = 64) -> Tensor:
+    """Class probabilities (N, K) for float images (N, C, H, W) in [-1, 1], averaged over the judge's views;
+    with `flip`, also over their mirror images (measured on horse2zebra: +1.7 points)."""
+    return _average_over_views(lambda b: net(b).softmax(1), x, recipe, batch_size)
+
+
+def _average_over_views(fn, x: Tensor, recipe: Recipe, batch_size: int) -> Tensor:
     out = []
     for i in range(0, len(x), batch_size):
-        b = judge_input(x[i:i + batch_size], size)
-        p = net(b).softmax(1)
-        out.append((p + net(b.flip(-1)).softmax(1)) / 2 if flip else p)
+        views = judge_views(x[i:i + batch_size], recipe)
+        if recipe.flip:
+            views += [v.flip(-1) for v in views]
+        out.append(torch.stack([fn(v) for v in views]).mean(0))
     return torch.cat(out) if out else torch.zeros(0, 0)
 
 
@@ -166,18 +216,13 @@ class Judge:
     trained_now: bool
 
     def probabilities(self, x: Tensor) -> Tensor:
-        return predict(self.net, x, self.recipe.size, flip=self.recipe.flip)
+        return predict(self.net, x, self.recipe)
 
     @torch.no_grad()
     def features(self, x: Tensor, batch_size: int = 64) -> Tensor:
         """(N, D) pooled last-conv features of float images in [-1, 1]: what the judge decides from (its
-        final Dropout + Linear left off); averaged with the mirrored images' when the recipe flips."""
-        body = self.net[:-2]
-        out = []
-        for i in range(0, len(x), batch_size):
-            b = judge_input(x[i:i + batch_size], self.recipe.size)
-            out.append((body(b) + body(b.flip(-1))) / 2 if self.recipe.flip else body(b))
-        return torch.cat(out)
+        final Dropout + Linear left off), averaged over its views like its verdicts."""
+        return _average_over_views(self.net[:-2], x, self.recipe, batch_size)
 
     def accuracy(self, images: Tensor, label: int | Tensor) -> float:
         """Share of uint8 or [-1, 1] images that the judge assigns to `label` (one class or one each)."""
@@ -189,14 +234,15 @@ class Judge:
 def cached_judge(name: str, recipe: Recipe, classes: list[str], data_digest: str, in_channels: int,
                  load_training_data) -> Judge:
     """The judge for this data and recipe: read from the cache, or trained on `load_training_data()`
-    (uint8 images (N, C, size, size), labels) and written there atomically."""
+    (uint8 images (N, C, S, S) as `fit` takes them, labels) and written there atomically."""
     from safetensors.torch import load_file, save
 
     from translate.checkpoint import atomic_write_bytes
 
     key = content_key(recipe, classes, data_digest)
     path = cache_dir() / "judges" / f"{name}-{key}.safetensors"
-    net = small_cnn(in_channels, len(classes), recipe.size, recipe.width, recipe.extra_convs)
+    net = small_cnn(judge_channels(in_channels, recipe), len(classes), recipe.size, recipe.width,
+                    recipe.extra_convs)
     if path.is_file():
         try:
             net.load_state_dict(load_file(str(path)))
