@@ -31,6 +31,8 @@ def main() -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--scale", default="auto", help="the translators' work scale (translate convert --scale); "
                                                    "use one --out file per scale")
+    p.add_argument("--every", type=int, default=0, metavar="STEPS",
+                   help="score only the states at multiples of STEPS, and each run's newest (default: all)")
     a = p.parse_args()
     from translate.checkpoint import list_states, load_checkpoint
     from translate.data.download import resolve_dataset
@@ -40,9 +42,11 @@ def main() -> None:
     done = json.loads(a.out.read_text()) if a.out.is_file() else {}
     folder = resolve_dataset(a.data, a.root)
     for run in a.runs:
-        for state in list_states(run):
+        states = list_states(run)
+        for state in states:
             key = f"{run.name}/{state.name}"
-            if key in done:
+            step = int(state.name.split("-")[-1])
+            if key in done or (a.every and step % a.every and state != states[-1]):
                 continue
             config, tensors = load_checkpoint(state)
             hours = config.get("timing", {}).get("seconds", float("nan")) / 3600

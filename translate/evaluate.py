@@ -102,7 +102,10 @@ def eval_domain(checkpoint: str, data: str | None, root: Path, direction: str, s
     from translate.inference import ImageTranslator
     from translate.metrics.domain import eval_domain as score
 
-    config, tensors, folder, size = _translator_checkpoint(checkpoint, data, root, size, "domain", "horse2zebra")
+    # 256 px unless asked: the demo's size, and the scale the texture judge was trained at (a smaller side is
+    # upsampled for it, which blurs what it looks for)
+    config, tensors, folder, size = _translator_checkpoint(checkpoint, data, root, size or 256, "domain",
+                                                           "horse2zebra")
     directions = ("AtoB", "BtoA") if direction == "both" else (direction,)
     results = {d: score(ImageTranslator(config, tensors, d, device, str(checkpoint)).translate_tensor, folder, d,
                         size, inception=inception, max_images=n) for d in directions}

@@ -164,8 +164,7 @@ def cmd_eval(argv: list[str]) -> int:
                     "still match the input's, of which at least 8% is no global recolouring of the input, "
                     "which keep real photos' fine detail, and which a second judge that sees luminance only, "
                     "at the photo's own scale, also calls target; beside it each judge's accuracy on held-out "
-                    "and real test photos and their rate on real target photos. Give --size 256 (the demo's) "
-                    "for figures to compare.\n"
+                    "and real test photos and their rate on real target photos.\n"
                     "paired (translators on paired data such as facades): MAE, PSNR and SSIM against the test "
                     "pairs' ground truth, beside the same scores against another pair's ground truth.\n"
                     "class (conditional models): the share of samples that a judge trained on the real "
@@ -190,7 +189,8 @@ def cmd_eval(argv: list[str]) -> int:
                    help="domain: which way to translate (a one-way model needs its own); paired: which half of "
                         "each test pair is the input (default: both for domain, the training's for paired)")
     p.add_argument("--size", type=int, default=0,
-                   help="domain, paired: side the test images are translated at (default: the training crop size)")
+                   help="domain, paired: side the test images are translated at (default: 256 for domain, the "
+                        "demo's size; the training crop size for paired)")
     p.add_argument("--inception", help="Inception-v3 weights file for fid/kid, optional for domain "
                                        "(or $TRANSLATE_INCEPTION)")
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
