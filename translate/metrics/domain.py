@@ -24,7 +24,8 @@ an output counts as translated only when six checks agree (the per-image `transl
    photo, averaged over a 3x3 grid; TEXTURE_RECIPE), also assigns it to the target domain. The first judge
    sees the whole photo squashed to 96 px, where a zebra's stripes fall below its resolution and the colour of
    the grass decides; this one cannot see colour and sees the stripes at their width, so stripes left on a
-   "horse", a checker weave or grain on a "zebra" do not pass it.
+   "horse", a checker weave or grain on a "zebra" do not pass it. It gates only where it tells the domains
+   apart on its held-out photos (TEXTURE_MIN_ACCURACY; not on seasons, whose difference is colour).
 
 `translated_rate` is the share of outputs passing all six; `relative_rate` divides it by the share of real
 target test photos both judges assign to the target (a winter photo without snow is not called winter
