@@ -80,18 +80,17 @@ def main() -> None:
     t0 = time.time()
     recipe = dataclasses.replace(domain.DEFAULT_RECIPE, **json.loads(a.recipe))
     judge = domain.domain_judge(root, recipe)
-    texture, gates = (None, False) if a.five_checks else domain.texture_judge(root)
+    texture, texture_validation = (None, 0.0) if a.five_checks else domain.texture_judge(root)
+    gates = texture is not None and texture_validation >= domain.TEXTURE_MIN_ACCURACY
     print(f"judges ready in {time.time() - t0:.0f} s ({'trained now' if judge.trained_now else 'cached'}); "
           f"texture check {'applied' if gates else 'left out'}")
     texture = texture if gates else None
     test_a, test_b = domain.split_folders(root, "test")
-    train_a, train_b = domain.split_folders(root, "train")
     src, tgt = (0, 1) if a.direction == "AtoB" else (1, 0)
     tests = [domain._images(test_a), domain._images(test_b)]
-    held = [domain.judge_split(domain._images(train_a))[1], domain.judge_split(domain._images(train_b))[1]]
     x = domain._float(domain.load_square(tests[src], a.size))
     real_t = domain._float(domain.load_square(tests[tgt], a.size))
-    held_t = domain._float(domain.load_square(held[tgt], a.size))
+    held_t = domain._float(domain.held_out_photos(root, a.size)[tgt])
     reference = torch.cat([real_t, held_t])
     palette = real_t[torch.arange(len(x)) % len(real_t)]
     cases = {"identity": x, "stripes": stripes(x), "grey": grey(x), "blue": blue(x), "blur": blur(x),

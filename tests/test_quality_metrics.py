@@ -169,7 +169,7 @@ def test_the_texture_judge_sees_luminance_at_the_photos_scale_and_no_colour_fool
 def test_the_texture_check_is_left_out_where_the_domains_differ_in_colour_alone(tmp_path):
     """Red and blue rectangles of the same luminance, no stripes: a luminance judge can only guess, so it must
     not veto translations (as on the seasons); the result says the check was left out."""
-    from translate.metrics.domain import texture_judge
+    from translate.metrics.domain import TEXTURE_MIN_ACCURACY, texture_judge
 
     root = tmp_path / "red2blue"
     rng = np.random.default_rng(1)
@@ -184,7 +184,7 @@ def test_the_texture_check_is_left_out_where_the_domains_differ_in_colour_alone(
                     w, h = rng.integers(6, 16, 2)
                     img[y0:y0 + h, x0:x0 + w] = colour
                 Image.fromarray(img).save(root / f"{split}{side}" / f"{i:03d}.png")
-    assert texture_judge(root, TINY_TEXTURE)[1] is False
+    assert texture_judge(root, TINY_TEXTURE)[1] < TEXTURE_MIN_ACCURACY  # it does not gate
     res = eval_domain(lambda x: x.flip(1), root, "AtoB", size=32, recipe=TINY, texture_recipe=TINY_TEXTURE)
     assert res["texture_check"].startswith("left out") and res["texture_rate"] is None
     assert res["texture_judge_validation_accuracy"] < 0.75 <= res["judge_validation_accuracy"]

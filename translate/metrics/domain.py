@@ -130,13 +130,12 @@ def validation_accuracy(judge: Judge, held: dict[int, Tensor]) -> float:
     return float(torch.cat([pred[0] == 0, pred[1] == 1]).double().mean())
 
 
-def texture_judge(root: Path, recipe: Recipe = TEXTURE_RECIPE) -> tuple[Judge, bool]:
-    """The sixth check's judge, and whether it gates: only if it recognises at least TEXTURE_MIN_ACCURACY of
-    the held-out photos. (Where the domains differ in colour alone, as seasons do, a luminance judge guesses,
-    and a guess must not veto translations.)"""
+def texture_judge(root: Path, recipe: Recipe = TEXTURE_RECIPE) -> tuple[Judge, float]:
+    """The sixth check's judge and its accuracy on the held-out photos (at its own scale). It gates only if
+    that is at least TEXTURE_MIN_ACCURACY: where the domains differ in colour alone, as seasons do, a
+    luminance judge guesses, and a guess must not veto translations."""
     judge = domain_judge(root, recipe)
-    held = held_out_photos(root, recipe.native or recipe.size)
-    return judge, validation_accuracy(judge, held) >= TEXTURE_MIN_ACCURACY
+    return judge, validation_accuracy(judge, held_out_photos(root, recipe.native or recipe.size))
 
 
 def recolouring_residual(inputs: Tensor, outputs: Tensor, side: int = 64) -> Tensor:
@@ -205,7 +204,8 @@ def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: st
     """Score `translate` ((1, 3, size, size) in [-1, 1] -> the same) on the test images of `root`
     (`texture_recipe` None: without the sixth check, as figures made before it existed)."""
     judge = domain_judge(root, recipe)
-    texture, texture_gates = texture_judge(root, texture_recipe) if texture_recipe else (None, False)
+    texture, texture_validation = texture_judge(root, texture_recipe) if texture_recipe else (None, 0.0)
+    texture_gates = texture is not None and texture_validation >= TEXTURE_MIN_ACCURACY
     test_a, test_b = split_folders(root, "test")
     paths = {0: _images(test_a), 1: _images(test_b)}
     real = {k: load_square(v, size) for k, v in paths.items()}
@@ -223,6 +223,7 @@ def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: st
            ("left out: the texture judge does not tell these domains apart (held-out accuracy below "
             f"{TEXTURE_MIN_ACCURACY:.0%})" if texture else "left out (no texture recipe)")}
     real_pred = {}
+    validation = {"judge": validation_accuracy(judge, held_images), "texture_judge": texture_validation}
     for prefix, j in (("judge", judge), ("texture_judge", texture)):
         if j is None:
             continue
@@ -230,7 +231,7 @@ def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: st
         right = real_pred[prefix]
         res.update({
             prefix: str(j.path), f"{prefix}_trained_now": j.trained_now,
-            f"{prefix}_validation_accuracy": validation_accuracy(j, held_images),
+            f"{prefix}_validation_accuracy": validation[prefix],
             f"{prefix}_accuracy_{names[0]}": float((right[0] == 0).double().mean()),
             f"{prefix}_accuracy_{names[1]}": float((right[1] == 1).double().mean()),
             f"{prefix}_accuracy": float(torch.cat([right[0] == 0, right[1] == 1]).double().mean())})
