@@ -11,6 +11,9 @@ Cases (translations of the source domain's test photos, unless noted):
                     stripes on brown-and-green, a horse gets black-and-white-and-savanna -> must NOT
   real target       real target test photos (outputs = inputs; the realism reference is then the held-out
                     photos alone)                                          -> must count, near the judge's rate
+  real target, soft / faded   the same photos brought down to 128 px and back up (the softness of a
+                    translator that works at its 128 px training scale), or at half their contrast: judged by
+                    the two judges only (no input to have moved from)      -> near the real target's rates
   bundle            a bundled translator (--bundle), at --size, working at --scale (translate convert's)
 """
 
@@ -52,6 +55,20 @@ def blur(x, sigma: float = 2.0):
     import torchvision.transforms.functional as TF
 
     return TF.gaussian_blur(x, kernel_size=2 * round(3 * sigma) + 1, sigma=sigma)
+
+
+def soft(x, side: int = 128):
+    """Down to side x side and back (bilinear, antialiased): the detail a translator at that work scale loses."""
+    import torch.nn.functional as F
+
+    small = F.interpolate(x, size=(side, side), mode="bilinear", antialias=True, align_corners=False)
+    return F.interpolate(small, size=x.shape[-2:], mode="bilinear", align_corners=False)
+
+
+def faded(x, factor: float = 0.5):
+    """Contrast lowered towards each image's mean grey level."""
+    mean = x.mean((1, 2, 3), keepdim=True)
+    return ((x - mean) * factor + mean).clamp(-1, 1)
 
 
 def colours_of(x: torch.Tensor, palette: torch.Tensor) -> torch.Tensor:
@@ -110,6 +127,9 @@ def main() -> None:
     v = domain.judge_verdict(judge, real_t, real_t, tgt, held_t, x, texture)
     rows["real target"] = {k: v[k] and round(v[k], 3)  # no input to move from
                            for k in ("target_rate", "texture_rate", "realistic_rate")}
+    for name, fn in (("soft", soft), ("faded", faded)):
+        v = domain.judge_verdict(judge, real_t, fn(real_t), tgt, held_t, x, texture)
+        rows[f"real target, {name}"] = {k: v[k] and round(v[k], 3) for k in ("target_rate", "texture_rate")}
     print(f"{a.data} {a.direction} at {a.size} px, scale {a.scale}; judge: {judge.path.name}")
     for name, r in rows.items():
         print(f"  {name:>12}: " + "  ".join(f"{k} {v}" for k, v in r.items()))

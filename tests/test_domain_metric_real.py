@@ -109,3 +109,22 @@ def test_horse2zebra_the_other_domains_colours_are_no_translation(cache):
         assert v["colours, five checks"]["target_rate"] >= 0.1, v["colours, five checks"]  # colour fools the judge
         # measured at 256 px: 0% (zebras) and 17% (horses) to the texture judge, 0% and 5% translated
         assert colours["texture_rate"] <= 0.3 and colours["translated_rate"] <= 0.1, colours
+
+
+def test_horse2zebra_a_soft_or_faded_zebra_is_still_a_zebra_to_the_texture_judge(cache):
+    """A translator working at its 128 px training scale delivers softer detail than a photo at 256, and young
+    nets fade their outputs. A texture judge trained on crisp photos alone called such zebras horses: 95% of
+    real zebras after a 128 px round trip and 73% at half contrast, so real translations into zebras were
+    refused and striped "horses" accepted. Trained with blur and lowered contrast on both classes
+    (TEXTURE_RECIPE), measured at 256 px: 65% and 73% of them stay zebras (real: 80%), while horses treated
+    the same stay horses (100%, 98%)."""
+    root = SHARED_DATA / "horse2zebra"
+    if not (root / "trainA").is_dir():
+        pytest.skip(f"{root} not present (CI has ../shared/data beside the clone)")
+    texture, _ = domain.texture_judge(root)
+    tests = domain.split_folders(root, "test")
+    for label in (1, 0):
+        real = domain._float(domain.load_square(domain._images(tests[label]), 256))
+        for case in (CASES.soft, CASES.faded):
+            rate = texture.accuracy(case(real), label)
+            assert rate >= (0.5 if label == 1 else 0.85), (domain.domain_names(root)[label], case.__name__, rate)

@@ -124,13 +124,14 @@ def test_the_judge_is_cached_by_content_and_retrained_when_the_data_change(warm2
     assert other_recipe.path != first.path
 
 
-def test_a_blur_and_noise_augmented_judge_is_its_own_cache_entry_and_still_tells_the_domains_apart(warm2cool):
+def test_a_blur_noise_and_contrast_augmented_judge_is_its_own_cache_entry_and_still_tells_the_domains_apart(
+        warm2cool):
     from torchvision.transforms.functional import gaussian_blur
 
     from translate.metrics.domain import load_square
 
     plain = domain_judge(warm2cool, TINY)
-    blurred = domain_judge(warm2cool, Recipe(**{**TINY.__dict__, "blur": 1.5, "noise": 0.1}))
+    blurred = domain_judge(warm2cool, Recipe(**{**TINY.__dict__, "blur": 1.5, "noise": 0.1, "contrast": 0.7}))
     assert blurred.trained_now and blurred.path != plain.path
     test_b = load_square(sorted((warm2cool / "testB").glob("*.png")), 32)
     assert blurred.accuracy(test_b, 1) >= 0.9
@@ -138,6 +139,9 @@ def test_a_blur_and_noise_augmented_judge_is_its_own_cache_entry_and_still_tells
     assert blurred.accuracy(soft, 1) >= 0.9  # trained on soft and grainy copies too
     grainy = (test_b.float() / 127.5 - 1 + 0.2 * torch.randn(test_b.shape, generator=torch.Generator().manual_seed(0)))
     assert blurred.accuracy(grainy.clamp(-1, 1), 1) >= 0.9
+    faded = test_b.float() / 127.5 - 1
+    faded = (faded - faded.mean((1, 2, 3), keepdim=True)) * 0.4 + faded.mean((1, 2, 3), keepdim=True)
+    assert blurred.accuracy(faded, 1) >= 0.9
 
 
 def test_the_texture_judge_sees_luminance_at_the_photos_scale_and_no_colour_fools_it(warm2cool):
@@ -166,6 +170,31 @@ def test_the_texture_judge_sees_luminance_at_the_photos_scale_and_no_colour_fool
     assert texture.accuracy(_warm_to_cool(test_a.float() / 127.5 - 1), 1) >= 0.9  # stripes painted on: cool
 
 
+def test_the_texture_check_refuses_an_output_with_one_view_still_in_the_source_domain():
+    """Check 6 needs the views' average to say target *and* no view more source-like than the most source-like
+    view of 95% of real target photos: a zebra that keeps her stripes in one crop is no horse, however many
+    crops of scribbled background outvote her."""
+    from types import SimpleNamespace
+
+    from translate.metrics.domain import RESIDUE_QUANTILE, source_residue_limit, texture_verdict
+
+    def judge(p_target):  # (N, V) target probabilities of each view -> a judge that returns them (target = 1)
+        p = torch.as_tensor(p_target, dtype=torch.float32)
+        return SimpleNamespace(view_probabilities=lambda _: torch.stack([1 - p, p], -1))
+
+    real = torch.full((20, 9), 0.9)
+    real[:, 0] = 1 - torch.linspace(0.0, 0.95, 20)  # the most source-like view of each real target photo
+    limit = source_residue_limit(judge(real), torch.zeros(20, 1, 8, 8), target=1)
+    assert limit == pytest.approx(float(torch.quantile(torch.linspace(0.0, 0.95, 20), RESIDUE_QUANTILE)))
+    outputs = torch.tensor([[0.9] * 9,  # target everywhere: passes
+                            [0.97] * 8 + [1 - (limit + 0.05)],  # average 0.88, one view still the source
+                            [0.4] * 9,  # the average says source
+                            [0.97] * 8 + [1 - (limit - 0.05)]])  # its most source-like view as real ones
+    p, ok = texture_verdict(judge(outputs), torch.zeros(4, 1, 8, 8), target=1, residue_limit=limit)
+    assert ok.tolist() == [True, False, False, True]
+    assert torch.allclose(p, outputs.mean(1))
+
+
 def test_the_texture_check_is_left_out_where_the_domains_differ_in_colour_alone(tmp_path):
     """Red and blue rectangles of the same luminance, no stripes: a luminance judge can only guess, so it must
     not veto translations (as on the seasons); the result says the check was left out."""
@@ -191,17 +220,18 @@ def test_the_texture_check_is_left_out_where_the_domains_differ_in_colour_alone(
 
 
 def test_recipes_without_the_texture_fields_keep_their_cache_key():
-    """`gray` and `native` came after `version` 3: at their defaults they are left out of the key, so the
+    """`gray`, `native` and `contrast` came after `version` 3: at their defaults they are left out of the key, so the
     judges behind the published figures are not retrained (a retrained judge moves figures by ~5 points)."""
     import dataclasses
     import hashlib
 
     from translate.metrics.classifier import content_key
 
-    fields = {k: v for k, v in dataclasses.asdict(Recipe()).items() if k not in ("gray", "native")}
+    fields = {k: v for k, v in dataclasses.asdict(Recipe()).items() if k not in ("gray", "native", "contrast")}
     blob = json.dumps({"recipe": fields, "classes": ["horse", "zebra"], "data": "d"}, sort_keys=True)
     assert content_key(Recipe(), ["horse", "zebra"], "d") == hashlib.sha256(blob.encode()).hexdigest()[:20]
-    assert content_key(Recipe(gray=True), ["horse", "zebra"], "d") != content_key(Recipe(), ["horse", "zebra"], "d")
+    for later in ({"gray": True}, {"contrast": 0.7}):
+        assert content_key(Recipe(**later), ["horse", "zebra"], "d") != content_key(Recipe(), ["horse", "zebra"], "d")
 
 
 def test_a_corrupt_cache_file_is_replaced(warm2cool):

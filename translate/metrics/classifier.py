@@ -60,11 +60,14 @@ class Recipe:
     # judges an image by averaging a 3x3 grid of such crops. 0: whole photos squashed to size x size.
     gray: bool = False
     native: int = 0
+    # Contrast lowered (about the image's mean) by a random factor down to 1 - `contrast`, on half the images
+    # of both classes: a soft, low-contrast zebra is still a zebra.
+    contrast: float = 0.0
 
 
 # Fields added after `version` 3, left out of the cache key while at their defaults: judges trained before
 # they existed keep their files (and every figure made with them stays reproducible).
-_LATER_FIELDS = {"gray": False, "native": 0}
+_LATER_FIELDS = {"gray": False, "native": 0, "contrast": 0.0}
 
 
 def small_cnn(in_channels: int, n_classes: int, size: int, width: int, extra_convs: int = 0) -> nn.Sequential:
@@ -128,6 +131,9 @@ def fit(images: Tensor, labels: Tensor, n_classes: int, recipe: Recipe, log=None
             augs.append(K.RandomGaussianBlur((kernel, kernel), (0.1, recipe.blur), p=0.5))
         if recipe.noise:
             augs.append(K.RandomGaussianNoise(std=recipe.noise, p=0.5))
+        if recipe.contrast:
+            # ColorJitter's contrast blends with the mean (RandomContrast would scale towards black)
+            augs.append(K.ColorJitter(0.0, (1 - recipe.contrast, 1.0), p=0.5))
         pipeline = K.AugmentationSequential(*augs)
 
         def augment(x: Tensor) -> Tensor:  # kornia's colour ops work in [0, 1]
@@ -193,17 +199,25 @@ def judge_views(x: Tensor, recipe: Recipe) -> list[Tensor]:
 def predict(net: nn.Module, x: Tensor, recipe: Recipe, batch_size: int = 64) -> Tensor:
     """Class probabilities (N, K) for float images (N, C, H, W) in [-1, 1], averaged over the judge's views;
     with `flip`, also over their mirror images (measured on horse2zebra: +1.7 points)."""
-    return _average_over_views(lambda b: net(b).softmax(1), x, recipe, batch_size)
+    return predict_views(net, x, recipe, batch_size).mean(1)
 
 
-def _average_over_views(fn, x: Tensor, recipe: Recipe, batch_size: int) -> Tensor:
+@torch.inference_mode()
+def predict_views(net: nn.Module, x: Tensor, recipe: Recipe, batch_size: int = 64) -> Tensor:
+    """Class probabilities (N, V, K) of each of the judge's V views (with `flip`, each averaged with its
+    mirror image): where in the image each class shows."""
+    return _per_view(lambda b: net(b).softmax(1), x, recipe, batch_size)
+
+
+def _per_view(fn, x: Tensor, recipe: Recipe, batch_size: int) -> Tensor:
     out = []
     for i in range(0, len(x), batch_size):
         views = judge_views(x[i:i + batch_size], recipe)
+        per_view = [fn(v) for v in views]
         if recipe.flip:
-            views += [v.flip(-1) for v in views]
-        out.append(torch.stack([fn(v) for v in views]).mean(0))
-    return torch.cat(out) if out else torch.zeros(0, 0)
+            per_view = [(p + fn(v.flip(-1))) / 2 for p, v in zip(per_view, views)]
+        out.append(torch.stack(per_view, 1))
+    return torch.cat(out) if out else torch.zeros(0, 1, 0)
 
 
 # ------------------------------------------------------------------------------------------ the cache
@@ -218,11 +232,14 @@ class Judge:
     def probabilities(self, x: Tensor) -> Tensor:
         return predict(self.net, x, self.recipe)
 
+    def view_probabilities(self, x: Tensor) -> Tensor:
+        return predict_views(self.net, x, self.recipe)
+
     @torch.no_grad()
     def features(self, x: Tensor, batch_size: int = 64) -> Tensor:
         """(N, D) pooled last-conv features of float images in [-1, 1]: what the judge decides from (its
         final Dropout + Linear left off), averaged over its views like its verdicts."""
-        return _average_over_views(self.net[:-2], x, self.recipe, batch_size)
+        return _per_view(self.net[:-2], x, self.recipe, batch_size).mean(1)
 
     def accuracy(self, images: Tensor, label: int | Tensor) -> float:
         """Share of uint8 or [-1, 1] images that the judge assigns to `label` (one class or one each)."""
