@@ -172,8 +172,11 @@ class CUTConfig(TranslationConfig):
                                          "(CUT: off; FastCUT: on)")
 
     TRAIN_DEFAULTS: ClassVar[dict] = _CUT_TRAIN
-    # FastCUT's schedule is the short one; at 128 px about 12,000 steps on horse2zebra's 400 photos
-    CPU_RECIPE: ClassVar[str] = "--size 128 --epochs 15 --epochs-decay 15"
+    # No CPU recipe: none measured gives a usable model in a night. The official-size FastCUT at 128 px left the
+    # horses nearly unchanged after 2.4 CPU hours; CUT with the bundles' ResNet-6 ngf 32 generator at 128 px
+    # (--epochs 25 --epochs-decay 25, about 6.5 hours on one core) paints stripes beside the horses and a
+    # texture over the whole frame (docs/comparison.md). The trainer names no quicker recipe for these models.
+    CPU_RECIPE: ClassVar[str] = ""
 
 
 @dataclass
