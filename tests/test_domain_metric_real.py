@@ -117,7 +117,8 @@ def test_horse2zebra_a_soft_or_faded_zebra_is_still_a_zebra_to_the_texture_judge
     real zebras after a 128 px round trip and 73% at half contrast, so real translations into zebras were
     refused and striped "horses" accepted. Trained with blur and lowered contrast on both classes
     (TEXTURE_RECIPE), measured at 256 px: 65% and 73% of them stay zebras (real: 80%), while horses treated
-    the same stay horses (100%, 98%)."""
+    the same stay horses (100%, 98%); a judge trained with another seed: 52% and 62% (real: 77%). The bound,
+    40%, leaves room for another training and still fails the crisp-trained judge (5% and 27%)."""
     root = SHARED_DATA / "horse2zebra"
     if not (root / "trainA").is_dir():
         pytest.skip(f"{root} not present (CI has ../shared/data beside the clone)")
@@ -127,4 +128,4 @@ def test_horse2zebra_a_soft_or_faded_zebra_is_still_a_zebra_to_the_texture_judge
         real = domain._float(domain.load_square(domain._images(tests[label]), 256))
         for case in (CASES.soft, CASES.faded):
             rate = texture.accuracy(case(real), label)
-            assert rate >= (0.5 if label == 1 else 0.85), (domain.domain_names(root)[label], case.__name__, rate)
+            assert rate >= (0.4 if label == 1 else 0.85), (domain.domain_names(root)[label], case.__name__, rate)
