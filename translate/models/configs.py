@@ -174,8 +174,8 @@ class CUTConfig(TranslationConfig):
     TRAIN_DEFAULTS: ClassVar[dict] = _CUT_TRAIN
     # No CPU recipe: none measured gives a usable model in a night. The official-size FastCUT at 128 px left the
     # horses nearly unchanged after 2.4 CPU hours; CUT with the bundles' ResNet-6 ngf 32 generator at 128 px
-    # (--epochs 25 --epochs-decay 25, about 6.5 hours on one core) paints stripes beside the horses and a
-    # texture over the whole frame (docs/comparison.md). The trainer names no quicker recipe for these models.
+    # (--epochs 25 --epochs-decay 25, 6.3 hours of loop time) ends with a stripe texture over the whole frame
+    # (docs/comparison.md). The trainer names no quicker recipe for these models.
     CPU_RECIPE: ClassVar[str] = ""
 
 
