@@ -15,6 +15,15 @@ from translate.registry import model_config
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_weights_folder(tmp_path_factory):
+    """Published weights install into a folder of the test session, never the user's ~/.cache, and weights a
+    user installed there cannot change what the bundled names mean in a test."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TRANSLATE_WEIGHTS", str(tmp_path_factory.mktemp("published-weights")))
+        yield
+
+
 def write_idx(path: Path, array: np.ndarray) -> None:
     magic = 2051 if array.ndim == 3 else 2049
     header = magic.to_bytes(4, "big") + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
@@ -123,3 +132,43 @@ def cli_fails(argv: list[str], pattern: str | None = None) -> str:
     if pattern:
         assert re.search(pattern, text), text
     return text
+
+
+class FileServer:
+    """A web server on 127.0.0.1 that serves `payload` at any path, with HTTP Range requests. `cut`: send
+    only that many bytes of the next full-length response (a transfer that stops mid-file); `ranges`: the
+    Range header of every request ("" for none)."""
+
+    def __init__(self, payload: bytes):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.payload, self.cut, self.ranges = payload, None, []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                rng = self.headers.get("Range")
+                server.ranges.append(rng or "")
+                data = server.payload
+                start = int(rng.split("=")[1].split("-")[0]) if rng else 0
+                body = data[start:]
+                self.send_response(206 if rng else 200)
+                self.send_header("Content-Length", str(len(body)))
+                if rng:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.end_headers()
+                if server.cut is not None:
+                    body, server.cut = body[:server.cut], None
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

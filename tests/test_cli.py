@@ -44,7 +44,7 @@ def test_help_is_complete_and_does_not_import_torch(args):
     if args[:1] == ["train"]:
         assert "checkpoints/run-NNN-MODEL-DATA" in text and "runs/" not in text
     if args in (["demo"], ["download-weights"]):
-        assert "--port PORT port to serve on" in text or "NAME official model name" in text
+        assert "--port PORT port to serve on" in text or "NAME published model name" in text
 
 
 def test_dry_run_applies_paper_defaults_then_user_flags(capsys):

@@ -58,8 +58,7 @@ def test_translation_handler_keeps_size_and_offers_the_full_result(zoo_root, pho
 
 
 def test_missing_models_and_bad_files_give_friendly_messages(tmp_path, zoo_root):
-    empty = app.ModelZoo([tmp_path / "nothing-here"])
-    empty.roots = [tmp_path / "nothing-here"]  # not even the repo's bundled checkpoints
+    empty = app.ModelZoo([tmp_path / "nothing-here"], bundled=None)  # not even the repo's bundled checkpoints
     with pytest.raises(gr.Error, match="translate download-weights zebra2horse"):
         app.translate_image(empty, "Object transfiguration", "zebra → horse", Image.new("RGB", (8, 8)))
     with pytest.raises(gr.Error, match="No digit generator installed"):

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import FileServer
 
 from translate.data import download as dl
 
@@ -26,43 +25,11 @@ def _zip_bytes() -> bytes:
 PAYLOAD = _zip_bytes()
 
 
-class Server:
-    """Serves PAYLOAD at any path; `cut` sends only that many bytes of a full-length response once."""
-
-    def __init__(self):
-        self.cut: int | None = None
-        self.ranges: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                rng = self.headers.get("Range")
-                server.ranges.append(rng or "")
-                start = int(rng.split("=")[1].split("-")[0]) if rng else 0
-                body = PAYLOAD[start:]
-                self.send_response(206 if rng else 200)
-                self.send_header("Content-Length", str(len(body)))
-                if rng:
-                    self.send_header("Content-Range", f"bytes {start}-{len(PAYLOAD) - 1}/{len(PAYLOAD)}")
-                self.end_headers()
-                if server.cut is not None:
-                    body, server.cut = body[:server.cut], None
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
 def server():
-    s = Server()
+    s = FileServer(PAYLOAD)
     yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    s.close()
 
 
 def test_fetch_checks_size_resumes_and_verifies_checksum(server, tmp_path):

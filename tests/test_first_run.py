@@ -119,12 +119,13 @@ def test_bundled_names_resolve_from_any_folder_and_list_shows_them(tmp_path, mon
             assert zoo.find(candidates) is not None, candidates
     (tmp_path / "checkpoints" / "mine").mkdir(parents=True)
     installed = tmp_path / "checkpoints" / "mine"
-    from translate.inference import BUNDLED
+    from translate.catalog import BUNDLED
 
     for name in ("config.json", "model.safetensors"):
         (installed / name).write_bytes((BUNDLED / "horse2zebra" / name).read_bytes())
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "horse2zebra              cyclegan  AtoB horse -> zebra, BtoA zebra -> horse" in out
-    assert "summer2winter_yosemite   cyclegan  AtoB summer -> winter, BtoA winter -> summer" in out
-    assert "(bundled with translate)" in out and " checkpoints (installed):\n  mine " in out
+    assert "  horse2zebra              AtoB horse -> zebra, BtoA zebra -> horse\n" in out
+    assert "  summer2winter_yosemite   AtoB summer -> winter, BtoA winter -> summer\n" in out
+    assert " bundled with translate, " in out and " your own checkpoints, checkpoints:\n  mine " in out
+    assert "your checkpoint, CycleGAN ResNet-6 ngf 32, 128 px, 12,000 steps, 11.1 CPU hours" in out

@@ -165,7 +165,7 @@ def test_a_truncated_jpeg_is_named_once_and_training_goes_on(tmp_path, recwarn):
 # ------------------------------------------------------------------------------ 5: crafted configs
 def _crafted(tmp_path: Path, name: str, edit) -> Path:
     """A copy of the bundled horse2zebra whose config.json `edit` changes (or replaces, when it returns text)."""
-    from translate.inference import BUNDLED
+    from translate.catalog import BUNDLED
 
     folder = tmp_path / name / "horse2zebra"
     folder.mkdir(parents=True)
@@ -209,8 +209,7 @@ def test_the_demo_starts_beside_a_broken_bundle_and_says_why(tmp_path):
     from translate.demo import app
 
     folder = _crafted(tmp_path, "zoo", CRAFTED["deep nesting"][0])
-    zoo = app.ModelZoo([folder.parent])
-    zoo.roots = [folder.parent]  # only the crafted one, not the bundled horse2zebra behind it
+    zoo = app.ModelZoo([folder.parent], bundled=None)  # only the crafted one, not the bundled horse2zebra
     demo = app.build_demo(zoo, 512)  # starts
     assert demo is not None
     with pytest.raises(gr.Error, match="The installed horse2zebra cannot be used: .*nests deeper"):
@@ -262,7 +261,7 @@ def test_download_weights_never_replaces_a_folder_of_the_users(tmp_path, monkeyp
 
 
 def test_export_never_replaces_a_folder_of_the_users(tmp_path):
-    from translate.inference import BUNDLED
+    from translate.catalog import BUNDLED
 
     mine = tmp_path / "mine"
     mine.mkdir()

@@ -82,9 +82,9 @@ def _translator_checkpoint(checkpoint: str, data: str | None, root: Path, size: 
                            example: str) -> tuple[dict, dict, Path, int]:
     """(config, tensors, data folder, size) of an image-translator checkpoint for --metric domain/paired:
     the data and size default to what the checkpoint trained on."""
+    from translate.catalog import resolve_checkpoint
     from translate.checkpoint import load_checkpoint
     from translate.data.download import resolve_dataset
-    from translate.inference import resolve_checkpoint
 
     config, tensors = load_checkpoint(resolve_checkpoint(checkpoint))  # read once, for every direction
     if config.get("kind") != "translator":

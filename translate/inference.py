@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
+from translate.catalog import resolve_checkpoint
 from translate.checkpoint import load_checkpoint, load_into, net_tensors
 from translate.config import LOAD_PER_CROP
 from translate.data.transforms import to_tensor, to_uint8
@@ -253,7 +253,11 @@ class ImageTranslator:
                  scale: str | int = "auto"):
         directions = config.get("directions", {})
         if direction not in directions:
-            raise CheckpointError(f"{where} translates {', '.join(directions) or 'nothing'}; no {direction!r}")
+            hint = ""
+            if isinstance(config.get("published"), dict) and len(directions) == 1:
+                hint = ("; a published generator translates one way: install the other direction's weights "
+                        "(`translate list` names them), or add `:bundled` to the name for the bundled model")
+            raise CheckpointError(f"{where} translates {', '.join(directions) or 'nothing'}; no {direction!r}{hint}")
         name = directions[direction]
         self.config, self.direction, self.device = config, direction, resolve_device(device)
         self.autocast_dtype = autocast_dtype(precision, self.device)
@@ -488,37 +492,12 @@ def at_work_scale(translate_fn, x: Tensor, side: int) -> Tensor:
     return y.clamp(-1, 1)
 
 
-# The checkpoints that ship with the source checkout (bundled models and their cards).
-BUNDLED = Path(__file__).resolve().parents[1] / "checkpoints"
-
-
-def checkpoint_roots(extra: list[str | Path] | None = None) -> list[Path]:
-    """Where a checkpoint named without a path is looked for, in order: `extra`, ./checkpoints,
-    $TRANSLATE_CHECKPOINTS (os.pathsep-separated), then the bundled checkpoints/ of the source checkout."""
-    env = os.environ.get("TRANSLATE_CHECKPOINTS", "")
-    roots = [Path(p) for p in extra or []] + [Path("checkpoints")] + [Path(p) for p in env.split(os.pathsep) if p]
-    return roots + ([BUNDLED] if BUNDLED.is_dir() and BUNDLED.resolve() not in {r.resolve() for r in roots} else [])
-
-
-def resolve_checkpoint(path_or_name: str | Path, extra_roots: list[str | Path] | None = None) -> Path:
-    """A checkpoint folder, or a bare name looked up in `checkpoint_roots(extra_roots)`."""
-    path = Path(path_or_name)
-    if path.exists() or len(path.parts) > 1:
-        return path
-    roots = checkpoint_roots(extra_roots)
-    for root in roots:
-        if (root / path).is_dir():
-            return root / path
-    raise CheckpointError(f"no checkpoint {str(path_or_name)!r}: not a folder, and not in "
-                          f"{', '.join(str(r) for r in roots)}; get official weights with "
-                          f"`translate download-weights {path_or_name}` or pass a checkpoint folder")
-
-
 def load(path_or_name: str | Path, direction: str = "AtoB", device: str = "auto", precision: str = "auto",
          **options) -> Sampler | ImageTranslator:
-    """Load a bundle or run folder (or a bundled checkpoint's name) for inference: a `Sampler` for
-    noise -> image models, an `ImageTranslator` (in `direction`) for pix2pix / CycleGAN checkpoints,
-    trained or imported. `options` go to ImageTranslator (tile, tile_overlap, channels_last, compile, winograd)."""
+    """Load a bundle or run folder, or a checkpoint by name (`horse2zebra`, `horse2zebra:bundled`; the naming
+    rule is in translate/catalog.py), for inference: a `Sampler` for noise -> image models, an
+    `ImageTranslator` (in `direction`) for pix2pix, CycleGAN, CUT and FastCUT checkpoints, trained or
+    imported. `options` go to ImageTranslator (tile, tile_overlap, channels_last, compile, winograd)."""
     path = resolve_checkpoint(path_or_name)
     config, tensors = load_checkpoint(path)
     if config.get("kind") == "translator":

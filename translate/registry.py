@@ -62,23 +62,27 @@ def unknown_name_message(kind: str, name: str, valid) -> str:
     return f"unknown {kind} {name!r}.{hint} Valid: {', '.join(sorted(valid))}."
 
 
-def _model(target: str, config: str, data_kinds: tuple[str, ...], official: str = "") -> Entry:
-    """`official`: the repository whose generator files `translate import-official --model NAME` reads."""
+def _model(target: str, config: str, data_kinds: tuple[str, ...], title: str, paper: str,
+           official: str = "") -> Entry:
+    """`title` and `paper`: how people name the model and its paper (status lines, `translate list`);
+    `official`: the repository whose generator files `translate import-official --model NAME` reads."""
     return Entry(f"translate.models.{target}", {"config": f"translate.models.configs:{config}",
-                                                 "data_kinds": data_kinds, "official": official})
+                                                 "data_kinds": data_kinds, "official": official,
+                                                 "title": title, "paper": paper})
 
 
 _JUNYANZ, _TAESUNGP = "junyanz/pytorch-CycleGAN-and-pix2pix", "taesungp/contrastive-unpaired-translation"
 
 
 MODELS = Registry("model", {
-    "gan": _model("gan:GAN", "GANConfig", ("points", "images")),
-    "dcgan": _model("dcgan:DCGAN", "DCGANConfig", ("images",)),
-    "cgan": _model("cgan:CGAN", "CGANConfig", ("labeled",)),
-    "pix2pix": _model("pix2pix:Pix2Pix", "Pix2PixConfig", ("paired",), _JUNYANZ),
-    "cyclegan": _model("cyclegan:CycleGAN", "CycleGANConfig", ("unpaired",), _JUNYANZ),
-    "cut": _model("cut:CUT", "CUTConfig", ("unpaired",), _TAESUNGP),
-    "fastcut": _model("cut:FastCUT", "FastCUTConfig", ("unpaired",), _TAESUNGP),
+    "gan": _model("gan:GAN", "GANConfig", ("points", "images"), "GAN", "Goodfellow et al. 2014"),
+    "dcgan": _model("dcgan:DCGAN", "DCGANConfig", ("images",), "DCGAN", "Radford et al. 2016"),
+    "cgan": _model("cgan:CGAN", "CGANConfig", ("labeled",), "conditional GAN", "Mirza and Osindero 2014"),
+    "pix2pix": _model("pix2pix:Pix2Pix", "Pix2PixConfig", ("paired",), "pix2pix", "Isola et al. 2017", _JUNYANZ),
+    "cyclegan": _model("cyclegan:CycleGAN", "CycleGANConfig", ("unpaired",), "CycleGAN", "Zhu et al. 2017",
+                       _JUNYANZ),
+    "cut": _model("cut:CUT", "CUTConfig", ("unpaired",), "CUT", "Park et al. 2020", _TAESUNGP),
+    "fastcut": _model("cut:FastCUT", "FastCUTConfig", ("unpaired",), "FastCUT", "Park et al. 2020", _TAESUNGP),
 })
 
 

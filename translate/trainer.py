@@ -95,7 +95,7 @@ class Trainer:
             self.model.setup({k: v.to(self.device) if torch.is_tensor(v) else v for k, v in first.items()})
             self.model.to(self.device)
         if t.init_from and not resume:  # a resumed run has these weights (and more) in its state
-            from translate.inference import resolve_checkpoint  # a bundled name works as in `translate convert`
+            from translate.catalog import resolve_checkpoint  # a bundled name works as in `translate convert`
 
             self._say(warm_start(self.model.export(), self.model.export_config(), resolve_checkpoint(t.init_from),
                                  t.init_from))

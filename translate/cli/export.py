@@ -21,8 +21,8 @@ def cmd_export(argv: list[str]) -> int:
                "  translate export --checkpoint runs/cut-h2z --checkpoint runs/cut-z2h --out checkpoints/h2z_cut\n"
                "  translate export --checkpoint horse2zebra --format onnx --direction BtoA --out zebra2horse.onnx")
     p.add_argument("--checkpoint", required=True, action="append", metavar="DIR",
-                   help="a run folder or a bundle; give two one-direction ones (CUT runs trained AtoB and BtoA) "
-                        "to write one bundle that translates both ways")
+                   help="a run folder, a bundle or a checkpoint name (`translate list`); give two one-direction "
+                        "ones (CUT runs trained AtoB and BtoA) to write one bundle that translates both ways")
     p.add_argument("--out", required=True, metavar="DIR", help="the bundle folder to write")
     p.add_argument("--half", action="store_true", help="store floating-point weights in fp16")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
@@ -33,6 +33,9 @@ def cmd_export(argv: list[str]) -> int:
     p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
                    help="with --format onnx: which generator (default AtoB)")
     a = p.parse_args(argv)
+    from translate.catalog import resolve_checkpoint
+
+    a.checkpoint = [str(resolve_checkpoint(c)) for c in a.checkpoint]  # the names convert takes work here too
     if a.format == "onnx":
         if len(a.checkpoint) != 1 or a.half:
             raise OptionError("--format onnx exports one generator of one --checkpoint, in fp32 (no --half)")
@@ -62,7 +65,7 @@ def cmd_list(argv: list[str]) -> int:
                                             "a bare name finds.")
     p.parse_args(argv)
     from translate.data.download import official_datasets
-    from translate.registry import DATASETS, MODELS, NETS, OBJECTIVES, PRETRAINED
+    from translate.registry import DATASETS, MODELS, NETS, OBJECTIVES
 
     print("models:     " + ", ".join(MODELS.names()))
     print("objectives: " + ", ".join(OBJECTIVES.names()))
@@ -70,36 +73,43 @@ def cmd_list(argv: list[str]) -> int:
     named = [n for n in DATASETS.names() if n not in official_datasets()]
     print("data:       " + ", ".join(named) + ", or a folder of images")
     print("downloadable data (pix2pix, cyclegan): " + ", ".join(official_datasets()))
-    print("pretrained weights: " + ", ".join(PRETRAINED.names()))
     _list_checkpoints()
     return 0
 
 
 def _list_checkpoints() -> None:
-    """Every checkpoint a bare name finds (`convert -c NAME`, `translate.load(NAME)`, the demo), by folder
-    in lookup order, with what it does."""
+    """Every checkpoint a name finds (`convert -c NAME`, `translate.load(NAME)`, the demo), by source in lookup
+    order, with what it does, where it came from, its architecture and training scale."""
+    from translate.catalog import Catalog, describe
     from translate.checkpoint import CheckpointError, checkpoint_config
-    from translate.inference import BUNDLED, checkpoint_roots
+    from translate.registry import PRETRAINED
 
-    print("checkpoints (by name: `translate convert -c NAME`, `translate.load(NAME)`):")
+    catalog = Catalog()
+    print("checkpoints (by name: `translate convert -c NAME`; NAME is the first of: your own, published, bundled; "
+          "NAME:bundled, NAME:published or NAME:local picks one):")
+    titles = {"local": "your own checkpoints", "published": "published weights (`translate download-weights`)",
+              "bundled": "bundled with translate"}
     seen: set[str] = set()
-    for root in checkpoint_roots():
+    for source, root in catalog.roots():
         rows = []
-        for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        for hit in catalog.installed(source=source):
+            if hit.path.parent != root:
+                continue
             try:
-                config = checkpoint_config(folder)
+                config = checkpoint_config(hit.path)
             except (CheckpointError, OSError, ValueError):
                 continue  # not a checkpoint (or one being written): nothing to offer
-            notes = [] if (folder / "model.safetensors").is_file() else ["a training run: its newest state"]
-            if folder.name in seen:
-                notes.append("shadowed by the one above")
-            seen.add(folder.name)
-            notes = f" ({'; '.join(notes)})" if notes else ""
-            rows.append(f"  {folder.name:<24} {config.get('model', '?'):<9} {what_it_does(config)}{notes}")
-        label = "bundled with translate" if root.resolve() == BUNDLED.resolve() else "installed"
-        print(f" {root} ({label}):" + ("" if rows else " none"))
+            notes = [] if (hit.path / "model.safetensors").is_file() else ["a training run: its newest state"]
+            if hit.name in seen:
+                notes.append(f"the bare name means the one above; this one is {hit.qualified}")
+            seen.add(hit.name)
+            rows.append(f"  {hit.name:<24} {what_it_does(config)}\n  {'':<24} {describe(config, source)}"
+                        + "".join(f"; {n}" for n in notes))
+        print(f" {titles[source]}, {root}:" + ("" if rows else " none"))
         for row in rows:
             print(row)
+    missing = [n for n in PRETRAINED.names() if not catalog.installed(n, "published")]
+    print(f" published, not installed (`translate download-weights NAME`): {', '.join(missing) or 'none'}")
 
 
 def what_it_does(config: dict) -> str:

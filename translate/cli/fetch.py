@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from translate.cli import Formatter
-from translate.errors import DownloadError
 from translate.registry import GENERATORS, PRETRAINED, official_models
 
 
@@ -33,41 +32,34 @@ def cmd_download(argv: list[str]) -> int:
 
 
 def cmd_download_weights(argv: list[str]) -> int:
-    from translate.data import download as dl
+    from translate.catalog import weights_dir
 
     p = argparse.ArgumentParser(
         prog="translate download-weights", formatter_class=Formatter,
-        description="Download an official pretrained generator and convert it into a checkpoint folder that "
-                    "`translate convert`, the demo and translate.load() use.",
+        description="Download a published pretrained generator, convert it and check it (its size, a strict "
+                    "load, a test image giving finite output) into the per-user weights folder, where "
+                    "`translate convert -c NAME`, translate.load(NAME) and the demo find it. An installed "
+                    "published model takes over its bare name from the bundled one (which stays as NAME:bundled).",
         epilog="CycleGAN: " + ", ".join(PRETRAINED.names(model="cyclegan")) + "\npix2pix: "
                + ", ".join(PRETRAINED.names(model="pix2pix")) + "\nCUT, FastCUT: "
                + ", ".join(PRETRAINED.names(model="cut") + PRETRAINED.names(model="fastcut"))
-               + "\n\nexample:\n  translate download-weights horse2zebra   # -> checkpoints/horse2zebra")
-    p.add_argument("name", metavar="NAME", help="official model name (listed below)")
-    p.add_argument("--out", help="checkpoint folder to write (default: checkpoints/NAME)")
+               + "\n\nexamples:\n  translate download-weights horse2zebra   # horse -> zebra\n"
+                 "  translate download-weights zebra2horse   # the other direction is its own file\n\n"
+                 "The weights folder is $TRANSLATE_WEIGHTS, else $XDG_CACHE_HOME/translate/weights, else "
+                 "~/.cache/translate/weights. TRANSLATE_MIRROR=URL replaces the official host.")
+    p.add_argument("name", metavar="NAME", help="published model name (listed below)")
+    p.add_argument("--out", help=f"folder to install into (default: {weights_dir()}/NAME)")
     p.add_argument("--sha256", help="expected SHA-256 of the .pth file")
-    p.add_argument("--overwrite", action="store_true", help="replace --out if it holds something else")
+    p.add_argument("--overwrite", action="store_true", help="download again and replace an installed copy")
     a = p.parse_args(argv)
-    url, model = dl.weights_url(a.name)
-    info = PRETRAINED.info(a.name)
-    out = Path(a.out or Path("checkpoints") / a.name)
-    if (out / "model.safetensors").exists() and not a.overwrite:
-        print(f"{a.name}: already converted in {out}")
-        return 0
-    if out.exists() and not a.overwrite:  # checked before the download, not after it
-        raise DownloadError(f"{out} already exists and is not these weights; pick another `out` or pass "
-                            f"`overwrite` to replace it")
-    try:
-        pth = dl.weights_file(a.name, Path("checkpoints") / ".downloads", a.sha256)
-    except dl.DownloadError as e:
-        inside = f" and take {info['member']} out of it" if info.get("member") else ""
-        raise DownloadError(f"could not download the {a.name} weights: {e}\nTo place them by hand: fetch {url} "
-                            f"elsewhere{inside}, then run: translate import-official FILE.pth --model {model} "
-                            f"--direction {info.get('direction', 'AtoB')} --out {out}") from None
-    from translate.interop.official import import_official
+    from translate.interop import published
 
-    import_official([pth], model, out, direction=info.get("direction", "AtoB"), overwrite=a.overwrite)
-    print(f"{a.name}: {out}")
+    if published.installed(a.name, a.out) and not a.overwrite:
+        print(f"{a.name}: already installed in {a.out or published.default_out(a.name)} (--overwrite fetches it "
+              f"again)")
+        return 0
+    out = published.install_published(a.name, a.out, sha256=a.sha256, overwrite=a.overwrite)
+    print(f"{a.name}: installed in {out}; `translate convert -c {a.name}` and the demo use it now")
     return 0
 
 

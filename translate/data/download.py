@@ -23,15 +23,17 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from translate.errors import DataError, DownloadError
-from translate.registry import DATASETS, PRETRAINED
+from translate.registry import DATASETS, PRETRAINED, unknown_name_message
 
 OFFICIAL_HOST = "http://efrosgans.eecs.berkeley.edu"
 # Known SHA-256 sums (name -> hex). Empty: the official servers publish none, and none could be
 # fetched here to compute them; add them as they become known.
 SHA256: dict[str, str] = {}
+Progress = Callable[[int, "int | None"], None]
 
 
 def _host() -> str:
@@ -53,19 +55,20 @@ def dataset_url(name: str) -> str:
 def weights_url(name: str) -> tuple[str, str]:
     """(url, model) for `translate download-weights NAME`."""
     if name not in PRETRAINED:
-        raise DownloadError(f"no official weights called {name!r}; known: {', '.join(PRETRAINED.names())}")
+        raise DownloadError(unknown_name_message("published model", name, PRETRAINED.names()))
     info = PRETRAINED.info(name)
     return f"{_host()}/{info['url']}", info["model"]
 
 
-def weights_file(name: str, downloads: Path, sha256: str | None = None, quiet: bool = False) -> Path:
+def weights_file(name: str, downloads: Path, sha256: str | None = None, quiet: bool = False,
+                 progress: Progress | None = None) -> Path:
     """The generator .pth of official weights `name`, downloaded into `downloads` (when the publisher ships
     an archive of several models, its one member is taken out of it: only that file, by exact name)."""
     url, _ = weights_url(name)
     member = PRETRAINED.info(name).get("member")
     if not member:
-        return fetch(url, downloads / f"{name}.pth", sha256 or SHA256.get(name), quiet=quiet)
-    archive = fetch(url, downloads / url.rsplit("/", 1)[-1], sha256, quiet=quiet)
+        return fetch(url, downloads / f"{name}.pth", sha256 or SHA256.get(name), quiet=quiet, progress=progress)
+    archive = fetch(url, downloads / url.rsplit("/", 1)[-1], sha256, quiet=quiet, progress=progress)
     out = downloads / f"{name}.pth"
     try:
         with tarfile.open(archive) as t:
@@ -83,8 +86,10 @@ def weights_file(name: str, downloads: Path, sha256: str | None = None, quiet: b
 
 
 # ------------------------------------------------------------------------------------------ transfer
-def fetch(url: str, dest: Path, sha256: str | None = None, quiet: bool = False, timeout: float = 30) -> Path:
-    """Download `url` to `dest` (resuming `dest.part`), check size and checksum, rename into place."""
+def fetch(url: str, dest: Path, sha256: str | None = None, quiet: bool = False, timeout: float = 30,
+          progress: Progress | None = None) -> Path:
+    """Download `url` to `dest` (resuming `dest.part`), check size and checksum, rename into place.
+    `progress(bytes so far, total or None)` is called as chunks arrive (the demo's progress bar)."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -109,7 +114,7 @@ def fetch(url: str, dest: Path, sha256: str | None = None, quiet: bool = False, 
                 have = 0
             length = resp.headers.get("Content-Length")
             total = have + int(length) if length is not None else None
-            _stream(resp, part, "ab" if resumed else "wb", have, total, dest.name, quiet)
+            _stream(resp, part, "ab" if resumed else "wb", have, total, dest.name, quiet, progress)
         got = part.stat().st_size
         if total is not None and got != total:
             raise DownloadError(f"{url}: transfer ended early ({got:,} of {total:,} bytes); run the command again "
@@ -124,7 +129,8 @@ def fetch(url: str, dest: Path, sha256: str | None = None, quiet: bool = False, 
     return dest
 
 
-def _stream(resp, part: Path, mode: str, have: int, total: int | None, label: str, quiet: bool) -> None:
+def _stream(resp, part: Path, mode: str, have: int, total: int | None, label: str, quiet: bool,
+            progress: Progress | None = None) -> None:
     bar = None
     if not quiet:
         from tqdm import tqdm
@@ -141,6 +147,9 @@ def _stream(resp, part: Path, mode: str, have: int, total: int | None, label: st
                 if not chunk:
                     break
                 f.write(chunk)
+                have += len(chunk)
+                if progress is not None:
+                    progress(have, total)
                 if bar is not None:
                     bar.update(len(chunk))
     finally:

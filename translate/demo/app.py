@@ -36,9 +36,11 @@ DEFAULT_MAX_SIDE = 4096
 DEMO_TILE = 1536
 NOT_AN_IMAGE = "That file is not an image this demo can read. Upload a PNG, JPEG, WebP, BMP or TIFF photo."
 
-# Each direction lists (checkpoint name, direction) candidates; the first one installed is used. Our
-# bundles hold both generators of a CycleGAN; official downloads hold one each (`translate
-# download-weights horse2zebra` translates horse -> zebra, `zebra2horse` the other way).
+# Each direction lists (checkpoint name, direction) candidates. The first found in the order of the naming
+# rule (translate/catalog.py: your own checkpoints, then published weights, then the bundled models) is
+# used, so an installed published model takes over from the bundled one. Our bundles hold both generators
+# of a CycleGAN; a published download holds one (`horse2zebra` translates horse -> zebra, `zebra2horse` the
+# other way).
 TASKS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
     "Season transfer": {
         "summer → winter": (("summer2winter_yosemite", "AtoB"),),
@@ -51,11 +53,23 @@ TASKS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
         "orange → apple": (("apple2orange", "BtoA"), ("orange2apple", "AtoB")),
     },
     # pix2pix, paired: the bundle's one generator turns a label map into a photo (it trained --direction
-    # BtoA on facades); the official download is facades_label2photo
+    # BtoA on facades); the published one is pix2pix_facades_label2photo
     "Facades": {
         "labels → photo": (("facades", "AtoB"), ("pix2pix_facades_label2photo", "AtoB")),
     },
 }
+
+
+def published_name(candidates: tuple[tuple[str, str], ...]) -> str | None:
+    """The published weights that translate this way: a candidate whose one generator goes in its direction."""
+    from translate.registry import PRETRAINED
+
+    for name, direction in candidates:
+        if name in PRETRAINED and PRETRAINED.info(name).get("direction", "AtoB") == direction:
+            return name
+    return None
+
+
 # example file prefix shown for each direction
 EXAMPLE_DOMAIN = {"summer → winter": "summer", "winter → summer": "winter", "horse → zebra": "horse",
                   "zebra → horse": "zebra", "apple → orange": "apple", "orange → apple": "orange",
@@ -76,53 +90,73 @@ class Unavailable(Exception):
 class Found:
     path: Path
     direction: str
+    source: str  # translate/catalog.py SOURCES: local, published or bundled
 
 
 class ModelZoo:
-    """Finds checkpoints by name under a list of folders and loads each (path, direction) once, lazily,
-    behind a lock: concurrent requests for a model that is still loading wait instead of loading twice."""
+    """Finds checkpoints by the naming rule (translate/catalog.py) and loads each (path, direction) once,
+    lazily, behind a lock: concurrent requests for a model that is still loading wait instead of loading
+    twice. `roots` are the user's own checkpoint folders (`translate demo --checkpoints`); `weights` and
+    `bundled` replace the published-weights and bundled folders (None leaves the bundled models out)."""
 
-    def __init__(self, roots: list[Path] | None = None, max_loaded: int = 8, seed: int = 0):
-        from translate.inference import checkpoint_roots
+    def __init__(self, roots: list[Path] | None = None, max_loaded: int = 8, seed: int = 0,
+                 weights: Path | None = None, bundled: Path | None | str = "default"):
+        from translate.catalog import BUNDLED, Catalog
 
-        self.roots = checkpoint_roots(roots)
+        self.catalog = Catalog(roots, weights, BUNDLED if bundled == "default" else bundled)
         self._cache: dict[tuple[Path, str], object] = {}
         self._lock = threading.Lock()
         self.max_loaded = max_loaded
         self.seed = seed  # pix2pix's test-time dropout masks: the same upload gives the same result
         self.broken: dict[str, str] = {}  # checkpoint name -> why it cannot be used (shown instead of it)
 
+    @property
+    def roots(self) -> list[Path]:
+        return [root for _, root in self.catalog.roots()]
+
     def find(self, candidates: tuple[tuple[str, str], ...]) -> Found | None:
+        from translate.catalog import SOURCES
         from translate.checkpoint import CheckpointError, checkpoint_config
 
-        for name, direction in candidates:
-            for root in self.roots:
-                path = root / name
-                if not path.is_dir():
-                    continue
-                try:
-                    config = checkpoint_config(path)
-                except CheckpointError as e:  # a damaged or crafted bundle: unavailable, with its reason
-                    self.broken.setdefault(name, str(e))
-                    continue
-                if direction in config.get("directions", {}) or config.get("kind") == "sampler":
-                    return Found(path, direction)
+        for source in SOURCES:
+            for name, direction in candidates:
+                for hit in self.catalog.installed(name, source):
+                    try:
+                        config = checkpoint_config(hit.path)
+                    except CheckpointError as e:  # a damaged or crafted bundle: unavailable, with its reason
+                        self.broken.setdefault(name, str(e))
+                        continue
+                    if direction in config.get("directions", {}) or config.get("kind") == "sampler":
+                        return Found(hit.path, direction, source)
         return None
+
+    def describe(self, found: Found) -> str:
+        """Which model this is, for the status line."""
+        from translate.catalog import describe
+        from translate.checkpoint import checkpoint_config
+
+        return describe(checkpoint_config(found.path), found.source)
 
     def how_to_get(self, candidates: tuple[tuple[str, str], ...]) -> str:
         for name, _ in candidates:
             if name in self.broken:
                 return f"The installed {name} cannot be used: {self.broken[name]}"
-        return (f"No weights installed for this. Get them with `translate download-weights {candidates[-1][0]}`, "
-                f"or start the demo with `--checkpoints DIR` where DIR/{candidates[0][0]} is a checkpoint "
-                f"folder (looked in {', '.join(str(r) for r in self.roots)}).")
+        published = published_name(candidates)
+        get = (f"Press **Use the published model** or run `translate download-weights {published}`, or s"
+               if published else "S")
+        return (f"No weights installed for this. {get}tart the demo with `--checkpoints DIR` where "
+                f"DIR/{candidates[0][0]} is a checkpoint folder (looked in {', '.join(map(str, self.roots))}).")
 
-    def load(self, candidates: tuple[tuple[str, str], ...]):
-        import translate
-
+    def locate(self, candidates: tuple[tuple[str, str], ...]) -> Found:
         found = self.find(candidates)
         if found is None:
             raise Unavailable(self.how_to_get(candidates))
+        return found
+
+    def load(self, candidates: tuple[tuple[str, str], ...], found: Found | None = None):
+        import translate
+
+        found = found or self.locate(candidates)
         key = (found.path.resolve(), found.direction)
         with self._lock:
             if key not in self._cache:
@@ -176,7 +210,8 @@ def translate_image(zoo: ModelZoo, task: str, direction: str, image, max_side: i
         raise friendly(f"Unknown direction {direction!r}; choose one of: {', '.join(TASKS[task])}.")
     img = _open_upload(image)
     try:
-        translator = zoo.load(candidates)
+        found = zoo.locate(candidates)
+        translator = zoo.load(candidates, found)
     except Unavailable as e:
         raise friendly(str(e)) from None
     start = time.perf_counter()
@@ -194,8 +229,39 @@ def translate_image(zoo: ModelZoo, task: str, direction: str, image, max_side: i
     if translator.rescales(result.height, result.width):
         notes.append(f"translated at {translator.work_side} px (shorter side), the training scale, with the "
                      f"photo's finer detail put back")
-    status += "".join(f"; {n}" for n in notes)
+    status += "".join(f"; {n}" for n in notes) + f". Model: {zoo.describe(found)}."
     return result, out_path, status
+
+
+def install_published_weights(zoo: ModelZoo, task: str, direction: str, image, max_side: int = DEFAULT_MAX_SIDE,
+                              progress=None):
+    """The "Use the published model" button: download, check and install the published weights of this
+    direction into the per-user weights folder, then translate the current input with them (when there is
+    one). -> (result image, full-resolution PNG, status line), as translate_image."""
+    from translate.interop import published
+
+    candidates = TASKS[task].get(direction)
+    name = published_name(candidates) if candidates else None
+    if name is None:
+        raise friendly(f"No published model translates {direction}.")
+    out = zoo.catalog.weights / name
+    if published.installed(name, out):
+        said = f"The published model {name} is installed ({out})"
+    else:
+        def report(done: int, total: int | None) -> None:
+            if progress is not None:
+                progress((done, total) if total else None, desc=f"downloading {name}", unit="bytes")
+
+        try:
+            published.install_published(name, out, quiet=True, progress=report)
+        except TranslateError as e:
+            raise friendly(f"Could not install the published model: {e}") from None
+        said = f"Installed the published model {name} in {out}, checked (it loads and gives finite output)"
+    if image is None:
+        found = zoo.locate(candidates)
+        return gr.skip(), gr.skip(), f"{said}. {direction} now uses: {zoo.describe(found)}. Upload a photo."
+    result, path, status = translate_image(zoo, task, direction, image, max_side)
+    return result, path, f"{said}. {status}"
 
 
 def generate_digits(zoo: ModelZoo, digit: int | str, seed: int | float, steps: int = 8):
@@ -258,10 +324,11 @@ def _translation_tab(zoo: ModelZoo, task: str, max_side: int) -> None:
     installed = [d for d in directions if zoo.find(TASKS[task][d])]
     if len(installed) < len(directions):
         missing = [d for d in directions if d not in installed]
-        commands = ", ".join(f"`translate download-weights {TASKS[task][d][-1][0]}`" for d in missing)
-        gr.Markdown(f"⚠️ **No weights installed for {', '.join(missing)}.** Get the official ones with {commands}, "
-                    f"or start the demo with `--checkpoints DIR` (a folder of named checkpoint folders).",
-                    elem_id=f"{key}-missing")
+        commands = ", ".join(f"`translate download-weights {published_name(TASKS[task][d])}`" for d in missing
+                             if published_name(TASKS[task][d]))
+        gr.Markdown(f"⚠️ **No weights installed for {', '.join(missing)}.** Press **Use the published model**, "
+                    f"run {commands or 'translate download-weights'}, or start the demo with `--checkpoints DIR` "
+                    f"(a folder of named checkpoint folders).", elem_id=f"{key}-missing")
     with gr.Row():
         direction = gr.Radio(directions, value=(installed or directions)[0], label="Direction",
                              elem_id=f"{key}-direction")
@@ -270,7 +337,11 @@ def _translation_tab(zoo: ModelZoo, task: str, max_side: int) -> None:
                               sources=["upload", "webcam", "clipboard"], elem_id=f"{key}-input", height=360)
         result = gr.Image(label="Output", type="pil", format="png", interactive=False, elem_id=f"{key}-output",
                           height=360, buttons=["download", "fullscreen"])
-    button = gr.Button("Translate", variant="primary", elem_id=f"{key}-run")
+    with gr.Row():
+        button = gr.Button("Translate", variant="primary", elem_id=f"{key}-run", scale=3)
+        # the authors' weights for the chosen direction: downloaded once, checked, then used instead of the
+        # small bundled model (the status line names the model every translation used)
+        get_published = gr.Button("Use the published model", elem_id=f"{key}-published", scale=1)
     status = gr.Markdown(elem_id=f"{key}-status")
     download = gr.File(label="Full-resolution result (PNG)", elem_id=f"{key}-download")
     examples = [[str(p), d] for d in directions for p in sorted(EXAMPLES.glob(f"{EXAMPLE_DOMAIN[d]}_*.jpg"))]
@@ -279,6 +350,11 @@ def _translation_tab(zoo: ModelZoo, task: str, max_side: int) -> None:
                     examples_per_page=4)
     button.click(lambda d, im: translate_image(zoo, task, d, im, max_side), [direction, source],
                  [result, download, status], api_name=key)
+
+    def install(d, im, progress=gr.Progress()):  # noqa: B008 - Gradio's way of asking for a progress bar
+        return install_published_weights(zoo, task, d, im, max_side, progress)
+
+    get_published.click(install, [direction, source], [result, download, status], api_name=f"{key}_published")
 
 
 def _generate_tab(zoo: ModelZoo) -> None:

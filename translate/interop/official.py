@@ -125,10 +125,11 @@ OFFICIAL_MODELS = tuple(official_models())
 
 
 def import_official(files: list[str | Path], model: str, out: str | Path, net_g: str | None = None,
-                    direction: str = "AtoB", overwrite: bool = False) -> Path:
+                    direction: str = "AtoB", overwrite: bool = False, published: dict | None = None) -> Path:
     """Convert one official generator (or, for CycleGAN, G_A and G_B) into a bundle at `out`. A single
     generator translates `direction` (the official run's --direction; CUT's cityscapes models are BtoA).
-    An existing `out` is replaced only with `overwrite`."""
+    An existing `out` is replaced only with `overwrite`. `published`: where published weights came from
+    (name, url, paper), kept in the bundle's config so every consumer can say which model it runs."""
     if Path(out).exists() and not overwrite:
         raise CheckpointError(f"{out} already exists; pick another `out` or pass `overwrite` to replace it")
     if model not in OFFICIAL_MODELS:
@@ -154,5 +155,6 @@ def import_official(files: list[str | Path], model: str, out: str | Path, net_g:
         "train_size": 256, "norm": first["norm"],
     }
     info = {"imported_from": sources, "official_netG": arch,
-            "note": "official G_A (A->B) is G_AB and G_B is G_BA; a single pretrained file is the A->B direction"}
+            "note": "official G_A (A->B) is G_AB and G_B is G_BA; a single pretrained file is the A->B direction",
+            **({"published": published} if published else {})}
     return save_bundle(Path(out), model, config, tensors, info)

@@ -56,7 +56,7 @@ def export_onnx(checkpoint: str | Path, out: str | Path, direction: str = "AtoB"
     out = Path(out)
     if out.exists() and not overwrite:
         raise OptionError(f"`out` {out} already exists; pick another name or pass `overwrite` to replace it")
-    from translate.inference import resolve_checkpoint
+    from translate.catalog import resolve_checkpoint
 
     path = resolve_checkpoint(checkpoint)
     config, tensors = load_checkpoint(path)
