@@ -16,11 +16,13 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def private_weights_folder(tmp_path_factory):
+def private_user_folders(tmp_path_factory):
     """Published weights install into a folder of the test session, never the user's ~/.cache, and weights a
     user installed there cannot change what the bundled names mean in a test."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TRANSLATE_WEIGHTS", str(tmp_path_factory.mktemp("published-weights")))
+        # and what the project caches (judges, precision timings) stays out of the user's cache folder
+        mp.setenv("TRANSLATE_CACHE", str(tmp_path_factory.mktemp("cache")))
         yield
 
 

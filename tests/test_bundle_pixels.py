@@ -3,7 +3,7 @@
 The references in tests/data/bundle_pixels/ were computed by this file's `__main__` at commit 8e3025e, before
 the architecture redesign (issue 21), so a refactor that changes what a bundle outputs fails here. Inputs are
 the demo's example photos, shrunk to an odd size (the padding and crop-back path runs too); translators run
-with their defaults (Winograd and the narrow-conv path on the CPU); the cGAN's noise takes torch seed 0.
+in fp32 with their other defaults (Winograd and the narrow-conv path on the CPU); the cGAN's noise takes torch seed 0.
 pix2pix's test-time dropout takes the translator's own seed (0) since issue 24 made it reproducible; the
 facades reference was recomputed then (the only one that changed).
 
@@ -35,9 +35,9 @@ def _input(photo: str) -> Image.Image:
     return Image.open(EXAMPLES / photo).convert("RGB").resize((70, 54), Image.BICUBIC)
 
 
-def compute(bundle: str, direction: str, photo: str) -> np.ndarray:
+def compute(bundle: str, direction: str, photo: str, precision: str = "fp32") -> np.ndarray:
     torch.manual_seed(0)
-    model = translate.load(REPO / "checkpoints" / bundle, direction=direction, device="cpu")
+    model = translate.load(REPO / "checkpoints" / bundle, direction=direction, device="cpu", precision=precision)
     return np.asarray(model(_input(photo)))
 
 
@@ -59,6 +59,16 @@ def test_translator_bundle_gives_the_reference_pixels(bundle, direction, photo):
     diff = np.abs(out.astype(int) - ref.astype(int))
     # float rounding may move a value across a .5 boundary; anything more is a changed model
     assert diff.max() <= 1 and (diff > 0).mean() < 0.001, (diff.max(), (diff > 0).mean())
+
+
+@pytest.mark.parametrize("bundle,direction,photo", CASES)
+def test_the_default_precision_stays_within_40_db_of_fp32(bundle, direction, photo):
+    """`precision` auto may run bf16 autocast on a CPU with bf16 arithmetic: its pixels stay within 40 dB PSNR
+    of the fp32 function (on a CPU without it, auto is fp32 and the two are equal)."""
+    fp32 = compute(bundle, direction, photo).astype(np.float64)
+    default = compute(bundle, direction, photo, precision="auto").astype(np.float64)
+    mse = np.mean((default - fp32) ** 2)
+    assert mse == 0 or 10 * np.log10(255**2 / mse) >= 40, 10 * np.log10(255**2 / mse)
 
 
 def test_cgan_bundle_gives_the_reference_digits():

@@ -21,40 +21,12 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from translate.atomic import _umask
 from translate.errors import CheckpointError, OptionError
 
 STATE_FORMAT = "translate-state/1"
 BUNDLE_FORMAT = "translate-bundle/1"
 STATE_DIR = "state"
-
-
-# ------------------------------------------------------------------------------------------ atomic
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename: readers see the old or the new file,
-    never half of one. Permissions follow the umask like an ordinary write (mkstemp would leave 0600)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode())
 
 
 def _write_json(path: Path, obj) -> None:

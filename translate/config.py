@@ -41,8 +41,10 @@ class TrainConfig:
     ema: float = opt(0.0, "keep an exponential moving average of G with this decay, e.g. 0.999 (0: off)")
     device: str = opt("auto", "where to train", choices=("auto", "cpu", "cuda"))
     precision: str = opt(
-        "fp32", "autocast precision; bf16/fp16 are GPU features (fp16 uses GradScaler)",
-        choices=("fp32", "bf16", "fp16"),
+        "auto", "autocast precision. auto: on the CPU bf16 where the CPU has bf16 arithmetic and timing the "
+        "generator both ways shows bf16 faster (else fp32; the plan line says which and why), bf16 on a GPU "
+        "(fp16 where bf16 is missing); fp16 needs a GPU (GradScaler)",
+        choices=("auto", "fp32", "bf16", "fp16"),
     )
     channels_last: bool = opt(False, "keep nets and image batches in channels-last memory format (faster "
                                      "convolutions on recent GPUs)")
@@ -138,7 +140,7 @@ class RunConfig:
         )
 
     def save(self, path: str | Path) -> None:
-        from translate.checkpoint import atomic_write_text
+        from translate.atomic import atomic_write_text
 
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 

@@ -193,11 +193,11 @@ def _side_by_side(source, result):
 
 
 def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes | None = None) -> None:
-    """Encode in memory, then checkpoint.atomic_write_bytes (temporary file, fsync, rename): readers never
+    """Encode in memory, then atomic.atomic_write_bytes (temporary file, fsync, rename): readers never
     see half a file, and an encoder failure leaves nothing behind."""
     import io
 
-    from translate.checkpoint import atomic_write_bytes
+    from translate.atomic import atomic_write_bytes
 
     fmt = FORMATS.get(dst.suffix.lower().lstrip("."))
     if fmt is None:
@@ -367,7 +367,7 @@ def write_errors(plan: Plan, report: Report) -> None:
     if not report.failed:
         path.unlink(missing_ok=True)  # a stale list from an earlier run no longer applies
         return
-    from translate.checkpoint import atomic_write_text
+    from translate.atomic import atomic_write_text
 
     lines = [f"{printable(src)}\t{printable(reason)}" for src, reason in sorted(report.failed, key=lambda t: str(t[0]))]
     atomic_write_text(path, "# file\treason (fix or remove these files, then re-run; converted files are skipped)\n"

@@ -19,8 +19,9 @@ def resolve_device(name: str) -> torch.device:
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype, or None for plain fp32. "auto" is fp32 on the CPU (the only fast precision there)
-    and bf16 on CUDA (fp16 where bf16 is missing). fp16 needs CUDA: on a CPU it runs hundreds of times slower."""
+    """The autocast dtype, or None for plain fp32, for a precision that needs no measurement: "auto" here is
+    bf16 on CUDA (fp16 where bf16 is missing) and fp32 on the CPU; callers that can time their net resolve
+    "auto" on the CPU with accel/precision.py instead. fp16 needs CUDA (on a CPU it is emulated, far slower)."""
     if precision not in PRECISIONS:
         raise OptionError(f"unknown `precision` {precision!r}; valid: {', '.join(PRECISIONS)}")
     if precision == "auto":
@@ -30,6 +31,11 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     if precision == "fp16" and device.type != "cuda":
         raise OptionError("`precision` fp16 needs a CUDA GPU (on the CPU it runs hundreds of times slower); use fp32")
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+def dtype_name(dtype: torch.dtype | None) -> str:
+    """"fp32" (None: no autocast), "bf16", "fp16": the names the `precision` option takes."""
+    return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dtype, str(dtype))
 
 
 def device_name(device: torch.device) -> str:

@@ -19,7 +19,7 @@ from translate.catalog import resolve_checkpoint
 from translate.checkpoint import load_checkpoint, load_into, net_tensors
 from translate.config import LOAD_PER_CROP
 from translate.data.transforms import to_tensor, to_uint8
-from translate.device import autocast_dtype, resolve_device
+from translate.device import autocast_dtype, dtype_name, resolve_device
 from translate.errors import CheckpointError, OptionError
 from translate.nets.spec import build_net
 
@@ -260,12 +260,13 @@ class ImageTranslator:
             raise CheckpointError(f"{where} translates {', '.join(directions) or 'nothing'}; no {direction!r}{hint}")
         name = directions[direction]
         self.config, self.direction, self.device = config, direction, resolve_device(device)
-        self.autocast_dtype = autocast_dtype(precision, self.device)
         self.multiple = int(config.get("multiple", 4))
         self.tile, self.tile_overlap = tile, tile_overlap
         self.seed, self.eval_mode = int(seed), bool(eval_mode)
         self.work_side = work_side(config, scale)
         self.batch_stats = config.get("norm") == "batch" and not self.eval_mode
+        kw = config["nets"][name]["kwargs"]
+        self.in_channels, self.out_channels = int(kw.get("in_channels", 3)), int(kw.get("out_channels", 3))
         self.G = build_net(config["nets"][name], where=where or "checkpoint")
         load_into(self.G, net_tensors(tensors, name), where)
         self.G.to(self.device).train(self.batch_stats).requires_grad_(False)
@@ -273,6 +274,14 @@ class ImageTranslator:
         self.random = self.batch_stats and any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in self.G.modules())
         from translate.accel import accelerate
 
+        def fp32_path(net):
+            accelerate(net, self.device, None, training=False, winograd="auto" if winograd is None else winograd,
+                       narrow=narrow_channels_last, channels_last=channels_last)
+            return net
+
+        self.autocast_dtype, self.precision_reason = choose_precision(
+            precision, self.device, self.G, (1, self.in_channels, *(2 * [self.work_side or 256])),
+            fp32_path)
         switched = accelerate(self.G, self.device, self.autocast_dtype, training=False,
                               winograd="auto" if winograd is None else winograd, narrow=narrow_channels_last,
                               compiled=False, channels_last=channels_last)
@@ -287,8 +296,6 @@ class ImageTranslator:
 
             inductor_config.freezing = True
             self.forward = torch.compile(self.G, dynamic=False)
-        kw = config["nets"][name]["kwargs"]
-        self.in_channels, self.out_channels = int(kw.get("in_channels", 3)), int(kw.get("out_channels", 3))
 
     @classmethod
     def from_pretrained(cls, path: str | Path, direction: str = "AtoB", device: str = "auto",
@@ -322,6 +329,11 @@ class ImageTranslator:
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.seed)
             return forward(x)
+
+    @property
+    def precision_name(self) -> str:
+        """"fp32" or "bf16 autocast": what the net runs in."""
+        return "fp32" if self.autocast_dtype is None else f"{dtype_name(self.autocast_dtype)} autocast"
 
     @property
     def protocol(self) -> str:
@@ -490,6 +502,18 @@ def at_work_scale(translate_fn, x: Tensor, side: int) -> Tensor:
     if y.shape[1] == x.shape[1]:
         y = y + (x - back)
     return y.clamp(-1, 1)
+
+
+def choose_precision(precision: str, device: torch.device, net: torch.nn.Module, shape: tuple[int, ...],
+                     fp32_path) -> tuple[torch.dtype | None, str]:
+    """(autocast dtype or None for fp32, why): `auto` on the CPU is timed on `net` (accel/precision.py)."""
+    if precision == "auto" and device.type == "cpu":
+        from translate.accel.precision import choose
+
+        choice = choose(net, shape, training=False, fp32_path=fp32_path)
+        return choice.dtype, choice.reason
+    dtype = autocast_dtype(precision, device)
+    return dtype, f"{dtype_name(dtype)}: " + ("asked for" if precision != "auto" else "auto on CUDA")
 
 
 def load(path_or_name: str | Path, direction: str = "AtoB", device: str = "auto", precision: str = "auto",

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import torch
 
-from translate.checkpoint import atomic_write_bytes
+from translate.atomic import atomic_write_bytes
+from translate.device import dtype_name
 from translate.errors import OptionError, TrainingError
 
 
@@ -170,7 +171,7 @@ class RunLog:
         plot_losses(self.csv_path, self.run_dir / "losses.png")
 
 
-def plan(cfg, model, source, info, steps_per_epoch: int, step: int, where: str, amp_dtype) -> str:
+def plan(cfg, model, source, info, steps_per_epoch: int, step: int, where: str, amp_dtype, why: str = "") -> str:
     """What a run is about to do, in two lines: model, data, nets and sizes; steps and where they run."""
     t, d = cfg.train, cfg.data
     nets = ", ".join(f"{name} {type(net).__name__} {sum(p.numel() for p in net.parameters()) / 1e6:.2f}M"
@@ -184,7 +185,9 @@ def plan(cfg, model, source, info, steps_per_epoch: int, step: int, where: str, 
                    if t.epochs_decay else f" = {t.epochs} epochs of {steps_per_epoch:,} steps")
     if step:
         length += f", from step {step:,}"
-    precision = "fp32" if amp_dtype is None else f"{amp_dtype}".replace("torch.", "") + " autocast"
+    precision = "fp32" if amp_dtype is None else f"{dtype_name(amp_dtype)} autocast"
+    if why and why not in ("as asked", "auto on CUDA"):
+        precision = f"precision {why}"  # auto on the CPU: what ran, and the measurement behind it
     return (f"plan: {cfg.model_name} on {data}; nets: {nets}\n"
             f"      {length}, batch {t.batch_size}; {where}, {precision}")
 

@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from translate import __version__
+from translate.atomic import atomic_write_bytes
 from translate.checkpoint import (
-    atomic_write_bytes,
     flatten_optimizer,
     latest_state,
     load_into,
@@ -68,9 +68,6 @@ class Trainer:
                 raise OptionError(f"`batch_size` {t.batch_size} is the global batch and must split evenly over "
                                  f"{self.dist.world} processes; use a multiple of {self.dist.world}")
         self.quiet = quiet or not self.dist.is_main
-        self.amp_dtype = autocast_dtype("fp32" if t.precision == "auto" else t.precision, self.device)
-        if self.amp_dtype == torch.bfloat16 and self.device.type != "cuda":
-            self._say("note: bf16 autocast on CPU runs, but slower than fp32 on most CPUs")
         if t.deterministic:
             torch.use_deterministic_algorithms(True)
             torch.backends.cudnn.benchmark = False
@@ -101,6 +98,7 @@ class Trainer:
                                  t.init_from))
         if t.channels_last:
             self.model.to(memory_format=torch.channels_last)
+        self.amp_dtype, self.precision_reason = self._precision(t)
         from translate.accel import accelerate
 
         self.winograd_layers = accelerate(self.model, self.device, self.amp_dtype, training=True,
@@ -148,7 +146,7 @@ class Trainer:
             log = (RunLog(self.run_dir, t.steps, self.step, t.tensorboard, self.quiet,
                           quick_recipe=quick_recipe(self.cfg, self.device)) if main else NullLog())
             self._say(plan(self.cfg, self.model, self.source, self.info, self.steps_per_epoch, self.step,
-                           hardware, self.amp_dtype))
+                           hardware, self.amp_dtype, self.precision_reason))
             if self.step == 0:
                 self._write_initial_grids()
         except BaseException:  # the caller's handlers come back whatever failed here
@@ -333,6 +331,41 @@ class Trainer:
         save_samples(out, path, nrow=self._nrow(), reference=self.reference)
         if not name:  # render once, copy the bytes
             atomic_write_bytes(self.run_dir / "samples" / "latest.png", path.read_bytes())
+
+    def _precision(self, t) -> tuple[torch.dtype | None, str]:
+        """The autocast dtype and why. `auto` on the CPU times the generator both ways (accel/precision.py; on
+        rank 0, shared with every process); the choice is written into the run's config, so a resumed run
+        keeps the precision it started with and stays bit-exact."""
+        from translate.accel.precision import cpu_bf16_flags
+
+        if t.precision != "auto" or self.device.type != "cpu":
+            dtype = autocast_dtype(t.precision, self.device)
+            if dtype == torch.bfloat16 and self.device.type == "cpu" and not cpu_bf16_flags():
+                self._say("note: this CPU has no bf16 arithmetic: bf16 autocast runs, but slower than fp32")
+            return dtype, "as asked" if t.precision != "auto" else "auto on CUDA"
+        choice = self._measured_precision() if self.dist.is_main else None
+        flag = torch.tensor([choice is not None and choice.dtype is not None], dtype=torch.int64)
+        self.dist.broadcast_tensors([flag])
+        dtype = torch.bfloat16 if bool(flag.item()) else None
+        t.precision = "bf16" if dtype is not None else "fp32"
+        return dtype, choice.reason if choice is not None else "chosen by rank 0"
+
+    def _measured_precision(self):
+        from translate.accel import accelerate
+        from translate.accel.precision import Choice, choose
+
+        config = self.model.export_config()
+        if "directions" not in config:  # noise -> image nets: no image batch to time G on
+            return Choice(None, "fp32: auto times image translators only; `precision` bf16 asks for it")
+        G = next(iter(self.model.export().values()))
+        size = self.info.image_size
+        shape = (max(1, self.cfg.train.batch_size // self.dist.world), self.info.channels, size, size)
+
+        def fp32_path(net):
+            accelerate(net, self.device, None, training=True, winograd=self.cfg.train.winograd, narrow=False)
+            return net
+
+        return choose(G, shape, training=True, fp32_path=fp32_path)
 
     def _fixed_inputs(self, n: int) -> dict:
         """The model's grid inputs, drawn from their own generator (the training RNG is untouched)."""

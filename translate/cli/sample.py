@@ -106,7 +106,7 @@ def cmd_sample(argv: list[str]) -> int:
     if out.suffix == ".npy":
         import io
 
-        from translate.checkpoint import atomic_write_bytes
+        from translate.atomic import atomic_write_bytes
 
         buf = io.BytesIO()
         np.save(buf, x.numpy().astype(np.float32))
@@ -239,7 +239,7 @@ def _optional_inception(flag: str | None) -> Path | None:
 def _report(res: dict, json_path: str | None) -> int:
     _print_result(res)
     if json_path:
-        from translate.checkpoint import atomic_write_text
+        from translate.atomic import atomic_write_text
 
         atomic_write_text(json_path, json.dumps(res, indent=2) + "\n")
     return 0

@@ -146,7 +146,7 @@ def _decoded_cache() -> dict:
             if len(_DECODED) != start:
                 kept = {k: v for k, v in _DECODED.items() if os.path.exists(k)}  # forget deleted files
                 with contextlib.suppress(OSError):
-                    from translate.checkpoint import atomic_write_bytes
+                    from translate.atomic import atomic_write_bytes
 
                     atomic_write_bytes(path, json.dumps(kept).encode())
 

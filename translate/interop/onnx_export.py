@@ -20,7 +20,8 @@ from pathlib import Path
 
 import torch
 
-from translate.checkpoint import atomic_write_bytes, load_checkpoint, load_into, net_tensors
+from translate.atomic import atomic_write_bytes
+from translate.checkpoint import load_checkpoint, load_into, net_tensors
 from translate.errors import CheckpointError, OptionError
 from translate.nets.spec import build_net
 

@@ -254,7 +254,7 @@ def cached_judge(name: str, recipe: Recipe, classes: list[str], data_digest: str
     (uint8 images (N, C, S, S) as `fit` takes them, labels) and written there atomically."""
     from safetensors.torch import load_file, save
 
-    from translate.checkpoint import atomic_write_bytes
+    from translate.atomic import atomic_write_bytes
 
     key = content_key(recipe, classes, data_digest)
     path = cache_dir() / "judges" / f"{name}-{key}.safetensors"
