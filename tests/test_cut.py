@@ -174,6 +174,7 @@ def test_download_weights_takes_one_cut_model_out_of_the_official_archive(tmp_pa
     try:
         monkeypatch.setenv("TRANSLATE_MIRROR", f"http://127.0.0.1:{server.server_address[1]}")
         monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("TRANSLATE_WEIGHTS", str(tmp_path / "weights"))
         assert main(["download-weights", "cut_horse2zebra"]) == 0
         assert main(["download-weights", "fastcut_cityscapes"]) == 0
     finally:
@@ -181,12 +182,12 @@ def test_download_weights_takes_one_cut_model_out_of_the_official_archive(tmp_pa
     x = torch.rand(1, 3, 24, 32) * 2 - 1
     with torch.no_grad():
         want = nets["horse2zebra_cut_pretrained"](x)
-    got = translate.load(tmp_path / "checkpoints" / "cut_horse2zebra", device="cpu", winograd=False)(x)
+    got = translate.load("cut_horse2zebra", device="cpu", precision="fp32", winograd=False)(x)
     assert (got - want).abs().max() < 1e-5
     # the cityscapes models translate labels (B) to photos (A): the bundle says BtoA
     import json
 
-    config = json.loads((tmp_path / "checkpoints" / "fastcut_cityscapes" / "config.json").read_text())
+    config = json.loads((tmp_path / "weights" / "fastcut_cityscapes" / "config.json").read_text())
     assert config["directions"] == {"BtoA": "G"} and config["model"] == "fastcut"
 
 

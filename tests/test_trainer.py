@@ -301,7 +301,7 @@ def test_speed_flags_train_like_the_plain_path(model, flag, values, unpaired_roo
     data = str(unpaired_root) if model == "cyclegan" else "ring8"
     runs = {}
     for on, value in zip((False, True), values):
-        cfg = make_config(model, data, train={"steps": 3, flag: value})
+        cfg = make_config(model, data, train={"steps": 3, flag: value, "precision": "fp32"})
         trainer = Trainer(cfg, tmp_path / f"{flag}-{on}", quiet=True)
         if flag == "winograd":  # "on": the 24 residual 3x3 layers (6 blocks x 2 convs x 2 generators)
             assert trainer.winograd_layers == (24 if on else 0)

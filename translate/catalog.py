@@ -122,7 +122,8 @@ class Catalog:
         elsewhere = [i.qualified for i in self.installed(base)] if source else []
         fix = (f" Installed: {', '.join(elsewhere)}." if elsewhere else
                f" Install the published model with `translate download-weights {base}`." if base in PRETRAINED else
-               " Pass a checkpoint folder, or see `translate list` for the names installed.")
+               " Pass a checkpoint folder; `translate list` shows the names installed and the published models "
+               "`translate download-weights NAME` installs.")
         return f"no checkpoint {name!r}: not a folder, and not in {where}.{hint}{fix}"
 
 

@@ -21,7 +21,7 @@ def resolve_device(name: str) -> torch.device:
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype, or None for plain fp32, for a precision that needs no measurement: "auto" here is
     bf16 on CUDA (fp16 where bf16 is missing) and fp32 on the CPU; callers that can time their net resolve
-    "auto" on the CPU with accel/precision.py instead. fp16 needs CUDA (on a CPU it is emulated, far slower)."""
+    "auto" on the CPU with accel/autotune.py instead. fp16 needs CUDA (on a CPU it is emulated, far slower)."""
     if precision not in PRECISIONS:
         raise OptionError(f"unknown `precision` {precision!r}; valid: {', '.join(PRECISIONS)}")
     if precision == "auto":

@@ -19,7 +19,7 @@ from translate.catalog import resolve_checkpoint
 from translate.checkpoint import load_checkpoint, load_into, net_tensors
 from translate.config import LOAD_PER_CROP
 from translate.data.transforms import to_tensor, to_uint8
-from translate.device import autocast_dtype, dtype_name, resolve_device
+from translate.device import dtype_name, resolve_device
 from translate.errors import CheckpointError, OptionError
 from translate.nets.spec import build_net
 
@@ -274,17 +274,17 @@ class ImageTranslator:
         self.random = self.batch_stats and any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in self.G.modules())
         from translate.accel import accelerate
 
-        def fp32_path(net):
-            accelerate(net, self.device, None, training=False, winograd="auto" if winograd is None else winograd,
-                       narrow=narrow_channels_last, channels_last=channels_last)
-            return net
+        # precision auto and the speed paths left to auto are timed on this machine at the working scale (a
+        # photo's shorter side; 256 px for nets that run at the input's own resolution), once per machine
+        choice, switched = accelerate(
+            self.G, self.device, precision, training=False, winograd="auto" if winograd is None else winograd,
+            narrow=narrow_channels_last, compiled=compile, channels_last=channels_last,
+            shape=(1, self.in_channels, *(2 * [self.work_side or 256])))
+        self.autocast_dtype, self.precision_reason = choice.dtype, choice.reason
+        if self.autocast_dtype is not None:
+            from translate.accel import precast_weights
 
-        self.autocast_dtype, self.precision_reason = choose_precision(
-            precision, self.device, self.G, (1, self.in_channels, *(2 * [self.work_side or 256])),
-            fp32_path)
-        switched = accelerate(self.G, self.device, self.autocast_dtype, training=False,
-                              winograd="auto" if winograd is None else winograd, narrow=narrow_channels_last,
-                              compiled=False, channels_last=channels_last)
+            precast_weights(self.G, self.autocast_dtype)
         self.winograd_layers = switched["winograd"]
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.G.to(memory_format=self.memory_format)
@@ -502,18 +502,6 @@ def at_work_scale(translate_fn, x: Tensor, side: int) -> Tensor:
     if y.shape[1] == x.shape[1]:
         y = y + (x - back)
     return y.clamp(-1, 1)
-
-
-def choose_precision(precision: str, device: torch.device, net: torch.nn.Module, shape: tuple[int, ...],
-                     fp32_path) -> tuple[torch.dtype | None, str]:
-    """(autocast dtype or None for fp32, why): `auto` on the CPU is timed on `net` (accel/precision.py)."""
-    if precision == "auto" and device.type == "cpu":
-        from translate.accel.precision import choose
-
-        choice = choose(net, shape, training=False, fp32_path=fp32_path)
-        return choice.dtype, choice.reason
-    dtype = autocast_dtype(precision, device)
-    return dtype, f"{dtype_name(dtype)}: " + ("asked for" if precision != "auto" else "auto on CUDA")
 
 
 def load(path_or_name: str | Path, direction: str = "AtoB", device: str = "auto", precision: str = "auto",

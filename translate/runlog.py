@@ -186,8 +186,8 @@ def plan(cfg, model, source, info, steps_per_epoch: int, step: int, where: str, 
     if step:
         length += f", from step {step:,}"
     precision = "fp32" if amp_dtype is None else f"{dtype_name(amp_dtype)} autocast"
-    if why and why not in ("as asked", "auto on CUDA"):
-        precision = f"precision {why}"  # auto on the CPU: what ran, and the measurement behind it
+    if why:
+        precision = f"precision {why}"  # what ran, and why (on the CPU: the measurement behind it)
     return (f"plan: {cfg.model_name} on {data}; nets: {nets}\n"
             f"      {length}, batch {t.batch_size}; {where}, {precision}")
 

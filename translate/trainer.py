@@ -39,7 +39,7 @@ from translate.checkpoint import (
 from translate.config import RunConfig
 from translate.data import BatchStream, open_data
 from translate.data.loader import peek
-from translate.device import autocast_dtype, resolve_device
+from translate.device import resolve_device
 from translate.distributed import RANK_SEED_STRIDE, Dist, capture_rng, restore_rng
 from translate.ema import EMA
 from translate.errors import CheckpointError, OptionError, TrainingError
@@ -98,11 +98,7 @@ class Trainer:
                                  t.init_from))
         if t.channels_last:
             self.model.to(memory_format=torch.channels_last)
-        self.amp_dtype, self.precision_reason = self._precision(t)
-        from translate.accel import accelerate
-
-        self.winograd_layers = accelerate(self.model, self.device, self.amp_dtype, training=True,
-                                          winograd=t.winograd, narrow=False, compiled=t.compile)["winograd"]
+        self.amp_dtype, self.precision_reason, self.winograd_layers = self._speed(t)
         if t.compile:
             # nn.Module.compile() swaps each net's __call__ in place: parameters and state-dict keys stay
             for net in self.model.children():
@@ -332,40 +328,39 @@ class Trainer:
         if not name:  # render once, copy the bytes
             atomic_write_bytes(self.run_dir / "samples" / "latest.png", path.read_bytes())
 
-    def _precision(self, t) -> tuple[torch.dtype | None, str]:
-        """The autocast dtype and why. `auto` on the CPU times the generator both ways (accel/precision.py; on
-        rank 0, shared with every process); the choice is written into the run's config, so a resumed run
-        keeps the precision it started with and stays bit-exact."""
-        from translate.accel.precision import cpu_bf16_flags
+    def _speed(self, t) -> tuple[torch.dtype | None, str, int]:
+        """(autocast dtype, why, layers on Winograd). `auto` precision and Winograd on the CPU are timed on the
+        model's speed probe (accel/autotune.py) by rank 0 and shared with every process, so all ranks run the
+        same kernels. The precision that ran is written into the run's config: a resumed run keeps it and
+        stays bit-exact."""
+        from translate.accel import accelerate, apply_paths, speed_paths
+        from translate.accel.autotune import Choice, choose, cpu_bf16_flags
 
-        if t.precision != "auto" or self.device.type != "cpu":
-            dtype = autocast_dtype(t.precision, self.device)
-            if dtype == torch.bfloat16 and self.device.type == "cpu" and not cpu_bf16_flags():
+        probe = self.model.speed_probe(max(1, t.batch_size // self.dist.world))
+        timed, fixed = speed_paths(self.device, True, t.winograd, narrow=False, compiled=t.compile)
+        if self.device.type != "cpu" or t.precision not in ("auto", "fp32") or (probe is None and not timed):
+            if t.precision == "bf16" and self.device.type == "cpu" and not cpu_bf16_flags():
                 self._say("note: this CPU has no bf16 arithmetic: bf16 autocast runs, but slower than fp32")
-            return dtype, "as asked" if t.precision != "auto" else "auto on CUDA"
-        choice = self._measured_precision() if self.dist.is_main else None
-        flag = torch.tensor([choice is not None and choice.dtype is not None], dtype=torch.int64)
-        self.dist.broadcast_tensors([flag])
-        dtype = torch.bfloat16 if bool(flag.item()) else None
-        t.precision = "bf16" if dtype is not None else "fp32"
-        return dtype, choice.reason if choice is not None else "chosen by rank 0"
-
-    def _measured_precision(self):
-        from translate.accel import accelerate
-        from translate.accel.precision import Choice, choose
-
-        config = self.model.export_config()
-        if "directions" not in config:  # noise -> image nets: no image batch to time G on
-            return Choice(None, "fp32: auto times image translators only; `precision` bf16 asks for it")
-        G = next(iter(self.model.export().values()))
-        size = self.info.image_size
-        shape = (max(1, self.cfg.train.batch_size // self.dist.world), self.info.channels, size, size)
-
-        def fp32_path(net):
-            accelerate(net, self.device, None, training=True, winograd=self.cfg.train.winograd, narrow=False)
-            return net
-
-        return choose(G, shape, training=True, fp32_path=fp32_path)
+            choice, switched = accelerate(self.model, self.device, t.precision, training=True, winograd=t.winograd,
+                                          narrow=False, compiled=t.compile)
+        else:
+            if probe is None:
+                choice = Choice(None, frozenset(n for n, _ in fixed + timed), "fp32: this model offers no net to time")
+            elif self.dist.is_main:
+                choice = choose(*probe, training=True, auto_paths=timed, fixed_paths=fixed, precision=t.precision)
+            else:
+                choice = None
+            # rank 0's choice for everyone: [bf16?, winograd?]
+            flags = torch.tensor([int(choice is not None and choice.dtype is not None),
+                                  int(choice is not None and "winograd" in choice.paths)], dtype=torch.int64)
+            self.dist.broadcast_tensors([flags])
+            paths = frozenset({"winograd"} if flags[1] else set()) | frozenset(n for n, _ in fixed)
+            reason = choice.reason if choice is not None else "chosen by rank 0"
+            choice = Choice(torch.bfloat16 if flags[0] else None, paths, reason)
+            switched = apply_paths(self.model, timed + fixed, choice.paths)
+        if t.precision == "auto":
+            t.precision = choice.name
+        return choice.dtype, choice.reason, switched["winograd"]
 
     def _fixed_inputs(self, n: int) -> dict:
         """The model's grid inputs, drawn from their own generator (the training RNG is untouched)."""

@@ -8,8 +8,9 @@
   its own process; importing the library changes nothing. A Python caller opts in with
   `THP_MEM_ALLOC_ENABLE=1 python ...` (or os.environ before importing torch).
 
-Each path is on by default only where it measured faster (docs/performance.md gives the figures and the
-commands), and each has an off switch (`winograd`, `narrow`).
+By default each path, and bf16 autocast on CPUs with bf16 arithmetic, is timed on the net's own shapes once
+per machine and taken only where it measured faster (autotune.py; docs/performance.md has the figures and
+the commands); each has a switch that skips the timing (`winograd`, `narrow`, `precision`).
 """
 
 from __future__ import annotations
@@ -21,41 +22,79 @@ from translate.errors import OptionError
 from translate.registry import WINOGRAD_CHOICES
 
 
-def use_winograd(device: torch.device, autocast: torch.dtype | None, compiled: bool, winograd: str | bool) -> bool:
-    """The Winograd rule: "auto" means fp32 on the CPU without torch.compile (cuDNN picks its own algorithms
-    on GPUs; autocast and compile have kernels of their own)."""
-    if isinstance(winograd, bool):
-        return winograd
-    if winograd not in WINOGRAD_CHOICES:
-        raise OptionError(f"`winograd` {winograd!r}: valid: {', '.join(WINOGRAD_CHOICES)}")
-    if winograd == "auto":
-        return device.type == "cpu" and autocast is None and not compiled
-    return winograd == "on"
-
-
-def accelerate(net: nn.Module, device: torch.device, autocast: torch.dtype | None = None, training: bool = False,
-               winograd: str | bool = "auto", narrow: bool | None = None, compiled: bool = False,
-               channels_last: bool = False) -> dict[str, int]:
-    """Switch `net`'s layers (in place; parameters and state-dict keys unchanged) to the speed paths that fit.
-
-    Training: Winograd on layers of >= MIN_TRAIN_CHANNELS channels ("on": every 3x3 stride-1 layer); no
-    narrow-conv switch. Inference: Winograd on every 3x3 stride-1 layer, and narrow output convolutions
-    channels-last (default: fp32 on the CPU unless the whole net is channels-last already).
-    Returns how many layers each path took.
-    """
-    done = {"winograd": 0, "narrow": 0}
-    if use_winograd(device, autocast, compiled, winograd):
+def _winograd(training: bool, every_layer: bool):
+    def switch(net: nn.Module) -> int:
         from translate.accel import winograd as wg
 
         if training:
-            explicit = winograd is True or winograd == "on"
-            done["winograd"] = wg.use_winograd_training(net, min_channels=1 if explicit else wg.MIN_TRAIN_CHANNELS)
-        else:
-            done["winograd"] = wg.use_winograd(net)
-    if narrow is None:
-        narrow = not training and device.type == "cpu" and autocast is None and not channels_last
-    if narrow:
-        from translate.accel.narrow_conv import use_channels_last_narrow_convs
+            return wg.use_winograd_training(net, min_channels=1 if every_layer else wg.MIN_TRAIN_CHANNELS)
+        return wg.use_winograd(net)
 
-        done["narrow"] = use_channels_last_narrow_convs(net)
+    return "winograd", switch
+
+
+def _narrow(net: nn.Module) -> int:
+    from translate.accel.narrow_conv import use_channels_last_narrow_convs
+
+    return use_channels_last_narrow_convs(net)
+
+
+def precast_weights(net: nn.Module, dtype: torch.dtype) -> int:
+    """Store the weights autocast would cast on every call (convolutions, linear layers) in `dtype` once, for
+    inference: autocast's own cast is then a no-op, and its result is unchanged (norm layers and every other
+    op keep autocast's rules). Autocast caches such casts only for weights that require grad, so a frozen
+    net would otherwise pay them on every call. -> how many layers were cast."""
+    kinds = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)
+    layers = [m for m in net.modules() if isinstance(m, kinds)]
+    for m in layers:
+        m.to(dtype)
+    return len(layers)
+
+
+def speed_paths(device: torch.device, training: bool, winograd: str | bool = "auto", narrow: bool | None = None,
+                compiled: bool = False, channels_last: bool = False):
+    """(paths to time on and off, paths always taken) for an fp32 net on `device`.
+
+    Winograd ("auto": timed; on/True: taken, every 3x3 stride-1 layer; off/False: not): CPU only, and not
+    under torch.compile (inductor has kernels of its own); training takes layers of >= MIN_TRAIN_CHANNELS
+    unless forced on. Narrow channels-last convolutions (None: timed; True/False): CPU inference only, and
+    not when the whole net runs channels-last already. cuDNN picks its own algorithms on GPUs."""
+    if isinstance(winograd, str) and winograd not in WINOGRAD_CHOICES:
+        raise OptionError(f"`winograd` {winograd!r}: valid: {', '.join(WINOGRAD_CHOICES)}")
+    timed, fixed = [], []
+    if device.type == "cpu" and not compiled and winograd not in (False, "off"):
+        forced = winograd is True or winograd == "on"
+        (fixed if forced else timed).append(_winograd(training, every_layer=forced))
+    if device.type == "cpu" and not training and not channels_last and narrow is not False:
+        (fixed if narrow else timed).append(("narrow", _narrow))
+    return timed, fixed
+
+
+def apply_paths(net: nn.Module, paths, names) -> dict[str, int]:
+    """Switch `net`'s layers (in place; parameters and state-dict keys unchanged) to the named speed paths;
+    -> how many layers each took."""
+    done = {"winograd": 0, "narrow": 0}
+    for name, switch in paths:
+        if name in names:
+            done[name] = switch(net)
     return done
+
+
+def accelerate(net: nn.Module, device: torch.device, precision: str = "auto", training: bool = False,
+               winograd: str | bool = "auto", narrow: bool | None = None, compiled: bool = False,
+               channels_last: bool = False, shape: tuple[int, ...] | None = None):
+    """Choose the precision and speed paths of `net` for inputs of `shape` (timing the automatic choices on
+    this machine, translate/accel/autotune.py) and switch `net` to them. -> (Choice, layers per path)."""
+    from translate.accel.autotune import Choice, choose
+    from translate.device import autocast_dtype, dtype_name
+
+    timed, fixed = speed_paths(device, training, winograd, narrow, compiled, channels_last)
+    if device.type == "cpu" and precision in ("auto", "fp32") and shape is not None:
+        choice = choose(net, shape, training, timed, fixed, precision)
+    else:
+        dtype = autocast_dtype(precision, device)
+        # no timing: explicit precisions, GPUs (auto = bf16 there), callers without a shape (fp32 paths as asked)
+        on = {name for name, _ in fixed} | ({name for name, _ in timed} if dtype is None else set())
+        why = "asked for" if precision != "auto" else "auto on CUDA" if device.type == "cuda" else "no shape to time"
+        choice = Choice(dtype, frozenset(on if dtype is None else ()), f"{dtype_name(dtype)}: {why}")
+    return choice, apply_paths(net, [*timed, *fixed], choice.paths)

@@ -25,8 +25,9 @@ COMMANDS = {
                "checkpoint",
     "export": "write a run's generators as a small stand-alone bundle (optionally fp16), or one as ONNX",
     "list": "list models, objectives, nets, data set names and the checkpoints a name finds",
+    "info": "this machine's CPU, bf16 features and the speed choices timed on it",
     "download": "download an official CycleGAN / pix2pix data set into datasets/",
-    "download-weights": "download an official pretrained generator as a checkpoint folder",
+    "download-weights": "install a published pretrained generator (per-user folder; found by its name)",
     "import-official": "convert official CycleGAN / pix2pix / CUT generator .pth files into a checkpoint folder",
 }
 
@@ -75,7 +76,7 @@ def _top_parser() -> argparse.ArgumentParser:
 
 # command -> "module:function" under translate.cli, imported only when that command runs
 HANDLERS = {"train": "train:cmd_train", "sample": "sample:cmd_sample", "eval": "sample:cmd_eval",
-            "export": "export:cmd_export", "list": "export:cmd_list", "convert": "convert:cmd_convert",
+            "export": "export:cmd_export", "list": "export:cmd_list", "info": "info:cmd_info", "convert": "convert:cmd_convert",
             "demo": "demo:cmd_demo", "download": "fetch:cmd_download",
             "download-weights": "fetch:cmd_download_weights", "import-official": "fetch:cmd_import_official"}
 

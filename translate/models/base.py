@@ -95,6 +95,11 @@ class GanModel(nn.Module):
         """Everything inference needs to rebuild `export()` from config.json alone."""
         raise NotImplementedError
 
+    def speed_probe(self, batch_size: int) -> tuple[nn.Module, tuple[int, ...]] | None:
+        """(the net that dominates a training step, the shape of its input batch) for `precision` auto to time
+        fp32 against bf16 on; None when the model offers none (it then trains in fp32 on the CPU)."""
+        return None
+
     def bundle_info(self, data_cfg) -> dict:
         """Facts about the training run that a bundle records beside export_config (none by default)."""
         return {}

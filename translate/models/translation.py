@@ -63,6 +63,11 @@ class TranslationModel(GanModel):
             return D
         return lambda x, *cond: D(diff_augment(x, self.diffaug), *cond)
 
+    def speed_probe(self, batch_size):
+        """A generator on a batch of crops: the generators hold most of a translation step's FLOPs."""
+        side = self.info.image_size
+        return next(iter(self.export().values())), (batch_size, self.info.channels, side, side)
+
     def _export_config(self, nets: dict[str, dict], directions: dict[str, str]) -> dict:
         return {"kind": "translator", "in_channels": self.info.channels, "out_channels": self.info.out_channels,
                 "multiple": generator_multiple(self.cfg), "nets": nets, "directions": directions,
