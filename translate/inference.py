@@ -282,7 +282,7 @@ class ImageTranslator:
             shape=(1, self.in_channels, *(2 * [self.work_side or 256])))
         self.autocast_dtype, self.precision_reason = choice.dtype, choice.reason
         if self.autocast_dtype is not None:
-            from translate.accel import precast_weights
+            from translate.accel.autotune import precast_weights
 
             precast_weights(self.G, self.autocast_dtype)
         self.winograd_layers = switched["winograd"]

@@ -39,18 +39,6 @@ def _narrow(net: nn.Module) -> int:
     return use_channels_last_narrow_convs(net)
 
 
-def precast_weights(net: nn.Module, dtype: torch.dtype) -> int:
-    """Store the weights autocast would cast on every call (convolutions, linear layers) in `dtype` once, for
-    inference: autocast's own cast is then a no-op, and its result is unchanged (norm layers and every other
-    op keep autocast's rules). Autocast caches such casts only for weights that require grad, so a frozen
-    net would otherwise pay them on every call. -> how many layers were cast."""
-    kinds = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)
-    layers = [m for m in net.modules() if isinstance(m, kinds)]
-    for m in layers:
-        m.to(dtype)
-    return len(layers)
-
-
 def speed_paths(device: torch.device, training: bool, winograd: str | bool = "auto", narrow: bool | None = None,
                 compiled: bool = False, channels_last: bool = False):
     """(paths to time on and off, paths always taken) for an fp32 net on `device`.

@@ -60,6 +60,18 @@ class Choice:
         return "fp32" if self.dtype is None else "bf16"
 
 
+def precast_weights(net: nn.Module, dtype: torch.dtype) -> int:
+    """Store the weights autocast would cast on every call (convolutions, linear layers) in `dtype` once, for
+    inference: autocast's own cast is then a no-op, and its result is unchanged (norm layers and every other
+    op keep autocast's rules). Autocast caches such casts only for weights that require grad, so a frozen
+    net would otherwise pay them on every call. -> how many layers were cast."""
+    kinds = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.Linear)
+    layers = [m for m in net.modules() if isinstance(m, kinds)]
+    for m in layers:
+        m.to(dtype)
+    return len(layers)
+
+
 def cache_file() -> Path:
     from translate.cache import cache_dir
 
@@ -125,9 +137,7 @@ def measure(net: nn.Module, shape: tuple[int, ...], training: bool, candidates: 
                 switch(variant)
             times[name] = time_step(variant, x, None, training)
         if bf16:
-            if not training:  # inference runs with the weights pre-cast (accel.precast_weights)
-                from translate.accel import precast_weights
-
+            if not training:  # inference runs with the weights pre-cast
                 precast_weights(plain, torch.bfloat16)
             times["bf16"] = time_step(plain, x, torch.bfloat16, training)
         return times

@@ -76,8 +76,8 @@ def _top_parser() -> argparse.ArgumentParser:
 
 # command -> "module:function" under translate.cli, imported only when that command runs
 HANDLERS = {"train": "train:cmd_train", "sample": "sample:cmd_sample", "eval": "sample:cmd_eval",
-            "export": "export:cmd_export", "list": "export:cmd_list", "info": "info:cmd_info", "convert": "convert:cmd_convert",
-            "demo": "demo:cmd_demo", "download": "fetch:cmd_download",
+            "export": "export:cmd_export", "list": "export:cmd_list", "info": "info:cmd_info",
+            "convert": "convert:cmd_convert", "demo": "demo:cmd_demo", "download": "fetch:cmd_download",
             "download-weights": "fetch:cmd_download_weights", "import-official": "fetch:cmd_import_official"}
 
 
