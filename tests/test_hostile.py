@@ -270,6 +270,39 @@ def test_export_never_replaces_a_folder_of_the_users(tmp_path):
     assert snapshot(mine) == {"notes.txt": b"keep me"}
 
 
+@pytest.mark.parametrize("where", ["the run's parent", "the run", "inside the run"])
+def test_export_never_writes_over_or_into_its_own_source(where, tmp_path, cyclegan_bundle):
+    """`export --checkpoint P/run --out P --overwrite` once deleted the run and everything beside it."""
+    import shutil
+
+    parent = tmp_path / "P"
+    run = parent / "run"
+    shutil.copytree(cyclegan_bundle.parent, run)
+    (parent / "notes.txt").write_text("keep me")
+    before = snapshot(parent)
+    out = {"the run's parent": parent, "the run": run, "inside the run": run / "state"}[where]
+    for extra in ([], ["--format", "onnx", "--direction", "AtoB"]):
+        text = cli_fails(["export", "--checkpoint", str(run), "--out", str(out), "--overwrite", *extra],
+                         "would destroy what is being read")
+        assert len(text.strip().splitlines()) == 1
+    assert snapshot(parent) == before
+
+
+def test_import_official_never_writes_over_the_file_it_reads(tmp_path):
+    import torch
+
+    from translate.nets.resnet import ResnetGenerator
+
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    torch.save(ResnetGenerator(ngf=4, n_blocks=6).state_dict(), folder / "G.pth")
+    before = snapshot(folder)
+    for out in (folder, folder / "G.pth"):
+        cli_fails(["import-official", str(folder / "G.pth"), "--model", "cyclegan", "--out", str(out),
+                   "--overwrite"], "would destroy what is being read")
+    assert snapshot(folder) == before
+
+
 # ---------------------------------------------------------------------------------- 2: the demo
 def test_the_demo_removes_its_files_when_stopped_and_refuses_pixel_bombs(tmp_path):
     pytest.importorskip("gradio")

@@ -36,6 +36,9 @@ def cmd_export(argv: list[str]) -> int:
     from translate.catalog import resolve_checkpoint
 
     a.checkpoint = [str(resolve_checkpoint(c)) for c in a.checkpoint]  # the names convert takes work here too
+    from translate.atomic import refuse_overlap
+
+    refuse_overlap(a.out, a.checkpoint)  # before anything is read or written: --overwrite must not eat its source
     if a.format == "onnx":
         if len(a.checkpoint) != 1 or a.half:
             raise OptionError("--format onnx exports one generator of one --checkpoint, in fp32 (no --half)")
