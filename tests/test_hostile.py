@@ -376,3 +376,58 @@ def test_bundles_record_names_never_this_machines_paths(tmp_path):
         text = config.read_text()
         assert "secret-place" not in text and str(tmp_path) not in text, text
         assert json.loads(text)["train_data"] == "my_pairs"
+
+
+# ------------------------------------------------------------------- silent wrong output, unbounded reads
+def _bundle_copy(tmp_path, cyclegan_bundle, name="bundle"):
+    import shutil
+
+    folder = tmp_path / name
+    shutil.copytree(cyclegan_bundle, folder)
+    return folder
+
+
+@pytest.mark.parametrize("damage", ["nan everywhere", "inf in the last layer", "int8", "bool"])
+def test_weights_that_would_give_silent_wrong_output_are_refused(damage, tmp_path, cyclegan_bundle):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    folder = _bundle_copy(tmp_path, cyclegan_bundle)
+    tensors = load_file(str(folder / "model.safetensors"))
+    last = sorted(k for k in tensors if k.startswith("G_AB.") and k.endswith(".weight"))[-1]
+    if damage == "nan everywhere":
+        tensors = {k: torch.full_like(v, float("nan")) for k, v in tensors.items()}
+    elif damage == "inf in the last layer":
+        tensors[last] = tensors[last].clone().fill_(float("inf"))
+    else:
+        dtype = {"int8": torch.int8, "bool": torch.bool}[damage]
+        tensors = {k: v.to(dtype) for k, v in tensors.items()}
+    save_file(tensors, str(folder / "model.safetensors"))
+    image = tmp_path / "in.png"
+    from PIL import Image
+
+    Image.new("RGB", (16, 16), (90, 120, 30)).save(image)
+    pattern = "NaN or infinite" if damage in ("nan everywhere", "inf in the last layer") else "stored as"
+    cli_fails(["convert", "-c", str(folder), "-i", str(image), "-o", str(tmp_path / "out.png")], pattern)
+    assert not (tmp_path / "out.png").exists()
+    cli_fails(["export", "--checkpoint", str(folder), "--out", str(tmp_path / "x.onnx"), "--format", "onnx"],
+              pattern)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_a_config_that_is_a_device_or_fifo_is_refused_not_read_forever(special, tmp_path, cyclegan_bundle):
+    folder = _bundle_copy(tmp_path, cyclegan_bundle)
+    (folder / "config.json").unlink()
+    if special == "fifo":
+        os.mkfifo(folder / "config.json")
+    else:
+        (folder / "config.json").symlink_to("/dev/zero")
+    image = tmp_path / "in.png"
+    from PIL import Image
+
+    Image.new("RGB", (16, 16)).save(image)
+    done = subprocess.run([sys.executable, "-m", "translate", "convert", "-c", str(folder), "-i", str(image), "-o",
+                           str(tmp_path / "out.png")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "not a regular file" in done.stderr

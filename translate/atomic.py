@@ -34,23 +34,3 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
-
-
-def refuse_overlap(out: str | Path, sources: list[str | Path], field: str = "out") -> None:
-    """An output must neither be, hold nor lie inside what a command reads: writing it (or replacing it with
-    `overwrite`) would destroy the source. Raises before any work, naming both paths."""
-    from translate.errors import OptionError
-
-    target = Path(out).resolve()
-    for source in sources:
-        src = Path(source).resolve()
-        if target == src:
-            how = "is"
-        elif src.is_relative_to(target):
-            how = "holds"
-        elif target.is_relative_to(src):
-            how = "lies inside"
-        else:
-            continue
-        raise OptionError(f"`{field}` {out} {how} the source {source}; writing there would destroy what is being "
-                          f"read: choose a `{field}` outside it")

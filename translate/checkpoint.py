@@ -23,6 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from translate.atomic import _umask
 from translate.errors import CheckpointError, OptionError
+from translate.files import read_bounded
 
 STATE_FORMAT = "translate-state/1"
 BUNDLE_FORMAT = "translate-bundle/1"
@@ -37,12 +38,11 @@ MAX_JSON_DEPTH = 32  # ours nest 4 deep; a crafted document nested thousands dee
 
 
 def _read_json(path: Path) -> dict:
+    if not path.exists() and not path.is_symlink():
+        raise CheckpointError(f"{path} is missing: not a translate checkpoint folder")
+    raw = read_bounded(path, 16 << 20, CheckpointError, "translate config")
     try:
-        if path.stat().st_size > 16 << 20:
-            raise CheckpointError(f"{path} is over 16 MB: not a translate config")
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{path} is missing: not a translate checkpoint folder") from None
+        doc = json.loads(raw.decode())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise CheckpointError(f"{path} is not valid JSON ({e}); the checkpoint is damaged") from None
     except RecursionError:
@@ -117,6 +117,27 @@ def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path} is missing: the checkpoint is incomplete") from None
     except Exception as e:
         raise CheckpointError(f"{path} cannot be read as safetensors ({e}); the checkpoint is damaged") from None
+
+
+FLOAT_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
+COUNTERS = ("num_batches_tracked",)  # BatchNorm's step counter: the one integer tensor a generator holds
+
+
+def check_tensors(tensors: dict[str, torch.Tensor], where: Path | str) -> dict[str, torch.Tensor]:
+    """Weights that would give silent wrong output are refused, naming the tensor: non-finite values (all-black
+    images), and integer or bool storage where the nets hold floats (flat images)."""
+    for name, t in tensors.items():
+        if name.rsplit(".", 1)[-1] in COUNTERS:
+            continue
+        if t.dtype not in FLOAT_DTYPES:
+            raise CheckpointError(f"{where}: tensor {name!r} is stored as {str(t.dtype).replace('torch.', '')}; "
+                                  f"network weights are floating point: the file is damaged or not a translate "
+                                  f"bundle")
+        if not torch.isfinite(t).all():
+            bad = int((~torch.isfinite(t)).sum())
+            raise CheckpointError(f"{where}: tensor {name!r} holds {bad:,} NaN or infinite value(s); these weights "
+                                  f"would give black or meaningless images (a diverged run: export an earlier state)")
+    return tensors
 
 
 def _contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -259,7 +280,7 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
         if config.get("format") != BUNDLE_FORMAT:
             raise CheckpointError(f"{path / 'config.json'}: unknown format {config.get('format')!r}")
         check_bundle_config(config, path / "config.json")
-        tensors = _load_tensors(path / "model.safetensors")
+        tensors = check_tensors(_load_tensors(path / "model.safetensors"), path / "model.safetensors")
         # weights stored in half precision to keep bundles small compute in fp32
         return config, {k: v.float() if v.dtype in (torch.float16, torch.bfloat16) else v for k, v in tensors.items()}
     if latest_state(path) is None:
@@ -287,7 +308,7 @@ def _from_state(state: Path, weights: dict, meta: dict) -> tuple[dict, dict[str,
     if bundle.get("kind") == "translator" and data_cfg.get("direction"):
         info["train_direction"] = data_cfg["direction"]  # which half of a pair was the input
     config = check_bundle_config({**info, **bundle}, state / "state.json")
-    return config, {k: v for k, v in tensors.items() if k.startswith(wanted)}
+    return config, check_tensors({k: v for k, v in tensors.items() if k.startswith(wanted)}, state)
 
 
 def merge_directions(parts: list[tuple[dict, dict]], where: list[str]) -> tuple[dict, dict]:

@@ -36,7 +36,7 @@ def cmd_export(argv: list[str]) -> int:
     from translate.catalog import resolve_checkpoint
 
     a.checkpoint = [str(resolve_checkpoint(c)) for c in a.checkpoint]  # the names convert takes work here too
-    from translate.atomic import refuse_overlap
+    from translate.files import refuse_overlap
 
     refuse_overlap(a.out, a.checkpoint)  # before anything is read or written: --overwrite must not eat its source
     if a.format == "onnx":

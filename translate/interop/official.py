@@ -130,7 +130,7 @@ def import_official(files: list[str | Path], model: str, out: str | Path, net_g:
     generator translates `direction` (the official run's --direction; CUT's cityscapes models are BtoA).
     An existing `out` is replaced only with `overwrite`. `published`: where published weights came from
     (name, url, paper), kept in the bundle's config so every consumer can say which model it runs."""
-    from translate.atomic import refuse_overlap
+    from translate.files import refuse_overlap
 
     refuse_overlap(out, files)
     if Path(out).exists() and not overwrite:
