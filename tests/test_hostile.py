@@ -431,3 +431,17 @@ def test_a_config_that_is_a_device_or_fifo_is_refused_not_read_forever(special, 
                            str(tmp_path / "out.png")], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "not a regular file" in done.stderr
+
+
+@pytest.mark.parametrize("flags,pattern", [
+    (["--lr-g", "nan"], "--lr-g must be a finite number"), (["--lr-d", "inf"], "--lr-d must be a finite number"),
+    (["--ema", "1.5"], "--ema is a decay between 0 and 1"), (["--betas-g", "1.5", "nan"], "--betas-g must be"),
+    (["--betas-d", "0.5", "1.0"], "Adam's betas lie in"), (["--grad-clip", "-1"], "cannot be negative"),
+    (["--data", ""], r"^translate train: --data is required"),
+])
+def test_numbers_that_cannot_train_are_one_line_before_any_folder(flags, pattern, tmp_path):
+    args = ["train", *TINY_GAN, "--steps", "1", "--out", str(tmp_path / "run"), *flags]
+    if flags[0] == "--data":
+        args = ["train", "--model", "gan", "--steps", "1", "--out", str(tmp_path / "run"), *flags]
+    cli_fails(args, pattern)
+    assert not (tmp_path / "run").exists()

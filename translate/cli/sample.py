@@ -102,7 +102,7 @@ def cmd_sample(argv: list[str]) -> int:
         else:
             x = sampler.sample(a.n, labels=a.label, seed=a.seed)
     except ValueError as e:
-        raise OptionError(f"translate sample: {e}") from None
+        raise OptionError(str(e)) from None
     if out.suffix == ".npy":
         import io
 

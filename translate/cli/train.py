@@ -89,6 +89,24 @@ def _claim_run_dir(out: Path | None, model: str, data: str) -> tuple[Path, list[
 
 def _validate(cfg: RunConfig) -> None:
     t = cfg.train
+    import dataclasses
+    import math
+
+    for part in (t, cfg.data, cfg.model):  # nan or inf is never a setting: it fails deep inside, or trains garbage
+        for f in dataclasses.fields(part):
+            value = getattr(part, f.name)
+            values = value if isinstance(value, tuple) else (value,)
+            if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+                raise OptionError(f"--{f.name.replace('_', '-')} must be a finite number, got "
+                                  f"{' '.join(map(str, values))}")
+    for name in ("betas_g", "betas_d"):
+        if not all(0.0 <= b < 1.0 for b in getattr(t, name)):
+            raise OptionError(f"--{name.replace('_', '-')}: Adam's betas lie in [0, 1), got "
+                              f"{' '.join(map(str, getattr(t, name)))}")
+    if not (t.ema == 0 or 0 < t.ema < 1):
+        raise OptionError(f"--ema is a decay between 0 and 1 (e.g. 0.999; 0 turns it off), got {t.ema}")
+    if not 0 <= t.momentum <= 1 or t.weight_decay < 0 or t.grad_clip < 0:
+        raise OptionError("--momentum lies in [0, 1]; --weight-decay and --grad-clip cannot be negative")
     for name in ("steps", "batch_size", "d_steps", "log_every", "sample_every", "checkpoint_every", "n_samples"):
         if getattr(t, name) < 1:
             raise OptionError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(t, name)}")
@@ -153,7 +171,7 @@ def cmd_train(argv: list[str]) -> int:
         cfg = _resume_config(saved, ns)
     else:
         if model_name is None:
-            raise OptionError("translate train: --model is required (one of: " + ", ".join(MODELS) + ")")
+            raise OptionError("--model is required (one of: " + ", ".join(MODELS) + ")")
         mcls = model_config(model_name)
         train_given = given(ns, "train")
         if "steps" in train_given and "epochs" not in train_given:
@@ -166,7 +184,7 @@ def cmd_train(argv: list[str]) -> int:
         cfg = RunConfig(model_name, build(TrainConfig, mcls.TRAIN_DEFAULTS, train_given),
                         build(DataConfig, mcls.DATA_DEFAULTS, data_given), build(mcls, given(ns, "model")))
         if not cfg.data.data:
-            raise OptionError("translate train: --data is required (e.g. ring8, mnist, digits, or a folder)")
+            raise OptionError("--data is required (e.g. ring8, mnist, digits, or a folder)")
     _validate(cfg)
     if cfg.train.dry_run:
         print(json.dumps(cfg.to_dict(), indent=2))
