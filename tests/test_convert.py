@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -116,6 +117,20 @@ def test_output_inside_or_equal_to_input_is_refused(tmp_path, mixed_folder, cycl
                  "--overwrite-inputs"]) == 0
     plan = plan_conversion(mixed_folder, out, overwrite_inputs=True, skip_existing=False)
     assert not [j for j in plan.jobs if out in j.src.parents]
+
+
+def test_outputs_inside_a_relative_input_are_never_inputs(tmp_path, mixed_folder, cyclegan_bundle, monkeypatch):
+    """`-i d -o d/out` typed with a relative `d` converted its own outputs again on every re-run (d/out/out/...)."""
+    (mixed_folder / "notes.jpg").unlink()
+    (mixed_folder / "truncated.jpg").unlink()
+    monkeypatch.chdir(mixed_folder.parent)
+    rel = Path(mixed_folder.name)
+    for _ in range(2):
+        assert main(["convert", "-c", str(cyclegan_bundle), "-i", str(rel), "-o", str(rel / "out"),
+                     "--overwrite-inputs"]) == 0
+    assert not (mixed_folder / "out" / "out").exists()
+    plan = plan_conversion(rel, rel / "out", overwrite_inputs=True, skip_existing=False)
+    assert plan.jobs and not [j for j in plan.jobs if "out" in j.src.parts[:2]]
 
 
 def test_dry_run_list_file_format_and_side_by_side(tmp_path, mixed_folder, cyclegan_bundle, capsys):

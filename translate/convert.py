@@ -119,7 +119,7 @@ def _sources(inp: Path, out: Path, pattern: str | None,
             1 for p in inp.rglob("*") if p.is_file() and not p.name.startswith(".")
             and p.suffix.lower() not in MEDIA_SUFFIXES and p.name != ERRORS_FILE)
         # outputs written inside the input folder (allowed with --overwrite-inputs) are never inputs
-        skip_out = out != inp and _inside(out, inp)
+        skip_out = out != inp.resolve() and _inside(out, inp.resolve())  # `out` comes resolved, `inp` as typed
         return [(p, p.relative_to(inp)) for p in candidates
                 if p.is_file() and not p.name.startswith(".") and not (skip_out and _inside(p.resolve(), out))], \
             ignored
