@@ -42,6 +42,15 @@ def test_failed_state_write_keeps_previous_states(tmp_path):
     assert [p.name for p in (tmp_path / "state").iterdir()] == ["step-0000001"]
 
 
+def test_a_state_save_cut_by_sigkill_leaves_no_folder_behind_after_the_next_save(tmp_path):
+    save_state(tmp_path, 1, {"a": torch.ones(2)}, {}, {}, keep=5)
+    partial = tmp_path / "state" / ".step-0000002.k3j9x2"  # what a SIGKILL mid-save leaves
+    partial.mkdir()
+    (partial / "weights.safetensors").write_bytes(b"half")
+    save_state(tmp_path, 3, {"a": torch.ones(2)}, {}, {}, keep=5)
+    assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["step-0000001", "step-0000003"]
+
+
 def test_keep_last_k_states(tmp_path):
     for step in range(1, 6):
         save_state(tmp_path, step, {"a": torch.ones(1)}, {}, {}, keep=2)

@@ -197,6 +197,10 @@ def save_state(run_dir: Path, step: int, weights: dict, optim: dict, meta: dict,
         _write_json(tmp / "state.json", {"format": STATE_FORMAT, "step": step, **meta})
     for old in list_states(run_dir)[:-keep] if keep > 0 else []:
         shutil.rmtree(old, ignore_errors=True)
+    # half-written states of a process killed mid-save (their temporary names): one trainer owns a run folder,
+    # so none of them is being written now
+    for partial in (Path(run_dir) / STATE_DIR).glob(".step-*"):
+        shutil.rmtree(partial, ignore_errors=True)
     return final
 
 
