@@ -445,3 +445,28 @@ def test_numbers_that_cannot_train_are_one_line_before_any_folder(flags, pattern
         args = ["train", "--model", "gan", "--steps", "1", "--out", str(tmp_path / "run"), *flags]
     cli_fails(args, pattern)
     assert not (tmp_path / "run").exists()
+
+
+def test_pix2pix_gives_the_same_output_whatever_the_threads(tmp_path, paired_root):
+    """Test-time dropout masks come from the translator's seed; 8 threads sharing one translator (the demo's
+    concurrent requests) each get what one call alone gets."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import torch
+    from conftest import make_config
+
+    import translate
+    from translate.trainer import Trainer
+
+    cfg = make_config("pix2pix", str(paired_root), train={"steps": 1}, model_kw={"netG": "unet_64"},
+                      data_kw={"load_size": 64, "crop_size": 64})  # unet_64: the smallest U-Net with dropout
+    run = Trainer(cfg, tmp_path / "run", quiet=True).fit()
+    tr = translate.load(run / "bundle", device="cpu")
+    assert tr.random  # dropout at test time: the case that drew from the global generator
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    alone = tr.translate_tensor(x)
+    assert torch.equal(alone, tr.translate_tensor(x))
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: tr.translate_tensor(x), range(16)))
+    assert all(np.array_equal(r.numpy(), alone.numpy()) for r in results)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from translate.data.transforms import to_tensor, to_uint8
 from translate.device import dtype_name, resolve_device
 from translate.errors import CheckpointError, OptionError
 from translate.nets.spec import build_net
+
+# held while a forward pass draws from torch's global random generator (test-time dropout)
+_GLOBAL_RNG = threading.Lock()
 
 
 class Sampler:
@@ -326,7 +330,9 @@ class ImageTranslator:
         if not self.random:
             return forward(x)
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
+        # nn.Dropout draws from the process's global generator: one seeded forward at a time, or two threads
+        # (the demo's concurrent requests) would draw each other's masks
+        with _GLOBAL_RNG, torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.seed)
             return forward(x)
 
