@@ -470,3 +470,44 @@ def test_pix2pix_gives_the_same_output_whatever_the_threads(tmp_path, paired_roo
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: tr.translate_tensor(x), range(16)))
     assert all(np.array_equal(r.numpy(), alone.numpy()) for r in results)
+
+
+@pytest.mark.parametrize("flags,pattern", [
+    (["--port", "-1"], "ports run from 1 to 65535"), (["--port", "70000"], "ports run from 1 to 65535"),
+    (["--host", "bad..host"], "is not an address this machine can serve on"),
+    (["--max-upload-mb", "0"], "--max-upload-mb positive"), (["--port", "BUSY"], "is in use; pick another --port"),
+])
+def test_the_demo_refuses_addresses_it_cannot_serve_in_one_line(flags, pattern):
+    pytest.importorskip("gradio")
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        flags = [str(busy.getsockname()[1]) if f == "BUSY" else f for f in flags]
+        cli_fails(["demo", *flags], pattern)
+
+
+def test_the_demo_refuses_uploads_over_its_limit(tmp_path, cyclegan_bundle):
+    pytest.importorskip("gradio")
+    import shutil
+    import socket
+
+    from gradio_client import Client, handle_file
+
+    from translate.demo import app
+
+    zoo = tmp_path / "zoo"
+    shutil.copytree(cyclegan_bundle, zoo / "horse2zebra")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = app.launch("127.0.0.1", port, [str(zoo)], block=False, max_upload_mb=0.01)  # 10 KiB
+    try:
+        big = tmp_path / "big.png"
+        big.write_bytes(b"\x89PNG" + os.urandom(64 * 1024))
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        with pytest.raises(Exception, match="(?i)size|large|exceed"):
+            client.predict("horse → zebra", handle_file(str(big)), api_name="/object")
+    finally:
+        demo.close()

@@ -394,11 +394,12 @@ def build_demo(zoo: ModelZoo | None = None, max_side: int = DEFAULT_MAX_SIDE) ->
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, checkpoints: list[str] | None = None, share: bool = False,
-           max_side: int = DEFAULT_MAX_SIDE, concurrency: int = 2, block: bool = True, seed: int = 0) -> gr.Blocks:
+           max_side: int = DEFAULT_MAX_SIDE, concurrency: int = 2, block: bool = True, seed: int = 0,
+           max_upload_mb: float = 100) -> gr.Blocks:
     """Start the server. `concurrency` bounds how many translations run at once (each holds a net's
     activations in memory); further requests wait in a queue of at most 32."""
     demo = build_demo(ModelZoo([Path(c) for c in checkpoints or []], seed=seed), max_side)
     demo.queue(default_concurrency_limit=concurrency, max_size=32)
     demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=not block, quiet=not block,
-                ssr_mode=False, allowed_paths=[str(EXAMPLES)])
+                ssr_mode=False, allowed_paths=[str(EXAMPLES)], max_file_size=int(max_upload_mb * 2**20))
     return demo
