@@ -329,35 +329,18 @@ class Trainer:
             atomic_write_bytes(self.run_dir / "samples" / "latest.png", path.read_bytes())
 
     def _speed(self, t) -> tuple[torch.dtype | None, str, int]:
-        """(autocast dtype, why, layers on Winograd). `auto` precision and Winograd on the CPU are timed on the
-        model's speed probe (accel/autotune.py) by rank 0 and shared with every process, so all ranks run the
-        same kernels. The precision that ran is written into the run's config: a resumed run keeps it and
-        stays bit-exact."""
-        from translate.accel import accelerate, apply_paths, speed_paths
-        from translate.accel.autotune import Choice, choose, cpu_bf16_flags
+        """(autocast dtype, why, layers on Winograd), timed where left to auto (accel.accelerate_training). The
+        precision that ran is written into the run's config: a resumed run keeps it and stays bit-exact."""
+        from translate.accel import accelerate_training
 
-        probe = self.model.speed_probe(max(1, t.batch_size // self.dist.world))
-        timed, fixed = speed_paths(self.device, True, t.winograd, narrow=False, compiled=t.compile)
-        if self.device.type != "cpu" or t.precision not in ("auto", "fp32") or (probe is None and not timed):
-            if t.precision == "bf16" and self.device.type == "cpu" and not cpu_bf16_flags():
+        if t.precision == "bf16" and self.device.type == "cpu":
+            from translate.accel.autotune import cpu_bf16_flags
+
+            if not cpu_bf16_flags():
                 self._say("note: this CPU has no bf16 arithmetic: bf16 autocast runs, but slower than fp32")
-            choice, switched = accelerate(self.model, self.device, t.precision, training=True, winograd=t.winograd,
-                                          narrow=False, compiled=t.compile)
-        else:
-            if probe is None:
-                choice = Choice(None, frozenset(n for n, _ in fixed + timed), "fp32: this model offers no net to time")
-            elif self.dist.is_main:
-                choice = choose(*probe, training=True, auto_paths=timed, fixed_paths=fixed, precision=t.precision)
-            else:
-                choice = None
-            # rank 0's choice for everyone: [bf16?, winograd?]
-            flags = torch.tensor([int(choice is not None and choice.dtype is not None),
-                                  int(choice is not None and "winograd" in choice.paths)], dtype=torch.int64)
-            self.dist.broadcast_tensors([flags])
-            paths = frozenset({"winograd"} if flags[1] else set()) | frozenset(n for n, _ in fixed)
-            reason = choice.reason if choice is not None else "chosen by rank 0"
-            choice = Choice(torch.bfloat16 if flags[0] else None, paths, reason)
-            switched = apply_paths(self.model, timed + fixed, choice.paths)
+        probe = self.model.speed_probe(max(1, t.batch_size // self.dist.world))
+        choice, switched = accelerate_training(self.model, self.device, t.precision, t.winograd, t.compile, probe,
+                                               self.dist.is_main, self.dist.broadcast_tensors)
         if t.precision == "auto":
             t.precision = choice.name
         return choice.dtype, choice.reason, switched["winograd"]

@@ -68,6 +68,31 @@ def apply_paths(net: nn.Module, paths, names) -> dict[str, int]:
     return done
 
 
+def accelerate_training(model: nn.Module, device: torch.device, precision: str, winograd: str, compiled: bool,
+                        probe, is_main: bool = True, broadcast=None):
+    """`accelerate` for a training run: what is left to auto is timed on `probe` ((net, input shape), the
+    model's speed probe; None: nothing to time) by the main process and `broadcast` to the others, so every
+    process runs the same kernels. -> (Choice, layers per path)."""
+    from translate.accel.autotune import Choice, choose
+
+    timed, fixed = speed_paths(device, True, winograd, narrow=False, compiled=compiled)
+    if device.type != "cpu" or precision not in ("auto", "fp32") or (probe is None and not timed):
+        return accelerate(model, device, precision, training=True, winograd=winograd, narrow=False, compiled=compiled)
+    if probe is None:
+        choice = Choice(None, frozenset(n for n, _ in fixed + timed), "fp32: this model offers no net to time")
+    else:
+        choice = choose(*probe, training=True, auto_paths=timed, fixed_paths=fixed, precision=precision) \
+            if is_main else None
+    if broadcast is not None:  # the main process's choice for everyone: [bf16?, winograd?]
+        flags = torch.tensor([int(choice is not None and choice.dtype is not None),
+                              int(choice is not None and "winograd" in choice.paths)], dtype=torch.int64)
+        broadcast([flags])
+        paths = frozenset({"winograd"} if flags[1] else set()) | frozenset(n for n, _ in fixed)
+        choice = Choice(torch.bfloat16 if flags[0] else None, paths,
+                        choice.reason if choice is not None else "chosen by the main process")
+    return choice, apply_paths(model, timed + fixed, choice.paths)
+
+
 def accelerate(net: nn.Module, device: torch.device, precision: str = "auto", training: bool = False,
                winograd: str | bool = "auto", narrow: bool | None = None, compiled: bool = False,
                channels_last: bool = False, shape: tuple[int, ...] | None = None):
