@@ -51,9 +51,10 @@ class TrainConfig:
     compile: bool = opt(False, "torch.compile every net (in place; checkpoints are unchanged); pays off on "
                                "GPUs after a compile of a minute or more")
     winograd: str = opt("auto", "3x3 convolutions of >= 256 channels (ResNet blocks at ngf 64) as Winograd "
-                                "F(4x4,3x3), forward and backward, same result within float rounding. auto: on "
-                                "for fp32 CPU training without --compile; on: every 3x3 stride-1 layer, any "
-                                "device", choices=WINOGRAD_CHOICES)
+                                "F(4x4,3x3), forward and backward, same result within float rounding. auto: in "
+                                "fp32 on the CPU without --compile, where it timed faster on this machine "
+                                "(`translate info`); on: every 3x3 stride-1 layer, any device",
+                        choices=WINOGRAD_CHOICES)
     sync_bn: bool = opt(False, "under torchrun on GPUs: BatchNorm statistics over the global batch "
                                "(SyncBatchNorm) instead of each process's share")
     seed: int = opt(0, "seed for weights, noise and data order (recorded in the run)")

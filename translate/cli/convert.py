@@ -65,8 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the generator with frozen weights (pays off on large batches of files)")
     p.add_argument("--winograd", action=argparse.BooleanOptionalAction, default=None,
-                   help="3x3 convolutions as Winograd F(4x4,3x3), ~1e-4 from direct convolution (default: on "
-                        "for fp32 on the CPU; --no-winograd for the direct path)")
+                   help="3x3 convolutions as Winograd F(4x4,3x3), ~1e-4 from direct convolution (default: in "
+                        "fp32 on the CPU where it timed faster on this machine; --winograd / --no-winograd decide "
+                        "without timing)")
     p.add_argument("--seed", type=int, default=0,
                    help="pix2pix (BatchNorm + dropout) nets: the dropout masks, so the same command gives the same "
                         "pixels (default 0)")
