@@ -511,3 +511,25 @@ def test_the_demo_refuses_uploads_over_its_limit(tmp_path, cyclegan_bundle):
             client.predict("horse → zebra", handle_file(str(big)), api_name="/object")
     finally:
         demo.close()
+
+
+def test_16_bit_and_float_images_keep_their_brightness(tmp_path, cyclegan_bundle):
+    """A 16-bit PNG holding only 0-255 is nearly black (as training reads it), not full range; a float TIFF in
+    [0, 1] is not black."""
+    import numpy as np
+    from PIL import Image
+
+    import translate
+
+    tr = translate.load(cyclegan_bundle, device="cpu", precision="fp32", scale="native")
+    levels = np.tile(np.arange(0, 256, 8), (32, 1))  # exact in 8 bits, in 16 bits (x 257) and as floats / 255
+    ramp = levels / 255.0
+    low = Image.fromarray(levels.astype(np.uint16))  # values 0-255 in a 16-bit image
+    full = Image.fromarray((levels * 257).astype(np.uint16))
+    gray8 = Image.fromarray(levels.astype(np.uint8))
+    as_low, as_full, as_8 = (np.asarray(tr(im.convert("I;16") if im.mode != "L" else im), dtype=int)
+                             for im in (low, full, gray8))
+    assert not np.array_equal(as_low, as_full)
+    assert np.array_equal(as_full, as_8)  # full-range 16-bit reads as the same picture in 8 bits
+    float_tiff = Image.fromarray(ramp.astype(np.float32), mode="F")
+    assert np.abs(np.asarray(tr(float_tiff), dtype=int) - as_8).max() <= 1

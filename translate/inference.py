@@ -414,10 +414,11 @@ class ImageTranslator:
             s = max_side / max(img.size)
             img = img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.BICUBIC)
         alpha = img.getchannel("A") if img.mode in ("RGBA", "LA") else None
-        gray = img.mode in ("L", "LA", "1", "I", "I;16", "I;16B", "I;16L")
-        if img.mode.startswith("I"):  # 16-bit (or 32-bit) grayscale -> 8 bits
-            scale = 257.0 if np.asarray(img).max() > 255 else 1.0
-            img = Image.fromarray(np.clip(np.asarray(img, np.float64) / scale, 0, 255).astype(np.uint8))
+        gray = img.mode in ("L", "LA", "1", "I", "I;16", "I;16B", "I;16L", "F")
+        if img.mode.startswith("I") or img.mode == "F":  # 16-bit, 32-bit or float grayscale -> 8 bits
+            from translate.data.folders import to_8bit
+
+            img = to_8bit(img)
         elif img.mode == "P" and "transparency" in img.info:
             img = img.convert("RGBA")
             alpha = img.getchannel("A")

@@ -154,13 +154,25 @@ def _decoded_cache() -> dict:
     return _DECODED
 
 
+def to_8bit(im: Image.Image) -> Image.Image:
+    """Integer images of more than 8 bits (I;16, I) as 8-bit L, by their full range (value / 257, the same
+    in training and inference, whatever values a file happens to use); float images (F: a TIFF in [0, 1]
+    or in [0, 255]) likewise. Other modes pass through."""
+    if im.mode.startswith("I"):
+        a = np.asarray(im, dtype=np.float64) / 257.0
+    elif im.mode == "F":
+        a = np.asarray(im, dtype=np.float64)
+        a = a * 255.0 if np.nanmax(a, initial=0.0) <= 1.0 else a  # [0, 1] floats are the common convention
+        a = np.nan_to_num(a)
+    else:
+        return im
+    return Image.fromarray(np.clip(np.round(a), 0, 255).astype(np.uint8))
+
+
 def load_image(path: Path, channels: int = 3) -> Image.Image:
-    """Decode, apply EXIF orientation, and convert any mode (L, P, RGBA, I;16...) to RGB or L."""
+    """Decode, apply EXIF orientation, and convert any mode (L, P, RGBA, I;16, F...) to RGB or L."""
     with open_image(path) as im:
-        im = ImageOps.exif_transpose(im)
-        if im.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit: scale to 8-bit before converting
-            a = np.asarray(im, dtype=np.float64)
-            im = Image.fromarray(np.clip(a / 257.0, 0, 255).astype(np.uint8))
+        im = to_8bit(ImageOps.exif_transpose(im))
         return im.convert("RGB" if channels == 3 else "L")
 
 
