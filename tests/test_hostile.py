@@ -533,3 +533,19 @@ def test_16_bit_and_float_images_keep_their_brightness(tmp_path, cyclegan_bundle
     assert np.array_equal(as_full, as_8)  # full-range 16-bit reads as the same picture in 8 bits
     float_tiff = Image.fromarray(ramp.astype(np.float32), mode="F")
     assert np.abs(np.asarray(tr(float_tiff), dtype=int) - as_8).max() <= 1
+
+
+def test_a_colour_profile_is_kept_only_where_it_describes_the_output(tmp_path, cyclegan_bundle):
+    from PIL import Image, ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    cmyk = bytearray(srgb)
+    cmyk[16:20] = b"CMYK"  # the header's colour space: what a CMYK photo's profile says
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.new("RGB", (24, 24), (200, 40, 40)).save(folder / "rgb.jpg", icc_profile=srgb)
+    Image.new("CMYK", (24, 24), (0, 200, 200, 30)).save(folder / "cmyk.jpg", icc_profile=bytes(cmyk))
+    assert main(["convert", "-c", str(cyclegan_bundle), "-i", str(folder), "-o", str(tmp_path / "out"),
+                 "--format", "png"]) == 0
+    assert Image.open(tmp_path / "out" / "rgb.png").info.get("icc_profile") == srgb
+    assert "icc_profile" not in Image.open(tmp_path / "out" / "cmyk.png").info

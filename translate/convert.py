@@ -205,7 +205,10 @@ def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes |
     if fmt == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("L" if image.mode in ("L", "LA") else "RGB")  # JPEG has no alpha channel
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
-    if icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF"):
+    # the input's colour profile describes the output too only when both are RGB (or both gray): a CMYK
+    # photo's profile on RGB pixels would make every viewer render wrong colours
+    space = icc_profile[16:20] if icc_profile and len(icc_profile) >= 20 else b""
+    if fmt in ("PNG", "JPEG", "WEBP", "TIFF") and space == (b"GRAY" if image.mode in ("L", "LA") else b"RGB "):
         options["icc_profile"] = icc_profile
     dst.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
