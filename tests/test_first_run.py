@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -76,6 +77,10 @@ def test_a_stop_at_any_moment_exits_cleanly_and_leaves_nothing_half_written(tmp_
     if out.exists():
         assert (out / "config.json").is_file() and latest_state(out) is not None, sorted(out.rglob("*"))
         assert f"continue with: translate train --resume {out}" in err
+        for line in err.splitlines():  # every path it names can be opened (a stop before the first grid too)
+            if line.strip().startswith("samples: "):
+                for path in line.split()[1::2]:
+                    assert Path(path).exists(), (path, err)
     leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".") or ".tmp" in p.name]
     assert leftovers == []
     if proc.returncode != 0:

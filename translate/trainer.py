@@ -173,6 +173,8 @@ class Trainer:
             if self._stopping():
                 log.flush()
                 self._save()
+                if self.step % t.sample_every:  # the grid of the step it stopped at, unless just written
+                    self._write_samples()
                 log.plot_losses()
         except NonFiniteLoss as e:
             log.close()
@@ -312,6 +314,8 @@ class Trainer:
         if self.dist.is_main:
             save_samples(reals, self.run_dir / "reals.png", nrow=nrow)
         self._write_samples(name="fakes_init.png")
+        if self.dist.is_main:  # samples/latest.png exists from step 0: every path the run prints can be opened
+            atomic_write_bytes(self.run_dir / "samples" / "latest.png", (self.run_dir / "fakes_init.png").read_bytes())
 
     def _preview(self, n: int) -> dict:
         return peek(self.source, n, self.cfg.train.seed)
