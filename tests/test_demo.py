@@ -226,3 +226,30 @@ def test_webcam_photo_translates_in_a_real_browser(server):
         browser.close()
     width, height = (int(v) for v in status.split(": ")[1].split(" ")[0].split("×"))
     assert width >= 320 and height >= 240  # a camera frame, translated at its own size
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (.ci/run installs it)")
+def test_an_error_clears_the_last_result_and_every_example_shows_without_paging(server, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api", reason="needs Python Playwright (dev extra)")
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        page = browser.new_page(viewport={"width": 1200, "height": 1400})
+        page.goto(server)
+        page.get_by_role("tab", name="Object transfiguration").click()
+        for domain in ("horse", "zebra", "apple", "orange"):  # all four directions' examples on one page
+            assert page.locator("#tab-object").get_by_text(f"{domain} →").count() >= 1, domain
+        page.locator("#object-input input[type=file]").set_input_files(str(app.EXAMPLES / "horse_1.jpg"))
+        page.locator("#object-run").click()
+        status = page.locator("#object-status")
+        status.filter(has_text="horse → zebra: 256×256").wait_for(timeout=60_000)
+        junk = tmp_path / "junk.png"
+        junk.write_text("not a picture")
+        page.locator("#object-input input[type=file]").set_input_files(str(junk))
+        page.locator("#object-run").click()
+        page.get_by_text("not an image this demo can read").first.wait_for(timeout=30_000)
+        page.wait_for_function("() => !document.querySelector('#object-status').innerText.includes('256×256')",
+                               timeout=30_000)
+        page.screenshot(path=str(tmp_path / "after-error.png"), full_page=True)
+        assert page.locator("#object-output img").count() == 0  # the last result is gone too
+        browser.close()

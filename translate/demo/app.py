@@ -347,14 +347,20 @@ def _translation_tab(zoo: ModelZoo, task: str, max_side: int) -> None:
     examples = [[str(p), d] for d in directions for p in sorted(EXAMPLES.glob(f"{EXAMPLE_DOMAIN[d]}_*.jpg"))]
     if examples:
         gr.Examples(examples, inputs=[source, direction], label="Examples (test photos, never trained on)",
-                    examples_per_page=4)
-    button.click(lambda d, im: translate_image(zoo, task, d, im, max_side), [direction, source],
-                 [result, download, status], api_name=key)
+                    examples_per_page=len(examples))  # every direction's examples without paging
+
+    def clear():  # a new request first clears the last result and status, so an error never sits under them
+        return None, None, ""
+
+    button.click(clear, None, [result, download, status], queue=False, api_visibility="private").then(
+        lambda d, im: translate_image(zoo, task, d, im, max_side), [direction, source],
+        [result, download, status], api_name=key)
 
     def install(d, im, progress=gr.Progress()):  # noqa: B008 - Gradio's way of asking for a progress bar
         return install_published_weights(zoo, task, d, im, max_side, progress)
 
-    get_published.click(install, [direction, source], [result, download, status], api_name=f"{key}_published")
+    get_published.click(clear, None, [result, download, status], queue=False, api_visibility="private").then(
+        install, [direction, source], [result, download, status], api_name=f"{key}_published")
 
 
 def _generate_tab(zoo: ModelZoo) -> None:
