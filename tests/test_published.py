@@ -175,6 +175,7 @@ def test_offline_and_damaged_downloads_say_what_failed_and_how_to_place_the_file
     text = refused(["download-weights", "horse2zebra"], "cannot connect", capsys)
     assert "translate import-official FILE.pth --model cyclegan --direction AtoB --out " in text
     assert len(text.strip().splitlines()) == 1 and not (weights / "horse2zebra").exists()
+    assert not (weights / ".downloads").exists()  # nothing left behind but what a resume needs
 
     junk = FileServer(b"\x80\x02 not a state dict" * 100)  # arrives whole, but is no generator
     monkeypatch.setenv("TRANSLATE_MIRROR", junk.url)
@@ -194,10 +195,20 @@ def test_non_finite_weights_are_refused_before_install(weights, monkeypatch, cap
     server = FileServer(buf.getvalue())
     monkeypatch.setenv("TRANSLATE_MIRROR", server.url)
     try:
-        refused(["download-weights", "horse2zebra"], "non-finite output on a test image", capsys)
+        refused(["download-weights", "horse2zebra"], "did not pass their check .*NaN or infinite", capsys)
     finally:
         server.close()
     assert not (weights / "horse2zebra").exists()
+
+
+def test_another_model_at_out_is_not_taken_for_the_published_one(mirror, weights, cyclegan_bundle, tmp_path):
+    import shutil
+
+    mine = tmp_path / "mine"
+    shutil.copytree(cyclegan_bundle, mine)
+    before = digest(mine)
+    cli_fails(["download-weights", "horse2zebra", "--out", str(mine)], "already exists and is not these weights")
+    assert digest(mine) == before and mirror.ranges == []
 
 
 def test_download_weights_never_writes_into_the_bundled_folder(mirror, weights):

@@ -28,8 +28,17 @@ def default_out(name: str) -> Path:
 
 
 def installed(name: str, out: str | Path | None = None) -> bool:
+    """Whether `out` holds these published weights (its config says which published model it is)."""
+    import json
+
     out = Path(out) if out else default_out(name)
-    return (out / "model.safetensors").is_file() and (out / "config.json").is_file()
+    if not ((out / "model.safetensors").is_file() and (out / "config.json").is_file()):
+        return False
+    try:
+        published = json.loads((out / "config.json").read_text()).get("published")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(published, dict) and published.get("name") == name
 
 
 def by_hand(name: str, out: Path) -> str:
@@ -81,6 +90,8 @@ def install_published(name: str, out: str | Path | None = None, sha256: str | No
     try:
         pth = dl.weights_file(name, downloads, sha256, quiet=quiet, progress=progress)
     except DownloadError as e:
+        with contextlib.suppress(OSError):  # an empty downloads folder is no use; a partial file stays, to resume
+            downloads.rmdir()
         raise DownloadError(f"could not download the {name} weights: {e}. {by_hand(name, out)}") from None
     from translate.interop.official import import_official
 
