@@ -78,7 +78,7 @@ def test_a_stop_at_any_moment_exits_cleanly_and_leaves_nothing_half_written(tmp_
         assert (out / "config.json").is_file() and latest_state(out) is not None, sorted(out.rglob("*"))
         assert f"continue with: translate train --resume {out}" in err
         for line in err.splitlines():  # every path it names can be opened (a stop before the first grid too)
-            if line.strip().startswith("samples: "):
+            if line.strip().startswith(("samples: ", "losses: ", "bundle: ")):
                 for path in line.split()[1::2]:
                     assert Path(path).exists(), (path, err)
     leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".") or ".tmp" in p.name]

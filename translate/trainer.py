@@ -189,8 +189,9 @@ class Trainer:
         self.dist.barrier()  # nobody leaves (and tears the group down) before rank 0 has written
         self._say(f"{'stopped' if self.stop_requested else 'finished'} at step {self.step}/{t.steps} "
                   f"({rate:.1f} steps/s). Run folder: {self.run_dir}")
-        self._say(f"  samples: {self.run_dir / 'samples' / 'latest.png'}   losses: "
-                  f"{self.run_dir / 'losses.png'}   bundle: {bundle}")
+        paths = {"samples": self.run_dir / "samples" / "latest.png", "losses": self.run_dir / "losses.png",
+                 "bundle": bundle}  # only what exists (a stop in the first steps may have no loss plot yet)
+        self._say("  " + "   ".join(f"{k}: {v}" for k, v in paths.items() if v.exists()))
         if self.stop_requested:
             self._say(f"  interrupted by {self.stop_requested}; continue with: translate train --resume "
                       f"{self.run_dir}")
