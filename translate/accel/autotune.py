@@ -16,6 +16,7 @@ only where it is `MIN_GAIN` times faster than the best fp32 candidate. Explicit 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import itertools
 import json
@@ -35,6 +36,7 @@ CACHE_FORMAT = 2
 Path_ = tuple[str, Callable[[nn.Module], int]]
 
 
+@functools.cache  # read once per process: every translator load and training run asks
 def cpu_bf16_flags() -> list[str]:
     """The bf16 features this CPU reports (/proc/cpuinfo flags on x86, Features on Arm); [] elsewhere."""
     try:
@@ -143,6 +145,21 @@ def measure(net: nn.Module, shape: tuple[int, ...], training: bool, candidates: 
         return times
 
 
+def best_fp32(times: dict[str, float]) -> str:
+    """The fp32 candidate to take from timed `times`: a speed path must beat the plain path (and the best so
+    far) by MIN_PATH_GAIN, not merely tie with it."""
+    best = "plain"
+    for name, seconds in times.items():
+        if name != "bf16" and seconds * MIN_PATH_GAIN < times[best]:
+            best = name
+    return best
+
+
+def takes_bf16(times: dict[str, float]) -> bool:
+    """Whether timed `times` (with a "bf16" entry) choose bf16 over the best fp32 candidate."""
+    return "bf16" in times and times["bf16"] * MIN_GAIN <= times[best_fp32(times)]
+
+
 def choose(net: nn.Module, shape: tuple[int, ...], training: bool, auto_paths: list[Path_] = (),
            fixed_paths: list[Path_] = (), precision: str = "auto", use_cache: bool = True) -> Choice:
     """What to run `net` on inputs of `shape` (N, C, H, W) with, on this CPU.
@@ -172,13 +189,10 @@ def choose(net: nn.Module, shape: tuple[int, ...], training: bool, auto_paths: l
         if use_cache:
             _remember(key, entry)
     times = entry["times"]
-    best = "plain"
-    for name in candidates:  # a speed path must beat the plain path, not merely tie with it
-        if times[name] * MIN_PATH_GAIN < times[best]:
-            best = name
+    best = best_fp32(times)
     paths = fixed | (frozenset() if best == "plain" else frozenset(best.split("+")))
     timing = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in times.items())
-    if flags and times["bf16"] * MIN_GAIN <= times[best]:
+    if flags and takes_bf16(times):
         return Choice(torch.bfloat16, frozenset(), f"bf16 autocast: measured on this CPU ({', '.join(flags)}): "
                                                    f"bf16 {times[best] / times['bf16']:.2f}x the speed of fp32 "
                                                    f"({timing})")

@@ -20,7 +20,15 @@ def cmd_info(argv: list[str]) -> int:
     a = p.parse_args(argv)
     import torch
 
-    from translate.accel.autotune import MIN_GAIN, MIN_PATH_GAIN, cache_file, cpu_bf16_flags, read_cache
+    from translate.accel.autotune import (
+        MIN_GAIN,
+        MIN_PATH_GAIN,
+        best_fp32,
+        cache_file,
+        cpu_bf16_flags,
+        read_cache,
+        takes_bf16,
+    )
     from translate.device import cpu_model
 
     if a.forget:
@@ -43,8 +51,7 @@ def cmd_info(argv: list[str]) -> int:
         times = entry.get("times", {})
         if not times:
             continue
-        fp32 = min((k for k in times if k != "bf16"), key=times.get)
-        best = "bf16" if "bf16" in times and times["bf16"] * MIN_GAIN <= times[fp32] else fp32
+        best = "bf16" if takes_bf16(times) else best_fp32(times)  # the rule choose() applied
         shape = "x".join(map(str, entry.get("shape", [])))
         what = "training" if entry.get("training") else "inference"
         timing = ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in times.items())
