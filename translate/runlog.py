@@ -225,8 +225,8 @@ def _duration(seconds: float) -> str:
 
 
 def plot_losses(csv_path: Path, png_path: Path) -> None:
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    import matplotlib.pyplot as plt
+    # a bare Figure renders with Agg by itself: no pyplot, no backend choice, no environment change
+    from matplotlib.figure import Figure
 
     with open(csv_path, newline="") as f:
         rows = list(csv.reader(f))
@@ -234,7 +234,8 @@ def plot_losses(csv_path: Path, png_path: Path) -> None:
         return
     header, body = rows[0], rows[1:]
     steps = [int(r[0]) for r in body]
-    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
+    fig = Figure(figsize=(7, 3.5), dpi=100)
+    ax = fig.subplots()
     window = max(1, len(body) // 100)  # light smoothing so the trend is readable
     for j, name in enumerate(header[1:], start=1):
         ys = [float(r[j]) if r[j] else math.nan for r in body]
@@ -249,7 +250,6 @@ def plot_losses(csv_path: Path, png_path: Path) -> None:
     fig.tight_layout()
     tmp = png_path.with_suffix(".tmp.png")
     fig.savefig(tmp)
-    plt.close(fig)
     os.replace(tmp, png_path)
 
 
@@ -283,10 +283,10 @@ def _save_pil(img, path: Path) -> None:
 
 
 def _scatter(points: torch.Tensor, reference: torch.Tensor | None, path: Path) -> None:
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    fig = Figure(figsize=(4, 4), dpi=100)
+    ax = fig.subplots()
     if reference is not None:
         r = reference.detach().cpu()
         ax.scatter(r[:, 0], r[:, 1], s=2, c="0.7", label="real")
@@ -296,7 +296,6 @@ def _scatter(points: torch.Tensor, reference: torch.Tensor | None, path: Path) -
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp)
-    plt.close(fig)
     os.replace(tmp, path)
 
 
