@@ -51,9 +51,9 @@ def _verdicts(name: str, cases, target: int = 1, size: int = SIZE, texture: bool
     texture_judge, validation = domain.texture_judge(root) if texture else (None, 1.0)
     assert validation >= domain.TEXTURE_MIN_ACCURACY, f"the texture judge of {name} does not tell its domains apart"
     tests = domain.split_folders(root, "test")
-    x = domain._float(domain.load_square(domain._images(tests[1 - target]), size))
-    real_t = domain._float(domain.load_square(domain._images(tests[target]), size))
-    held_t = domain._float(domain.held_out_photos(root, size)[target])
+    x = domain.as_float(domain.load_square(domain.photos(tests[1 - target]), size))
+    real_t = domain.as_float(domain.load_square(domain.photos(tests[target]), size))
+    held_t = domain.as_float(domain.held_out_photos(root, size)[target])
     palette = real_t[torch.arange(len(x)) % len(real_t)]
     out = {}
     for case, fn in cases.items():
@@ -125,7 +125,7 @@ def test_horse2zebra_a_soft_or_faded_zebra_is_still_a_zebra_to_the_texture_judge
     texture, _ = domain.texture_judge(root)
     tests = domain.split_folders(root, "test")
     for label in (1, 0):
-        real = domain._float(domain.load_square(domain._images(tests[label]), 256))
+        real = domain.as_float(domain.load_square(domain.photos(tests[label]), 256))
         for case in (CASES.soft, CASES.faded):
             rate = texture.accuracy(case(real), label)
             assert rate >= (0.4 if label == 1 else 0.85), (domain.domain_names(root)[label], case.__name__, rate)

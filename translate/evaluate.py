@@ -112,6 +112,32 @@ def eval_domain(checkpoint: str, data: str | None, root: Path, direction: str, s
     return results[direction] if direction != "both" else {"metric": "domain", **results}
 
 
+def eval_grain(checkpoint: str, data: str | None, root: Path, direction: str, size: int, device: str,
+               n: int = 0) -> dict:
+    """--metric grain: grid and colour speckle of the translated test photos beside real target photos'
+    (translate/metrics/grain.py), translated as `translate convert` does by default."""
+    from translate.inference import ImageTranslator
+    from translate.metrics import domain, grain
+
+    config, tensors, folder, size = _translator_checkpoint(checkpoint, data, root, size or 256, "grain",
+                                                           "horse2zebra")
+    test = dict(zip(("AtoB", "BtoA"), domain.split_folders(folder, "test")))
+    results = {}
+    for d in ("AtoB", "BtoA") if direction == "both" else (direction,):
+        paths = domain.photos(test[d])[:n or None]
+        x = domain.as_float(domain.load_square(paths, size))
+        translate = ImageTranslator(config, tensors, d, device, str(checkpoint)).translate_tensor
+        fakes = torch.cat([translate(x[i:i + 1]).clamp(-1, 1) for i in range(len(x))])
+        other = test["BtoA" if d == "AtoB" else "AtoB"]
+        real = domain.as_float(domain.load_square(domain.photos(other), size))
+        per_image = grain.grid_db(fakes)
+        results[d] = {"metric": "grain", "data": folder.name, "direction": d, "size": size, "n_images": len(x),
+                      **grain.compare(fakes, real),
+                      "most_grid": {paths[int(i)].name: round(float(per_image[i]), 1)
+                                    for i in per_image.argsort(descending=True)[:3]}}
+    return results[direction] if direction != "both" else {"metric": "grain", **results}
+
+
 def eval_paired(checkpoint: str, data: str | None, root: Path, direction: str, size: int, device: str,
                 n: int = 0) -> dict:
     """--metric paired: outputs against the ground truth of paired test data (MAE, PSNR, SSIM)."""

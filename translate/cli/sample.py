@@ -165,6 +165,9 @@ def cmd_eval(argv: list[str]) -> int:
                     "which keep real photos' fine detail, and which a second judge that sees luminance only, "
                     "at the photo's own scale, also calls target; beside it each judge's accuracy on held-out "
                     "and real test photos and their rate on real target photos.\n"
+                    "grain (translators, unpaired test photos): the strongest 2/4/8-pixel grid in the outputs' "
+                    "spectrum (dB) and their fine colour speckle (8-bit levels), beside the same figures of "
+                    "real target test photos; domain reports it too.\n"
                     "paired (translators on paired data such as facades): MAE, PSNR and SSIM against the test "
                     "pairs' ground truth, beside the same scores against another pair's ground truth.\n"
                     "class (conditional models): the share of samples that a judge trained on the real "
@@ -174,22 +177,24 @@ def cmd_eval(argv: list[str]) -> int:
                "  translate eval --checkpoint RUN --metric parzen --data mnist\n"
                "  translate eval --checkpoint RUN --metric fid --inception inception_v3.pth\n"
                "  translate eval --checkpoint horse2zebra --metric domain --data horse2zebra --direction both\n"
+               "  translate eval --checkpoint horse2zebra --metric grain --data horse2zebra\n"
                "  translate eval --checkpoint facades --metric paired --data facades\n"
                "  translate eval --checkpoint mnist_cgan --metric class --data mnist")
     _checkpoint_arg(p)
-    p.add_argument("--metric", required=True, choices=("modes", "parzen", "fid", "kid", "domain", "paired", "class"),
+    p.add_argument("--metric", required=True, choices=("modes", "parzen", "fid", "kid", "domain", "grain", "paired",
+                                                             "class"),
                    help="what to measure (described above)")
     p.add_argument("--data", help="data set to compare with (default: the one the checkpoint trained on)")
     p.add_argument("--root", default=None, help="folder holding named data sets (default: the run's, or "
                                                 "datasets)")
     p.add_argument("--n", type=int, default=0,
                    help="samples (default: 2500 modes, 10000 parzen, 5000 fid/kid, 100 per class for class; "
-                        "domain, paired: at most N test images, 0 = all)")
+                        "domain, grain, paired: at most N test images, 0 = all)")
     p.add_argument("--direction", default="both", choices=("AtoB", "BtoA", "both"),
-                   help="domain: which way to translate (a one-way model needs its own); paired: which half of "
+                   help="domain, grain: which way to translate (a one-way model needs its own); paired: which half of "
                         "each test pair is the input (default: both for domain, the training's for paired)")
     p.add_argument("--size", type=int, default=0,
-                   help="domain, paired: side the test images are translated at (default: 256 for domain, the "
+                   help="domain, grain, paired: side the test images are translated at (default: 256 for domain, the "
                         "demo's size; the training crop size for paired)")
     p.add_argument("--inception", help="Inception-v3 weights file for fid/kid, optional for domain "
                                        "(or $TRANSLATE_INCEPTION)")
@@ -203,6 +208,10 @@ def cmd_eval(argv: list[str]) -> int:
     if a.metric == "domain":
         res = evaluate.eval_domain(a.checkpoint, a.data or train_data, root, a.direction, a.size, a.device,
                                    _optional_inception(a.inception), a.n)
+        res["checkpoint"] = str(a.checkpoint)
+        return _report(res, a.json)
+    if a.metric == "grain":
+        res = evaluate.eval_grain(a.checkpoint, a.data or train_data, root, a.direction, a.size, a.device, a.n)
         res["checkpoint"] = str(a.checkpoint)
         return _report(res, a.json)
     if a.metric == "paired":

@@ -55,6 +55,7 @@ from translate.data import folders
 from translate.errors import DataError
 from translate.metrics.classifier import Judge, Recipe, cached_judge, file_digest
 from translate.metrics.fid import kernel_inception_distance
+from translate.metrics.grain import compare as grain_compare
 
 DEFAULT_RECIPE = Recipe()
 # Brightness/contrast jitter, so that tone cannot decide; blur (sigma up to 2 px at 256) and contrast lowered by
@@ -99,7 +100,7 @@ def load_square(paths: list[Path], size: int, channels: int = 3) -> Tensor:
     return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
 
 
-def _images(folder: Path) -> list[Path]:
+def photos(folder: Path) -> list[Path]:
     return folders.list_images(folder, labeled=False)[0]
 
 
@@ -115,7 +116,7 @@ def domain_judge(root: Path, recipe: Recipe = DEFAULT_RECIPE) -> Judge:
     """The judge of this data set's two domains, trained on trainA/trainB minus the held-out photos (cached
     by the content of the photos it trains on)."""
     train_a, train_b = split_folders(root, "train")
-    pa, pb = judge_split(_images(train_a))[0], judge_split(_images(train_b))[0]
+    pa, pb = judge_split(photos(train_a))[0], judge_split(photos(train_b))[0]
     side = recipe.native or recipe.size
 
     def training_data():
@@ -130,12 +131,12 @@ def domain_judge(root: Path, recipe: Recipe = DEFAULT_RECIPE) -> Judge:
 def held_out_photos(root: Path, size: int) -> dict[int, Tensor]:
     """uint8 held-out train photos of each domain (0: A, 1: B), squashed to size x size."""
     train_a, train_b = split_folders(root, "train")
-    return {k: load_square(judge_split(_images(folder))[1], size) for k, folder in enumerate((train_a, train_b))}
+    return {k: load_square(judge_split(photos(folder))[1], size) for k, folder in enumerate((train_a, train_b))}
 
 
 def validation_accuracy(judge: Judge, held: dict[int, Tensor]) -> float:
     """Share of the held-out photos of both domains that the judge assigns to their own domain."""
-    pred = {k: judge.probabilities(_float(v)).argmax(1) for k, v in held.items()}
+    pred = {k: judge.probabilities(as_float(v)).argmax(1) for k, v in held.items()}
     return float(torch.cat([pred[0] == 0, pred[1] == 1]).double().mean())
 
 
@@ -231,15 +232,15 @@ def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: st
     texture, texture_validation = texture_judge(root, texture_recipe) if texture_recipe else (None, 0.0)
     texture_gates = texture is not None and texture_validation >= TEXTURE_MIN_ACCURACY
     test_a, test_b = split_folders(root, "test")
-    paths = {0: _images(test_a), 1: _images(test_b)}
+    paths = {0: photos(test_a), 1: photos(test_b)}
     real = {k: load_square(v, size) for k, v in paths.items()}
     held_images = held_out_photos(root, size)
     src, tgt = (0, 1) if direction == "AtoB" else (1, 0)
     names = judge.classes
     src_paths = paths[src][:max_images] if max_images else paths[src]
-    x = _float(real[src][:len(src_paths)])
+    x = as_float(real[src][:len(src_paths)])
     fakes = torch.cat([translate(x[i:i + 1]).clamp(-1, 1) for i in range(len(x))])
-    verdict = judge_verdict(judge, x, fakes, tgt, _float(torch.cat([real[tgt], held_images[tgt]])), _float(real[tgt]),
+    verdict = judge_verdict(judge, x, fakes, tgt, as_float(torch.cat([real[tgt], held_images[tgt]])), as_float(real[tgt]),
                             texture if texture_gates else None)
     res = {"metric": "domain", "data": root.name, "direction": direction,
            "source": names[src], "target": names[tgt], "size": size, "n_images": len(x),
@@ -251,7 +252,7 @@ def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: st
     for prefix, j in (("judge", judge), ("texture_judge", texture)):
         if j is None:
             continue
-        real_pred[prefix] = {k: j.probabilities(_float(v)).argmax(1) for k, v in real.items()}
+        real_pred[prefix] = {k: j.probabilities(as_float(v)).argmax(1) for k, v in real.items()}
         right = real_pred[prefix]
         res.update({
             prefix: str(j.path), f"{prefix}_trained_now": j.trained_now,
@@ -261,7 +262,7 @@ def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: st
             f"{prefix}_accuracy": float(torch.cat([right[0] == 0, right[1] == 1]).double().mean())})
     real_on_target = real_pred["judge"][tgt] == tgt
     if texture_gates:  # both judges say target, and by the same texture check as a translation
-        real_on_target &= texture_verdict(texture, _float(real[tgt]), tgt, verdict["texture_residue_limit"])[1]
+        real_on_target &= texture_verdict(texture, as_float(real[tgt]), tgt, verdict["texture_residue_limit"])[1]
     real_target_rate = float(real_on_target.double().mean())
     worst = torch.argsort(verdict["p_target"])[:5]
     res.update({
@@ -281,7 +282,8 @@ def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: st
         "judge_kid_closed": verdict["judge_kid_closed"],
         "least_translated": {src_paths[int(i)].name: round(float(verdict["p_target"][i]), 4) for i in worst},
     })
-    res.update(_kid(fakes, _float(real[tgt]), inception))
+    res.update(_kid(fakes, as_float(real[tgt]), inception))
+    res["grain"] = grain_compare(fakes, as_float(real[tgt]))  # the artefacts the judges cannot see
     return res
 
 
@@ -331,7 +333,7 @@ def judge_verdict(judge: Judge, inputs: Tensor, outputs: Tensor, target: int, re
             "judge_kid_closed": 1 - kid_out / kid_in if kid_in > 0 else float("nan")}
 
 
-def _float(images: Tensor) -> Tensor:
+def as_float(images: Tensor) -> Tensor:
     from translate.data.transforms import to_tensor
 
     return to_tensor(images)
