@@ -104,10 +104,10 @@ def main() -> None:
     texture = texture if gates else None
     test_a, test_b = domain.split_folders(root, "test")
     src, tgt = (0, 1) if a.direction == "AtoB" else (1, 0)
-    tests = [domain._images(test_a), domain._images(test_b)]
-    x = domain._float(domain.load_square(tests[src], a.size))
-    real_t = domain._float(domain.load_square(tests[tgt], a.size))
-    held_t = domain._float(domain.held_out_photos(root, a.size)[tgt])
+    tests = [domain.photos(test_a), domain.photos(test_b)]
+    x = domain.as_float(domain.load_square(tests[src], a.size))
+    real_t = domain.as_float(domain.load_square(tests[tgt], a.size))
+    held_t = domain.as_float(domain.held_out_photos(root, a.size)[tgt])
     reference = torch.cat([real_t, held_t])
     palette = real_t[torch.arange(len(x)) % len(real_t)]
     cases = {"identity": x, "stripes": stripes(x), "grey": grey(x), "blue": blue(x), "blur": blur(x),

@@ -240,8 +240,8 @@ def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: st
     src_paths = paths[src][:max_images] if max_images else paths[src]
     x = as_float(real[src][:len(src_paths)])
     fakes = torch.cat([translate(x[i:i + 1]).clamp(-1, 1) for i in range(len(x))])
-    verdict = judge_verdict(judge, x, fakes, tgt, as_float(torch.cat([real[tgt], held_images[tgt]])), as_float(real[tgt]),
-                            texture if texture_gates else None)
+    verdict = judge_verdict(judge, x, fakes, tgt, as_float(torch.cat([real[tgt], held_images[tgt]])),
+                            as_float(real[tgt]), texture if texture_gates else None)
     res = {"metric": "domain", "data": root.name, "direction": direction,
            "source": names[src], "target": names[tgt], "size": size, "n_images": len(x),
            "texture_check": "applied" if texture_gates else

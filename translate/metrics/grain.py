@@ -5,14 +5,12 @@
   checkerboard artifacts"), and a net run at half the photo's size and upsampled moves them to 4 and 8. It
   is measured on the luminance power spectrum: at each frequency of that lattice (multiples of 1/8 cycle
   per pixel, both axes), the power against the median power of the frequencies around it (a ring 3-4 bins
-  out; along the axis for a peak on an axis), in dB; an image's `grid_db` is its strongest such peak. Natural photos have a smooth spectrum there,
-  apart from the 8x8 blocks of JPEG compression, which real test photos carry too (about 8 dB at 256 px).
-  A checkerboard of 1.5 of 255 levels, invisible in a histogram, reads 37 dB at a 2-pixel period and 18 dB
-  at 4.
+  out; along the axis for a peak on an axis), in dB; an image's `grid_db` is its strongest such peak. Natural
+  photos have a smooth spectrum there, apart from the 8x8 blocks of JPEG compression, which real test photos
+  carry too; a grid far too faint to see in a histogram stands out by tens of dB.
 - speckle: colour noise finer than a pixel or two, the coloured dots and sparkle of a young CycleGAN. Cameras
-  and JPEG keep little colour at that scale (chroma subsampling), so real photos carry under 2 levels of it
-  while the eye sees 3 as grain. It is the RMS of the Cb and Cr channels minus their Gaussian blur of
-  sigma 1 px, in 8-bit levels.
+  and JPEG keep little colour at that scale (chroma subsampling), so real photos carry little of it. It is
+  the RMS of the Cb and Cr channels minus their Gaussian blur of sigma 1 px, in 8-bit levels.
 
 Both are compared with the same figures of real target photos at the same size: translations whose grain
 is no higher than real photos' show none the eye would call an artefact. Blur lowers both figures (a
