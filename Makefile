@@ -1,5 +1,5 @@
-# `make test` and `make demo` build .venv on first use (about 3 minutes; the torch wheels come
-# from local disk here) and reuse it afterwards: the stamp file makes a second run take seconds.
+# `make test` and `make demo` build .venv on first use (about 3 minutes with a fast connection) and reuse it
+# afterwards: the stamp file makes a second run take seconds.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,7 +9,9 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[dev,demo,onnx,video]"
+	# compat: the checkout goes on sys.path, so `import translate` finds the package even from a folder that
+	# holds a directory named translate (the clone itself), which would otherwise pass for an empty one
+	$(PY) -m pip install --quiet -e ".[dev,demo,onnx,video]" --config-settings editable_mode=compat
 	touch $(STAMP)
 
 # pytest exits 5 when it collects no test; treat that as a failure we can read, not a silent pass.

@@ -44,10 +44,14 @@ def child(case: str, path: str) -> None:
 
     t0 = time.perf_counter()
     if case in ("demo", "untiled"):
+        from translate.cli.demo import offline_gradio
+
+        offline_gradio()
         from translate.demo import app
+        from translate.demo import zoo as demo_zoo
 
         if case == "untiled":
-            app.DEMO_TILE = None
+            demo_zoo.DEMO_TILE = None
         zoo = app.ModelZoo()
         with Image.open(path) as im:
             im.load()

@@ -34,10 +34,10 @@ def main() -> None:
     p.add_argument("--every", type=int, default=0, metavar="STEPS",
                    help="score only the states at multiples of STEPS, and each run's newest (default: all)")
     a = p.parse_args()
-    from translate.checkpoint import list_states, load_checkpoint
     from translate.data.download import resolve_dataset
     from translate.inference import ImageTranslator
     from translate.metrics.domain import eval_domain
+    from translate.storage.checkpoint import list_states, load_checkpoint
 
     done = json.loads(a.out.read_text()) if a.out.is_file() else {}
     folder = resolve_dataset(a.data, a.root)

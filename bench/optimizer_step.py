@@ -1,6 +1,6 @@
 """Time of one optimizer step on the CPU: PyTorch's default per-tensor loop, `foreach` and `fused`.
 
-The trainer builds Adam/SGD with `fused=True` on the CPU as on CUDA (translate/trainer.py). This
+The trainer builds Adam/SGD with `fused=True` on the CPU as on CUDA (translate/training/trainer.py). This
 prints the time of `opt.step()` alone (gradients already in place) for the nets our models train:
 
   python bench/optimizer_step.py                 # 2 threads, best of 5 rounds

@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from translate.cli.demo import offline_gradio
 from translate.config import DataConfig, RunConfig, TrainConfig
 from translate.options import build
 from translate.registry import model_config
+
+offline_gradio()  # as `translate demo` does before the demo imports gradio: the tests that import it run offline
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -111,7 +114,7 @@ def make_config(model: str = "gan", data: str = "ring8", root: str = "datasets",
 def cyclegan_bundle(tmp_path_factory, unpaired_root) -> Path:
     """A tiny CycleGAN bundle (ResNet-6, ngf 4) after 2 training steps: a real checkpoint folder for the
     inference, converter and demo tests."""
-    from translate.trainer import Trainer
+    from translate.training.trainer import Trainer
 
     out = tmp_path_factory.mktemp("cyclegan_run") / "run"
     return Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 2}), out, quiet=True).fit() / "bundle"

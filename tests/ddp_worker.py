@@ -9,7 +9,7 @@ from pathlib import Path
 
 from safetensors.torch import save_file
 
-import translate.trainer as trainer_module
+import translate.training.trainer as trainer_module
 
 dump = Path(sys.argv[1])
 original_fit = trainer_module.Trainer.fit

@@ -60,21 +60,60 @@ def test_no_import_circle():
 
 
 def test_layers_depend_downwards_only():
+    """nets < models < training; data and storage below both; inference and the demo never train."""
     graph = _imports()
+    rules = {
+        "translate.data": ("translate.models", "translate.training", "translate.inference"),
+        "translate.nets": ("translate.models", "translate.training", "translate.data", "translate.inference"),
+        "translate.storage": ("translate.models", "translate.training", "translate.inference", "translate.nets"),
+        "translate.inference": ("translate.training", "translate.models"),
+        "translate.demo": ("translate.training", "translate.models"),
+        "translate.training": ("translate.inference",),
+    }
     for m, deps in graph.items():
-        if m.startswith("translate.data"):
-            assert not any(d.startswith("translate.models") for d in deps), (m, deps)
-        if m.startswith("translate.nets"):
-            assert not any(d.startswith(("translate.models", "translate.trainer", "translate.data")) for d in deps), m
-        if m.startswith(("translate.inference", "translate.convert", "translate.demo")):
-            assert not any(d.startswith(("translate.trainer", "translate.models")) for d in deps), (m, deps)
-    trainer = graph["translate.trainer"]
+        for package, below in rules.items():
+            if m == package or m.startswith(package + "."):
+                assert not any(d.startswith(below) for d in deps), (m, sorted(deps))
+    trainer = graph["translate.training.trainer"]
     assert not any(d.startswith("translate.models.") and d != "translate.models.base" for d in trainer)
+
+
+def test_the_layout_shows_the_architecture():
+    """A few modules at the top (the public API and what every layer shares), the rest in packages that say
+    what they are; no file of the package over 400 lines."""
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(top) <= 10, top
+    for package in ("training", "inference", "storage", "models", "nets", "data", "metrics", "cli"):
+        assert (PACKAGE / package / "__init__.py").is_file(), package
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 400}
+    assert long == {}
+
+
+def test_importing_the_package_changes_no_environment_variable():
+    """Only the command line (translate/cli/) may set what a process needs before a library starts."""
+    offenders = []
+    for p in PACKAGE.rglob("*.py"):
+        if "cli" in p.relative_to(PACKAGE).parts:
+            continue
+        for node in ast.walk(ast.parse(p.read_text())):
+            target = None
+            if isinstance(node, (ast.Assign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                target = next((t for t in targets if isinstance(t, ast.Subscript)
+                               and "environ" in ast.unparse(t.value)), None)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                writes = node.func.attr in ("setdefault", "update", "pop") and "environ" in ast.unparse(node.func.value)
+                if writes or node.func.attr == "putenv":
+                    target = node
+            if target is not None:
+                offenders.append(f"{p.relative_to(PACKAGE)}:{node.lineno}")
+    assert offenders == []
 
 
 def test_the_trainer_names_no_model_family_batch_key_or_bundle_kind():
     """Its code, that is: the strings and names it uses (its docstrings may explain the models)."""
-    tree = ast.parse((PACKAGE / "trainer.py").read_text())
+    tree = ast.parse((PACKAGE / "training" / "trainer.py").read_text())
     docs = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef))
             and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
     words = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
@@ -92,12 +131,12 @@ def test_no_system_exit_outside_the_command_line():
 
 
 def test_every_error_family_is_an_ordinary_catchable_exception(tmp_path):
-    from translate.checkpoint import load_checkpoint
     from translate.config import DataConfig
-    from translate.convert import plan_conversion
     from translate.data import open_data
     from translate.data.download import dataset_url
     from translate.device import autocast_dtype
+    from translate.inference.convert import plan_conversion
+    from translate.storage.checkpoint import load_checkpoint
 
     cases = {
         errors.DataError: lambda: open_data(DataConfig(data=str(tmp_path / "nowhere")), "dcgan", ("images",)),
@@ -166,7 +205,7 @@ def registered(monkeypatch):
 
 
 def test_three_roles_each_with_its_optimizer_settings_and_exact_resume(tmp_path, registered):
-    from translate.trainer import Trainer
+    from translate.training.trainer import Trainer
 
     registered(MODELS, "twocritic", "test_architecture:TwoCriticGAN",
                config="translate.models.configs:GANConfig", data_kinds=("points",))
@@ -192,7 +231,7 @@ def test_three_roles_each_with_its_optimizer_settings_and_exact_resume(tmp_path,
 
 
 def test_phases_that_do_not_match_the_roles_are_refused(tmp_path, registered, monkeypatch):
-    from translate.trainer import Trainer
+    from translate.training.trainer import Trainer
 
     registered(MODELS, "twocritic", "test_architecture:TwoCriticGAN",
                config="translate.models.configs:GANConfig", data_kinds=("points",))
@@ -227,7 +266,7 @@ def open_diagonal(dcfg, kind):
 
 
 def test_a_new_objective_and_data_set_are_one_entry_each(tmp_path, registered):
-    from translate.trainer import Trainer
+    from translate.training.trainer import Trainer
 
     registered(OBJECTIVES, "test-objective", "test_architecture:ReverseKL")
     registered(DATASETS, "diagonal", "test_architecture:open_diagonal", kind="points")

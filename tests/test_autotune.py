@@ -139,7 +139,7 @@ def test_training_auto_records_what_ran_and_why(bf16_cpu, monkeypatch, cache, tm
     from contextlib import redirect_stderr, redirect_stdout
 
     from translate.config import RunConfig
-    from translate.trainer import Trainer
+    from translate.training.trainer import Trainer
 
     monkeypatch.setattr(autotune, "cpu_bf16_flags", lambda: ["amx_bf16"] if bf16_cpu else [])
     fake_timings(monkeypatch, plain=3.0, winograd=2.0, bf16=1.0)

@@ -164,7 +164,7 @@ def test_import_changes_nothing_in_the_environment():
     code = ("import os, warnings\n"
             "import numpy, torch, torchvision, albumentations, kornia, safetensors, PIL.Image  # their own filters\n"
             "before, filters = dict(os.environ), list(warnings.filters)\n"
-            "import translate, translate.inference, translate.trainer, translate.accel\n"
+            "import translate, translate.inference, translate.training.trainer, translate.accel\n"
             "print(dict(os.environ) == before and list(warnings.filters) == filters)")
     env = {k: v for k, v in os.environ.items() if k != "THP_MEM_ALLOC_ENABLE"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)

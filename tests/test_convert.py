@@ -13,12 +13,12 @@ from conftest import cli_fails
 from PIL import Image
 
 import translate
-from translate import tiling
 from translate.cli import main
-from translate.convert import ERRORS_FILE, plan_conversion, write_image_atomic
+from translate.inference import tiling
+from translate.inference.convert import ERRORS_FILE, plan_conversion, write_image_atomic
+from translate.inference.tiling import run_tiled, tile_starts
 from translate.nets.layers import init_weights
 from translate.nets.resnet import ResnetGenerator
-from translate.tiling import run_tiled, tile_starts
 
 
 def _photo(rng, h, w, channels=3):

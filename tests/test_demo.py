@@ -24,7 +24,7 @@ from translate.demo import app  # noqa: E402  (after the importorskip above)
 @pytest.fixture(scope="session")
 def zoo_root(tmp_path_factory, cyclegan_bundle) -> Path:
     """Named checkpoints as the demo expects them: the three CycleGAN tasks and a digit generator."""
-    from translate.trainer import Trainer
+    from translate.training.trainer import Trainer
 
     root = tmp_path_factory.mktemp("zoo")
     for name in ("horse2zebra", "summer2winter_yosemite", "apple2orange", "facades"):
@@ -185,7 +185,7 @@ def test_the_generate_tab_draws_the_digit_asked_for():
     import torch
     from conftest import SHARED_DATA
 
-    from translate.evaluate import _class_judge
+    from translate.metrics.evaluate import _class_judge
 
     if not (SHARED_DATA / "mnist").is_dir():
         pytest.skip("../shared/data/mnist is not beside this clone (the MNIST judge trains on it)")

@@ -14,8 +14,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from translate.checkpoint import latest_state, list_states
 from translate.cli import main
+from translate.storage.checkpoint import latest_state, list_states
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from translate.checkpoint import latest_state
 from translate.cli import main
 from translate.registry import MODELS, model_config
-from translate.runlog import RunLog
+from translate.storage.checkpoint import latest_state
+from translate.training.runlog import RunLog
 
 TINY_GAN = ["--model", "gan", "--data", "ring8", "--g-hidden", "8", "--d-hidden", "8"]
 
@@ -91,7 +91,7 @@ def test_the_recipe_is_not_named_to_a_run_that_follows_it(unpaired_root):
     import torch
     from conftest import make_config
 
-    from translate.runlog import quick_recipe
+    from translate.training.runlog import quick_recipe
 
     cpu = torch.device("cpu")
     recipe = model_config("cyclegan").CPU_RECIPE
@@ -124,7 +124,7 @@ def test_bundled_names_resolve_from_any_folder_and_list_shows_them(tmp_path, mon
             assert zoo.find(candidates) is not None, candidates
     (tmp_path / "checkpoints" / "mine").mkdir(parents=True)
     installed = tmp_path / "checkpoints" / "mine"
-    from translate.catalog import BUNDLED
+    from translate.storage.catalog import BUNDLED
 
     for name in ("config.json", "model.safetensors"):
         (installed / name).write_bytes((BUNDLED / "horse2zebra" / name).read_bytes())

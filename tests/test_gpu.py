@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 def test_hot_loop_makes_no_host_syncs(extra, unpaired_root, tmp_path):
     """Every update (forward, backward, optimizer, scaler) runs with CUDA's sync debug mode set to error;
     only the log intervals, outside the updates, may read values back."""
-    from translate.trainer import Trainer
+    from translate.training.trainer import Trainer
 
     cfg = make_config("cyclegan", str(unpaired_root), train={"steps": 4, "device": "cuda", "log_every": 1000, **extra})
     tr = Trainer(cfg, tmp_path / "run", quiet=True)
@@ -38,7 +38,7 @@ def test_hot_loop_makes_no_host_syncs(extra, unpaired_root, tmp_path):
 
 
 def test_compiled_fast_path_follows_eager_on_the_gpu(unpaired_root, tmp_path):
-    from translate.trainer import Trainer
+    from translate.training.trainer import Trainer
 
     losses = {}
     for name, extra in (("eager", {}), ("fast", {"channels_last": True, "compile": True})):

@@ -112,7 +112,7 @@ def test_convert_refuses_an_unwritable_output_before_reading_any_image(tmp_path,
     blocker = tmp_path / "a-file"
     blocker.write_text("x")  # OUTPUT below a file: no one, root included, can create it
     read = []
-    import translate.convert as convert
+    import translate.inference.convert as convert
 
     monkeypatch.setattr(convert, "_decode", lambda *a, **k: read.append(a) or None)
     cli_fails(["convert", "-c", "horse2zebra", "-i", str(inp), "-o", str(blocker / "out")], "cannot be written")
@@ -165,7 +165,7 @@ def test_a_truncated_jpeg_is_named_once_and_training_goes_on(tmp_path, recwarn):
 # ------------------------------------------------------------------------------ 5: crafted configs
 def _crafted(tmp_path: Path, name: str, edit) -> Path:
     """A copy of the bundled horse2zebra whose config.json `edit` changes (or replaces, when it returns text)."""
-    from translate.catalog import BUNDLED
+    from translate.storage.catalog import BUNDLED
 
     folder = tmp_path / name / "horse2zebra"
     folder.mkdir(parents=True)
@@ -218,7 +218,7 @@ def test_the_demo_starts_beside_a_broken_bundle_and_says_why(tmp_path):
 
 # ------------------------------------------------------------------------- 9, 10: states and .pth
 def test_a_damaged_newest_state_resumes_from_the_newest_intact_one(tmp_path, capsys):
-    from translate.checkpoint import list_states
+    from translate.storage.checkpoint import list_states
 
     run = tmp_path / "run"
     assert main(["train", *TINY_GAN, "--steps", "4", "--checkpoint-every", "2", "--out", str(run)]) == 0
@@ -261,7 +261,7 @@ def test_download_weights_never_replaces_a_folder_of_the_users(tmp_path, monkeyp
 
 
 def test_export_never_replaces_a_folder_of_the_users(tmp_path):
-    from translate.catalog import BUNDLED
+    from translate.storage.catalog import BUNDLED
 
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -457,7 +457,7 @@ def test_pix2pix_gives_the_same_output_whatever_the_threads(tmp_path, paired_roo
     from conftest import make_config
 
     import translate
-    from translate.trainer import Trainer
+    from translate.training.trainer import Trainer
 
     cfg = make_config("pix2pix", str(paired_root), train={"steps": 1}, model_kw={"netG": "unet_64"},
                       data_kw={"load_size": 64, "crop_size": 64})  # unet_64: the smallest U-Net with dropout

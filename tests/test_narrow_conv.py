@@ -39,7 +39,7 @@ def test_translator_switches_on_the_cpu_in_fp32_only(tmp_path, unpaired_root):
     from conftest import make_config
 
     import translate
-    from translate.trainer import Trainer
+    from translate.training.trainer import Trainer
 
     cfg = make_config("cyclegan", str(unpaired_root), train={"steps": 1}, model_kw={"ngf": 16})  # 16 -> 3 at the end
     run = Trainer(cfg, tmp_path / "r", quiet=True).fit()

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from translate.objectives import build_objective, gradient_penalty, r1_penalty
+from translate.models.objectives import build_objective, gradient_penalty, r1_penalty
 from translate.registry import OBJECTIVES
 
 

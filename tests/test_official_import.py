@@ -14,10 +14,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from translate.checkpoint import CheckpointError, load_checkpoint
 from translate.cli import main
 from translate.interop.official import import_official
 from translate.nets.spec import build_net
+from translate.storage.checkpoint import CheckpointError, load_checkpoint
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "official_checkpoint_layout.json"
 needs_reference = pytest.mark.skipif(not REFERENCE.is_file(), reason=f"{REFERENCE} not present (CI has it)")

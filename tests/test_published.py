@@ -15,9 +15,9 @@ from conftest import FileServer, cli_fails
 from PIL import Image
 
 import translate
-from translate.catalog import BUNDLED, Catalog, split_name
 from translate.cli import main
 from translate.errors import CheckpointError
+from translate.storage.catalog import BUNDLED, Catalog, split_name
 
 
 def official_generator_bytes(seed: int = 0, ngf: int = 8) -> bytes:

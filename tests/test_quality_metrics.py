@@ -305,7 +305,7 @@ class _DigitsOracle:
 
 def test_class_agreement_is_high_for_right_digits_and_a_tenth_for_one_constant_digit(tmp_path):
     pytest.importorskip("sklearn")
-    from translate.evaluate import eval_class
+    from translate.metrics.evaluate import eval_class
 
     quick = Recipe(size=28, width=16, extra_convs=0, epochs=5, flip=False, crop_scale=0.8, lr=3e-3)  # CI-sized judge
     right = eval_class(_DigitsOracle(), "digits", tmp_path, n_per_class=10, recipe=quick)
@@ -352,7 +352,7 @@ def test_eval_paired_on_the_command_line_reads_the_training_direction(paired_roo
     from conftest import make_config
 
     from translate.cli import main
-    from translate.trainer import Trainer
+    from translate.training.trainer import Trainer
 
     data = tmp_path / "pairs"
     shutil.copytree(paired_root / "train", data / "val")  # no test/: val/ is used, as the message says

@@ -7,6 +7,7 @@ import argparse
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -108,12 +109,17 @@ def test_the_cheap_readme_commands_run(tmp_path, monkeypatch, capsys):
 
 def test_the_python_snippet_runs(tmp_path, monkeypatch):
     snippet = next(body for lang, body in fenced_blocks(README) if lang == "python")
-    for path in re.findall(r'"([\w/]+\.(?:jpg|png))"', snippet):  # inputs it names, from this checkout
-        if (ROOT / path).exists():
-            (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-            (tmp_path / path).write_bytes((ROOT / path).read_bytes())
-    monkeypatch.chdir(tmp_path)  # and from another folder than the checkout: bundled names resolve anywhere
+    monkeypatch.chdir(tmp_path)  # from another folder than the checkout: names and the photo resolve anywhere
     scope: dict = {}
     exec(compile(snippet, "README.md", "exec"), scope)
-    assert Image.open(tmp_path / "zebra.png").size == Image.open(tmp_path / "translate/demo/examples/horse_1.jpg").size
+    assert Image.open(tmp_path / "zebra.png").size == Image.open(scope["photo"]).size
     assert tuple(scope["images"].shape) == (16, 1, 28, 28)
+
+
+def test_a_folder_named_translate_beside_the_caller_does_not_hide_the_package(tmp_path):
+    """Run from the folder that holds the clone (named translate), `import translate` must still be the
+    package (a bare folder would become an empty namespace package without `load`)."""
+    (tmp_path / "translate").symlink_to(ROOT, target_is_directory=True)
+    code = "import translate; print(translate.__file__); translate.load"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

@@ -14,9 +14,9 @@ import pytest
 import torch
 from conftest import make_config
 
-from translate.checkpoint import latest_state, list_states, load_checkpoint, load_state
 from translate.errors import TranslateError
-from translate.trainer import Trainer
+from translate.storage.checkpoint import latest_state, list_states, load_checkpoint, load_state
+from translate.training.trainer import Trainer
 
 
 def _adam_steps(opt: torch.optim.Optimizer) -> set[int]:
@@ -270,7 +270,7 @@ def test_tensorboard_flag_without_the_package_is_explained(tmp_path):
 
 
 def test_ema_warms_up_then_averages_with_its_decay():
-    from translate.ema import EMA
+    from translate.training.ema import EMA
 
     live = torch.nn.Linear(1, 1, bias=False)
     ema = EMA({"G": live}, decay=0.9)
@@ -295,8 +295,8 @@ def _losses(run) -> list[list[float]]:
 def test_speed_flags_train_like_the_plain_path(model, flag, values, unpaired_root, tmp_path):
     """--channels-last and --compile (GPU speed features) run on the CPU too, and --winograd (a CPU one)
     swaps the convolution algorithm: each changes only rounding."""
-    from translate.checkpoint import latest_state
-    from translate.trainer import Trainer
+    from translate.storage.checkpoint import latest_state
+    from translate.training.trainer import Trainer
 
     data = str(unpaired_root) if model == "cyclegan" else "ring8"
     runs = {}
@@ -314,3 +314,25 @@ def test_speed_flags_train_like_the_plain_path(model, flag, values, unpaired_roo
 
     keys = [set(load_file(str(latest_state(r) / "weights.safetensors"))) for r in runs.values()]
     assert keys[0] == keys[1]  # compiled or not, the same checkpoint keys
+
+
+def test_a_translation_grid_names_its_columns_and_the_loss_plot_has_a_panel_per_side(tmp_path):
+    """A CycleGAN grid carries A | G_AB(A) | rec A | B | G_BA(B) | rec B over its columns, and losses.png
+    puts D's terms and G's terms in two panels (a dozen lines in one panel share colours)."""
+    import numpy as np
+    from PIL import Image
+
+    from translate.training.runlog import plot_losses, save_samples
+
+    images = torch.rand(12, 3, 32, 32) * 2 - 1
+    save_samples({"A | G_AB(A) | rec A | B | G_BA(B) | rec B": images}, tmp_path / "grid.png", nrow=6)
+    save_samples({"samples": images}, tmp_path / "plain.png", nrow=6)
+    labelled, plain = Image.open(tmp_path / "grid.png"), Image.open(tmp_path / "plain.png")
+    assert labelled.height == plain.height + 14 and labelled.width == plain.width
+    strip = np.asarray(labelled.convert("L"))[:14]
+    assert (strip < 100).any() and (strip > 250).mean() > 0.7  # black text on white
+    csv = tmp_path / "losses.csv"
+    csv.write_text("step,D,G,d_real_A,d_fake_A,cycle_A,idt_AB\n" +
+                   "".join(f"{i},{1 / i},{5 / i},{0.5 / i},{0.4 / i},{2 / i},{1 / i}\n" for i in range(1, 200)))
+    plot_losses(csv, tmp_path / "losses.png")
+    assert Image.open(tmp_path / "losses.png").width >= 850  # two panels side by side

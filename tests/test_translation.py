@@ -19,8 +19,8 @@ from translate.data.transforms import Preprocess
 from translate.errors import TranslateError
 from translate.models.image_pool import ImagePool
 from translate.options import build
-from translate.schedules import epoch_lr_factor
-from translate.trainer import Trainer
+from translate.training.schedules import epoch_lr_factor
+from translate.training.trainer import Trainer
 
 
 # --------------------------------------------------------------------------------------------- data
@@ -329,7 +329,7 @@ def test_init_from_starts_the_generators_from_a_checkpoint_and_refuses_another_a
     in direction BtoA takes the bundle's BtoA net; another width is a one-line error naming both nets."""
     from safetensors.torch import load_file
 
-    from translate.checkpoint import load_checkpoint
+    from translate.storage.checkpoint import load_checkpoint
 
     _, want = load_checkpoint(cyclegan_bundle)
     t = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 1, "init_from": str(cyclegan_bundle)}),

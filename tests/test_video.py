@@ -83,7 +83,7 @@ class StopsAtFrame3:
 
 
 def test_an_interrupted_video_leaves_nothing(tmp_path):
-    from translate import video
+    from translate.inference import video
 
     src = tmp_path / "clip.mp4"
     make_video(src, frames=6, audio=False)

@@ -74,7 +74,7 @@ def test_translator_on_winograd_gives_the_direct_result(tmp_path, unpaired_root)
     from conftest import make_config
 
     import translate
-    from translate.trainer import Trainer
+    from translate.training.trainer import Trainer
 
     run = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 1}), tmp_path / "r", quiet=True).fit()
     fast = translate.load(run / "bundle", device="cpu", precision="fp32", winograd=True)

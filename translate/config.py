@@ -10,7 +10,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from translate.errors import CheckpointError
 from translate.options import from_dict, opt
@@ -76,6 +76,15 @@ class TrainConfig:
 # The official ratio of load to crop size (286 for 256): a random crop sees ~90% of the photo. Training
 # (`--size`, the default load size) and inference (the work scale of a translator) both follow it.
 LOAD_PER_CROP = 286 / 256
+PAPER_CROP = 256  # pix2pix and CycleGAN crop 256 px (Isola et al. 2017 6.2, Zhu et al. 2017 appendix 7.1)
+
+# The two ways of a translation data set: A -> B and B -> A (a bundle maps each it can do to a generator).
+Direction = Literal["AtoB", "BtoA"]
+DIRECTIONS: tuple[Direction, Direction] = ("AtoB", "BtoA")
+
+
+def opposite(direction: Direction) -> Direction:
+    return "BtoA" if direction == "AtoB" else "AtoB"
 
 
 def default_load(crop: int) -> int:
@@ -86,7 +95,8 @@ def default_load(crop: int) -> int:
 @dataclass
 class DataConfig:
     data: str = opt(
-        "", "data set name (ring8, grid25, mnist, digits, cifar10) or a folder of images "
+        "", "data set name (ring8, grid25, mnist, digits, cifar10; horse2zebra, facades and the other official "
+        "translation sets, downloaded when missing: `translate list`) or a folder of images "
         "(class sub-folders for cgan)", metavar="NAME_OR_PATH",
     )
     root: str = opt("datasets", "where named data sets live and are downloaded to", metavar="DIR")
@@ -100,7 +110,7 @@ class DataConfig:
     workers: int = opt(0, "DataLoader worker processes for image folders")
     # Image translation (pix2pix, CycleGAN): the official data options.
     direction: str = opt("AtoB", "translate A to B, or B to A (facades labels -> photo is BtoA)",
-                         choices=("AtoB", "BtoA"))
+                         choices=DIRECTIONS)
     phase: str = opt("train", "which split to train on: trainA/trainB (unpaired) or train/ (paired)")
     preprocess: str = opt("resize_and_crop", "how images are scaled and cropped for training",
                           choices=("resize_and_crop", "scale_width", "scale_width_and_crop", "crop", "none"))
@@ -141,7 +151,7 @@ class RunConfig:
         )
 
     def save(self, path: str | Path) -> None:
-        from translate.atomic import atomic_write_text
+        from translate.storage.atomic import atomic_write_text
 
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 

@@ -64,9 +64,12 @@ def unknown_name_message(kind: str, name: str, valid) -> str:
 
 def _model(target: str, config: str, data_kinds: tuple[str, ...], title: str, paper: str,
            official: str = "") -> Entry:
-    """`title` and `paper`: how people name the model and its paper (status lines, `translate list`);
-    `official`: the repository whose generator files `translate import-official --model NAME` reads."""
-    return Entry(f"translate.models.{target}", {"config": f"translate.models.configs:{config}",
+    """`target` ("module:Class" under translate/models/) and `config` (a class in models/configs.py, or
+    "module:Class" beside the model); `title` and `paper`: how people name the model and its paper (status
+    lines, `translate list`); `official`: the repository whose generator files `translate import-official
+    --model NAME` reads."""
+    config = f"translate.models.{config}" if ":" in config else f"translate.models.configs:{config}"
+    return Entry(f"translate.models.{target}", {"config": config,
                                                  "data_kinds": data_kinds, "official": official,
                                                  "title": title, "paper": paper})
 
@@ -97,11 +100,11 @@ def model_config(name: str) -> type:
 
 
 OBJECTIVES = Registry("objective", {
-    "minimax": "translate.objectives:Minimax",
-    "nonsaturating": "translate.objectives:NonSaturating",
-    "lsgan": "translate.objectives:LeastSquares",
-    "wgan-gp": "translate.objectives:WassersteinGP",
-    "hinge": "translate.objectives:Hinge",
+    "minimax": "translate.models.objectives:Minimax",
+    "nonsaturating": "translate.models.objectives:NonSaturating",
+    "lsgan": "translate.models.objectives:LeastSquares",
+    "wgan-gp": "translate.models.objectives:WassersteinGP",
+    "hinge": "translate.models.objectives:Hinge",
 })
 
 NETS = Registry("net", {
@@ -198,5 +201,5 @@ WINOGRAD_CHOICES = ("auto", "on", "off")
 
 # Image files the project reads (training folders, convert, the demo); Pillow decodes each of these.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".ppm", ".gif")
-# Video files `translate convert` translates frame by frame (translate/video.py, the `video` extra).
+# Video files `translate convert` translates frame by frame (translate/inference/video.py, the `video` extra).
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi")

@@ -75,7 +75,7 @@ def precast_weights(net: nn.Module, dtype: torch.dtype) -> int:
 
 
 def cache_file() -> Path:
-    from translate.cache import cache_dir
+    from translate.storage.cache import cache_dir
 
     return cache_dir() / "precision.json"
 
@@ -89,7 +89,7 @@ def read_cache() -> dict:
 
 
 def _remember(key: str, entry: dict) -> None:
-    from translate.atomic import atomic_write_text
+    from translate.storage.atomic import atomic_write_text
 
     doc = read_cache() or {"format": CACHE_FORMAT}
     doc[key] = entry

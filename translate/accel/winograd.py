@@ -81,11 +81,9 @@ def transform_kernels(weight: Tensor) -> Tensor:
 
 
 # Tiles per block. Blocks bound the transient memory of big inputs (the transformed tiles and GEMM
-# outputs take 2 x 36 x channels x tiles floats: 2 x 19 MB for 512 tiles at 256 channels, against
-# 2 x 340 MB for one 1536 px tile of `translate convert` in one piece). 512 keeps the fresh transformed
-# tiles of inference below glibc's 32 MB mmap ceiling, so they come from the heap instead of newly
-# mapped pages: a 256-channel layer at 128x128 took 51.8-53.4 ms in blocks of 512 tiles and 57-79 ms
-# in one block of 1,024 (256 tiles: 52.4-53.4 ms).
+# outputs take 2 x 36 x channels x tiles floats), and 512 keeps the fresh transformed tiles of inference
+# below glibc's 32 MB mmap ceiling at 256 channels, so they come from the heap instead of newly mapped
+# pages (docs/performance.md, "Winograd": the timings of other block sizes).
 BLOCK_TILES = 512
 
 
@@ -112,8 +110,8 @@ def _input_tiles(x: Tensor, into_buffers: bool) -> Tensor:
     tile positions ordered (n, row, column).
 
     Inference: as a convolution of every channel with the 36 rows of kron(B^T, B^T) as 6x6 kernels,
-    stride 4. That reads the overlapping tiles in place, where the matmul form first copies them out:
-    one 256-channel layer at 64x64 took 12.7-13.2 ms instead of 14.0-14.5 (same bits). The result is
+    stride 4. That reads the overlapping tiles in place, where the matmul form first copies them out (faster
+    for the same bits; docs/performance.md). The result is
     a fresh tensor, a strided view for one image (bmm takes it at full speed).
     `into_buffers` (training, where fresh tensors fragment the heap): the copy and the matmul, into the
     reused buffers."""
@@ -141,15 +139,13 @@ def _tiles(x: Tensor, u: Tensor, out: Tensor, training: bool) -> None:
 
 
 # ------------------------------------------------------------------------------------------ training
-# Intermediates (tiles, transformed tiles and kernels, GEMM outputs: 9 MB each for a 256-channel layer at
-# 256 px, up to 38 MB for a block of BLOCK_TILES tiles) live in buffers reused from call to call, one set
-# per thread (up to ~130 MB in inference, kept for the thread's life; threads that end free theirs).
+# Intermediates (tiles, transformed tiles and kernels, GEMM outputs) live in buffers reused from call to
+# call, one set per thread (kept for the thread's life; threads that end free theirs), because fresh ones
+# cost twice (docs/performance.md, "Winograd" has the figures):
 # - Training: fresh tensors left holes between the activations kept for the backward pass that glibc
-#   could not reuse: a CycleGAN step at 256 px peaked 0.75 GB above the direct path, now 0.5 GB (README).
+#   could not reuse, raising the peak memory of a step.
 # - Inference: blocks over 32 MB (glibc's largest mmap threshold) were mapped and page-faulted anew on
-#   every call: a 256-channel layer at 128x128 (512 px images) took 93-98 ms with fresh tensors, 53-55 ms
-#   with the buffers; a ResNet-9 forward at 512x384 went from 1.69-2.06 s to 1.57-1.60 s (same output,
-#   bit for bit). At 256 px it made no difference.
+#   every call, which slowed large images (the output is the same, bit for bit).
 # Only the outputs and gradients handed back are new tensors.
 _SCRATCH = threading.local()
 
@@ -201,9 +197,8 @@ def winograd_conv3x3_backward(x: Tensor, weight: Tensor, grad_out: Tensor, need_
     grad_x = grad_w = None
     if need_w:
         du = torch.bmm(dm, _input_tiles(x, into_buffers=True).transpose(1, 2), out=_scratch("du", (36, k, c), x))
-        # G^T dU as a wide (9, K C) product, then one transposing copy into (K, C, 3, 3). The (K C, 36) @
-        # (36, 9) form, with its 9-column output, took 15-20 ms against 5-10 ms for K = C = 256 (1 thread),
-        # ~10% of a CycleGAN step at 128 px: 3.0-3.2 -> 2.6-2.7 s per step (README, training speed)
+        # G^T dU as a wide (9, K C) product, then one transposing copy into (K, C, 3, 3): a (K C, 36) @
+        # (36, 9) product, with its 9-column output, runs far below the GEMM's speed (docs/performance.md)
         grad_w = torch.mm(_as(_G2, x).T, du.view(36, k * c)).T.contiguous().view(k, c, 3, 3)  # a new tensor
     if need_x:
         dv = torch.bmm(_kernels(weight).transpose(1, 2), dm, out=_scratch("dv", (36, c, p), x))

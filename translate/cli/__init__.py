@@ -19,7 +19,7 @@ COMMANDS = {
     "train": "train a model (gan, dcgan, cgan, pix2pix, cyclegan, cut, fastcut); leaves a run folder with grids, "
              "losses and resumable states",
     "sample": "draw samples (a PNG grid, a folder of PNGs, or an .npy of points) from a checkpoint",
-    "eval": "score a checkpoint: modes, parzen, fid, kid, domain, paired or class",
+    "eval": "score a checkpoint: modes, parzen, fid, kid, domain, grain, paired or class",
     "demo": "start the web demo (season transfer, object transfiguration, facades, digit generation)",
     "convert": "translate a folder of images or videos (or one file, or a list) with a pix2pix, CycleGAN or CUT "
                "checkpoint",

@@ -1,4 +1,4 @@
-"""`translate convert`: the command-line face of translate/convert.py (fast --help: no torch here)."""
+"""`translate convert`: the command-line face of translate/inference/convert.py (fast --help: no torch here)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from translate.cli import Formatter
+from translate.config import DIRECTIONS
 from translate.errors import ConvertError, OptionError
 
 EPILOG = """examples:
@@ -20,7 +21,7 @@ OUTPUT/convert-errors.txt; the rest still convert, and the exit status is 1."""
 
 
 def _parser() -> argparse.ArgumentParser:
-    from translate.convert import FORMATS
+    from translate.inference.convert import FORMATS
 
     p = argparse.ArgumentParser(
         prog="translate convert", formatter_class=Formatter, epilog=EPILOG,
@@ -34,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="folder, image or video file, or text file with one path per line")
     p.add_argument("--output", "-o", required=True,
                    help="output folder (or a file path when INPUT is one image or video)")
-    p.add_argument("--direction", default="AtoB", choices=("AtoB", "BtoA"),
+    p.add_argument("--direction", default="AtoB", choices=DIRECTIONS,
                    help="which generator of a two-way bundle (default AtoB)")
     p.add_argument("--glob", help="only files matching this pattern, e.g. '*.jpg' or 'day/**/*.png' "
                                   "(default: every image and video suffix this converter reads)")
@@ -95,7 +96,14 @@ def cmd_convert(argv: list[str]) -> int:
         raise OptionError(f"--quality is between 1 and 100, got {a.quality}")
     if a.max_pixels < 1:
         raise OptionError("--max-pixels must be positive")
-    from translate.convert import Report, auto_workers, plan_conversion, printable, run_conversion, write_errors
+    from translate.inference.convert import (
+        Report,
+        auto_workers,
+        plan_conversion,
+        printable,
+        run_conversion,
+        write_errors,
+    )
 
     plan = plan_conversion(Path(a.input), Path(a.output), a.glob, a.format, a.skip_existing, a.overwrite_inputs)
     if a.dry_run:

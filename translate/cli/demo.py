@@ -40,6 +40,7 @@ def cmd_demo(argv: list[str]) -> int:
         import gradio  # noqa: F401
     except ImportError:
         raise OptionError("the demo needs gradio: pip install 'translate-gan[demo]' (or run `make demo`)") from None
+    offline_gradio()
     from translate.demo import app
 
     print(f"translate demo on http://{a.host}:{a.port}  (Ctrl+C stops it)", flush=True)
@@ -70,3 +71,17 @@ def _check_address(host: str, port: int) -> None:
         except OSError as e:
             why = "is in use" if e.errno == 98 else f"cannot be used ({e.strerror})"
             raise OptionError(f"port {port} on {host} {why}; pick another --port") from None
+
+
+# What gradio and huggingface_hub read when they start: no analytics, no hub calls, so the demo starts and
+# runs offline. Set here, before the app imports gradio, rather than on import of the library.
+OFFLINE_GRADIO = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+                  "DO_NOT_TRACK": "1"}
+
+
+def offline_gradio() -> None:
+    """Set OFFLINE_GRADIO where the user has not set those variables (call before importing the app)."""
+    import os
+
+    for key, value in OFFLINE_GRADIO.items():
+        os.environ.setdefault(key, value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from translate.cli import Formatter
+from translate.config import DIRECTIONS
 from translate.errors import OptionError
 
 
@@ -30,13 +31,13 @@ def cmd_export(argv: list[str]) -> int:
                    help="bundle: a translate bundle folder; onnx: one generator as an .onnx file for any image "
                         "size (multiples of the net's requirement), checked in ONNX Runtime (needs the onnx "
                         "extra) (default: bundle)")
-    p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
+    p.add_argument("--direction", choices=DIRECTIONS, default="AtoB",
                    help="with --format onnx: which generator (default AtoB)")
     a = p.parse_args(argv)
-    from translate.catalog import resolve_checkpoint
+    from translate.storage.catalog import resolve_checkpoint
 
     a.checkpoint = [str(resolve_checkpoint(c)) for c in a.checkpoint]  # the names convert takes work here too
-    from translate.files import refuse_overlap
+    from translate.storage.files import refuse_overlap
 
     refuse_overlap(a.out, a.checkpoint)  # before anything is read or written: --overwrite must not eat its source
     if a.format == "onnx":
@@ -53,7 +54,7 @@ def cmd_export(argv: list[str]) -> int:
                   f"side of {res['work_side']} px first and puts their finer detail back (its --scale), which "
                   f"this model was trained for")
         return 0
-    from translate.checkpoint import export_bundle
+    from translate.storage.checkpoint import export_bundle
 
     res = export_bundle(a.checkpoint, a.out, half=a.half, overwrite=a.overwrite)
     note = f", largest fp16 rounding {res['max_abs_rounding']:.2e}" if a.half else ""
@@ -83,9 +84,9 @@ def cmd_list(argv: list[str]) -> int:
 def _list_checkpoints() -> None:
     """Every checkpoint a name finds (`convert -c NAME`, `translate.load(NAME)`, the demo), by source in lookup
     order, with what it does, where it came from, its architecture and training scale."""
-    from translate.catalog import Catalog, describe
-    from translate.checkpoint import CheckpointError, checkpoint_config
     from translate.registry import PRETRAINED
+    from translate.storage.catalog import Catalog, describe
+    from translate.storage.checkpoint import CheckpointError, checkpoint_config
 
     catalog = Catalog()
     print("checkpoints (by name: `translate convert -c NAME`; NAME is the first of: your own, published, bundled; "
@@ -124,7 +125,10 @@ def what_it_does(config: dict) -> str:
     a, _, b = data.partition("2")
     b = b.split("_")[0]  # summer2winter_yosemite: the domains are summer and winter
     directions = list(config.get("directions", {}))
-    if config.get("model") == "pix2pix":  # one generator; its input is the side --direction named at training
+    from translate.registry import MODELS
+
+    paired = config.get("model") in MODELS and MODELS.info(config["model"])["data_kinds"] == ("paired",)
+    if paired:  # one generator whose input is the side --direction named at training: its "AtoB" is forward
         return f"AtoB (one generator, trained on {data or '?'} with --direction {config.get('train_direction')})"
     if a and b:
         names = {"AtoB": f"{a} -> {b}", "BtoA": f"{b} -> {a}"}

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from translate.cli import Formatter
+from translate.config import DIRECTIONS
 from translate.registry import GENERATORS, PRETRAINED, official_models
 
 
@@ -32,7 +33,7 @@ def cmd_download(argv: list[str]) -> int:
 
 
 def cmd_download_weights(argv: list[str]) -> int:
-    from translate.catalog import weights_dir
+    from translate.storage.catalog import weights_dir
 
     p = argparse.ArgumentParser(
         prog="translate download-weights", formatter_class=Formatter,
@@ -78,7 +79,7 @@ def cmd_import_official(argv: list[str]) -> int:
                    help="the official code that wrote the file (cut, fastcut: the CUT code's latest_net_G.pth)")
     p.add_argument("--netG", choices=GENERATORS.names(),
                    help="expected architecture (default: recognised from the keys)")
-    p.add_argument("--direction", default="AtoB", choices=("AtoB", "BtoA"),
+    p.add_argument("--direction", default="AtoB", choices=DIRECTIONS,
                    help="the direction a single generator file translates (the official run's --direction; "
                         "default AtoB)")
     p.add_argument("--out", required=True, metavar="DIR", help="checkpoint folder to write")

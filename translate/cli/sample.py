@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from translate.cli import Formatter
-from translate.config import DataConfig
+from translate.config import DIRECTIONS, DataConfig
 from translate.errors import OptionError
 
 
@@ -70,7 +70,7 @@ def cmd_sample(argv: list[str]) -> int:
     import torch
 
     from translate.inference import Sampler
-    from translate.runlog import save_png, save_samples
+    from translate.training.runlog import save_png, save_samples
 
     sampler = Sampler.from_pretrained(a.checkpoint, device=a.device, reject_stretch=a.reject_stretch)
     out = Path(a.out)
@@ -106,7 +106,7 @@ def cmd_sample(argv: list[str]) -> int:
     if out.suffix == ".npy":
         import io
 
-        from translate.atomic import atomic_write_bytes
+        from translate.storage.atomic import atomic_write_bytes
 
         buf = io.BytesIO()
         np.save(buf, x.numpy().astype(np.float32))
@@ -131,7 +131,7 @@ def _save_arithmetic(parts: dict, out: Path) -> None:
     from PIL import Image, ImageDraw
 
     from translate.data.transforms import grid_image
-    from translate.runlog import save_png
+    from translate.training.runlog import save_png
 
     rows = [("+" if sign > 0 else "-", grid_image(images, nrow=len(images), scale=2))
             for (sign, _, _), images in zip(parts["groups"], parts["group_images"])]
@@ -190,7 +190,7 @@ def cmd_eval(argv: list[str]) -> int:
     p.add_argument("--n", type=int, default=0,
                    help="samples (default: 2500 modes, 10000 parzen, 5000 fid/kid, 100 per class for class; "
                         "domain, grain, paired: at most N test images, 0 = all)")
-    p.add_argument("--direction", default="both", choices=("AtoB", "BtoA", "both"),
+    p.add_argument("--direction", default="both", choices=(*DIRECTIONS, "both"),
                    help="domain, grain: which way to translate (a one-way model needs its own); paired: which half of "
                         "each test pair is the input (default: both for domain, the training's for paired)")
     p.add_argument("--size", type=int, default=0,
@@ -201,7 +201,7 @@ def cmd_eval(argv: list[str]) -> int:
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
     _reject_arg(p)
     a = p.parse_args(argv)
-    from translate import evaluate
+    from translate.metrics import evaluate
 
     train_data, train_root = _training_data(Path(a.checkpoint))
     root = Path(a.root or train_root or "datasets")
@@ -248,7 +248,7 @@ def _optional_inception(flag: str | None) -> Path | None:
 def _report(res: dict, json_path: str | None) -> int:
     _print_result(res)
     if json_path:
-        from translate.atomic import atomic_write_text
+        from translate.storage.atomic import atomic_write_text
 
         atomic_write_text(json_path, json.dumps(res, indent=2) + "\n")
     return 0

@@ -29,7 +29,7 @@ def _train_parser(model_name: str | None) -> argparse.ArgumentParser:
     p.add_argument("--nproc", type=int, default=1, metavar="N",
                    help="train with N processes on this machine: runs this command under `torchrun "
                         "--standalone --nproc-per-node N` (for several machines, call torchrun yourself: see "
-                        "the README) (default: 1)")
+                        "docs/training.md) (default: 1)")
     add_dataclass_args(p.add_argument_group("data"), DataConfig, "data",
                        defaults=mcls.DATA_DEFAULTS if mcls else None,
                        helps={"data": _data_help(model_name)} if model_name else None)
@@ -68,7 +68,7 @@ def _claim_run_dir(out: Path | None, model: str, data: str) -> tuple[Path, list[
         if run_dir.is_dir() and any(run_dir.iterdir()):
             if out is None:
                 continue  # another trainer took this number a moment ago
-            from translate.checkpoint import latest_state
+            from translate.storage.checkpoint import latest_state
 
             if latest_state(run_dir) is not None:
                 raise OptionError(f"{run_dir} already holds a run; continue it with --resume {run_dir} or pick "
@@ -190,8 +190,8 @@ def cmd_train(argv: list[str]) -> int:
         print(json.dumps(cfg.to_dict(), indent=2))
         return 0
     _hand_over_to_torchrun(nproc, argv, cfg.train.batch_size)
-    from translate.distributed import Dist
-    from translate.trainer import Trainer, resolve_device
+    from translate.training.distributed import Dist
+    from translate.training.trainer import Trainer, resolve_device
 
     dist = Dist.from_env(resolve_device(cfg.train.device).type)  # one process unless torchrun started us
     created: list[Path] = []  # folders the claim made, given back if the start fails
@@ -239,7 +239,7 @@ def _release_claim(run_dir: Path, created: list[Path]) -> None:
 
 
 def _resume_config(saved: RunConfig, ns: argparse.Namespace) -> RunConfig:
-    from translate.trainer import RESUME_MUTABLE
+    from translate.training.trainer import RESUME_MUTABLE
 
     typed = given(ns, "train")
     frozen = {k: v for k, v in typed.items() if k not in RESUME_MUTABLE and not _same(getattr(saved.train, k), v)}

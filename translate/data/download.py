@@ -79,7 +79,7 @@ def weights_file(name: str, downloads: Path, sha256: str | None = None, quiet: b
     except (KeyError, tarfile.TarError, OSError) as e:
         raise DownloadError(f"{archive}: no readable member {member!r} ({e}); delete it and download again") \
             from None
-    from translate.atomic import atomic_write_bytes
+    from translate.storage.atomic import atomic_write_bytes
 
     atomic_write_bytes(out, data)
     return out

@@ -123,7 +123,7 @@ _DECODED: dict | None = None
 
 
 def _decoded_cache() -> dict:
-    """Files known to decode, {absolute path: [size, mtime_ns]}, kept in the cache folder (translate/cache.py)
+    """Files known to decode, {absolute path: [size, mtime_ns]}, kept in the cache folder (translate/storage/cache.py)
     between runs and written back at exit."""
     global _DECODED
     if _DECODED is None:
@@ -131,7 +131,7 @@ def _decoded_cache() -> dict:
         import json
         import os
 
-        from translate.cache import cache_dir
+        from translate.storage.cache import cache_dir
 
         path = cache_dir() / "decoded.json"
         try:
@@ -146,7 +146,7 @@ def _decoded_cache() -> dict:
             if len(_DECODED) != start:
                 kept = {k: v for k, v in _DECODED.items() if os.path.exists(k)}  # forget deleted files
                 with contextlib.suppress(OSError):
-                    from translate.atomic import atomic_write_bytes
+                    from translate.storage.atomic import atomic_write_bytes
 
                     atomic_write_bytes(path, json.dumps(kept).encode())
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from translate.config import Direction
+
 
 @dataclass
 class DataInfo:
@@ -12,9 +14,12 @@ class DataInfo:
     dim: int = 0  # points: coordinates per sample
     channels: int = 0  # images; for translation, the input side "A"
     out_channels: int = 0  # translation: the output side "B"
-    image_size: int = 0
+    image_size: int = 0  # the side of a training example (translation: the crop), 0 when it varies
+    # translation: the side whole photos were resized to before the crop (resize_and_crop), the scale at which
+    # the net learned its domains; 0 when photos keep their own scale (scale_width, crop, none)
+    load_size: int = 0
     class_names: list[str] = field(default_factory=list)
-    direction: str = "AtoB"  # translation: which way the model learns ("BtoA": the data's B side is its input)
+    direction: Direction = "AtoB"  # translation: which way the model learns ("BtoA": the data's B side is its input)
 
     @property
     def n_classes(self) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from translate.config import default_load
+from translate.config import PAPER_CROP, default_load
 from translate.data import folders
 from translate.data.info import DataInfo
 from translate.data.transforms import Preprocess, to_tensor
@@ -152,12 +152,13 @@ def _find_aligned(root: Path, phase: str) -> list[tuple[Path, Path | None]]:
                      f"{root}/{phase}/1.jpg), or {phase}/A/ and {phase}/B/ folders with matching names")
 
 
-def open_translation_data(dcfg, kind: str, crop_default: int = 256) -> tuple[_Translation, DataInfo]:
-    """(source, DataInfo) for kind "paired" or "unpaired"; any layout problem exits with the fix."""
+def open_translation_data(dcfg, kind: str) -> tuple[_Translation, DataInfo]:
+    """(source, DataInfo) for kind "paired" or "unpaired"; any layout problem exits with the fix. The load and
+    crop sizes are resolved here, once: given, or from `--size`, or the papers' 286/256."""
     from translate.data.download import resolve_dataset
 
     root = resolve_dataset(dcfg.data, Path(dcfg.root))
-    crop = dcfg.crop_size or dcfg.size or crop_default
+    crop = dcfg.crop_size or dcfg.size or PAPER_CROP
     load = dcfg.load_size or default_load(crop)
     pre = Preprocess(dcfg.preprocess, load, crop, dcfg.flip, train=True)
     preview = Preprocess(dcfg.preprocess, load, crop, flip=False, train=False)
@@ -177,5 +178,5 @@ def open_translation_data(dcfg, kind: str, crop_default: int = 256) -> tuple[_Tr
         source = AlignedImages(pairs, pre, preview, dcfg.input_nc, dcfg.output_nc, swap)
     size = crop if dcfg.preprocess not in ("scale_width", "none") else 0  # 0: varies with the image
     info = DataInfo(kind, str(root), channels=dcfg.input_nc, out_channels=dcfg.output_nc, image_size=size,
-                    direction=dcfg.direction)
+                    load_size=load if dcfg.preprocess == "resize_and_crop" else 0, direction=dcfg.direction)
     return source, info

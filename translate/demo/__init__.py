@@ -1,2 +1,2 @@
-"""The Gradio web demo (app.py), its example photos (examples/) and the script that screenshots it
-(screenshot.py). gradio is imported in app.py and nowhere else in the project."""
+"""The Gradio web demo: the UI (app.py), the models behind each tab (zoo.py) and its example photos
+(examples/). gradio is imported in app.py and nowhere else in the project; `translate demo` starts it."""

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import torch
 
-from translate.checkpoint import CheckpointError, save_bundle
+from translate.config import DIRECTIONS, PAPER_CROP, Direction
 from translate.nets.spec import build_net, net_spec
-from translate.registry import NORM_KINDS, official_models
+from translate.registry import MODELS, NORM_KINDS, official_models
+from translate.storage.checkpoint import CheckpointError, save_bundle
 
 LEGACY_SUFFIXES = (".running_mean", ".running_var", ".num_batches_tracked")
 
@@ -125,19 +126,20 @@ OFFICIAL_MODELS = tuple(official_models())
 
 
 def import_official(files: list[str | Path], model: str, out: str | Path, net_g: str | None = None,
-                    direction: str = "AtoB", overwrite: bool = False, published: dict | None = None) -> Path:
+                    direction: Direction = "AtoB", overwrite: bool = False, published: dict | None = None) -> Path:
     """Convert one official generator (or, for CycleGAN, G_A and G_B) into a bundle at `out`. A single
     generator translates `direction` (the official run's --direction; CUT's cityscapes models are BtoA).
     An existing `out` is replaced only with `overwrite`. `published`: where published weights came from
     (name, url, paper), kept in the bundle's config so every consumer can say which model it runs."""
-    from translate.files import refuse_overlap
+    from translate.storage.files import refuse_overlap
 
     refuse_overlap(out, files)
     if Path(out).exists() and not overwrite:
         raise CheckpointError(f"{out} already exists; pick another `out` or pass `overwrite` to replace it")
     if model not in OFFICIAL_MODELS:
         raise CheckpointError(f"`model` must be one of {', '.join(OFFICIAL_MODELS)}, got {model!r}")
-    names = ["G_AB", "G_BA"] if model == "cyclegan" else ["G"]
+    facts = MODELS.get(model)  # the model class: its generators and the scale its bundles translate at
+    names = list(facts.generators)
     if len(files) > len(names):
         raise CheckpointError(f"`model` {model} takes at most {len(names)} generator file(s), got {len(files)}")
     nets, tensors, sources, arch = {}, {}, {}, None
@@ -154,8 +156,8 @@ def import_official(files: list[str | Path], model: str, out: str | Path, net_g:
     config = {
         "kind": "translator", "in_channels": first["in_channels"], "out_channels": first["out_channels"],
         "multiple": 2 ** first["num_downs"] if unet else 4, "nets": nets,
-        "directions": ({d: n for d, n in zip(("AtoB", "BtoA"), nets)} if len(nets) > 1 else {direction: names[0]}),
-        "train_size": 256, "norm": first["norm"],
+        "directions": dict(zip(DIRECTIONS, nets)) if len(nets) > 1 else {direction: names[0]},
+        "train_size": PAPER_CROP, "norm": first["norm"], "work_scale": facts.work_scale,
     }
     info = {"imported_from": sources, "official_netG": arch,
             "note": "official G_A (A->B) is G_AB and G_B is G_BA; a single pretrained file is the A->B direction",

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import torch
 
-from translate.atomic import atomic_write_bytes
-from translate.checkpoint import load_checkpoint, load_into, net_tensors
+from translate.config import Direction
 from translate.errors import CheckpointError, OptionError
 from translate.nets.spec import build_net
+from translate.storage.atomic import atomic_write_bytes
+from translate.storage.checkpoint import load_checkpoint, load_into, net_tensors
 
 OPSET = 18
 
@@ -47,7 +48,7 @@ def check_sizes(multiple: int) -> list[tuple[int, int]]:
     return [(m * base, m * base), (m * 2 * base, m * 3 * base), (m * 3 * base, m * base)]
 
 
-def export_onnx(checkpoint: str | Path, out: str | Path, direction: str = "AtoB", overwrite: bool = False,
+def export_onnx(checkpoint: str | Path, out: str | Path, direction: Direction = "AtoB", overwrite: bool = False,
                 tolerance: float = 1e-4) -> dict:
     """Write `out` (.onnx); returns {"sizes": [...], "max_abs_diff": float, "bytes": int}."""
     try:
@@ -57,7 +58,7 @@ def export_onnx(checkpoint: str | Path, out: str | Path, direction: str = "AtoB"
     out = Path(out)
     if out.exists() and not overwrite:
         raise OptionError(f"`out` {out} already exists; pick another name or pass `overwrite` to replace it")
-    from translate.catalog import resolve_checkpoint
+    from translate.storage.catalog import resolve_checkpoint
 
     path = resolve_checkpoint(checkpoint)
     config, tensors = load_checkpoint(path)

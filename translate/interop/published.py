@@ -1,6 +1,6 @@
 """Install the authors' published generators (`translate download-weights NAME`, the demo's button).
 
-The install lands in the per-user weights folder (translate/catalog.py: `weights_dir()`), never in the
+The install lands in the per-user weights folder (translate/storage/catalog.py: `weights_dir()`), never in the
 bundled checkpoints/, so the bundled model of the same data set stays as it shipped and reachable as
 `NAME:bundled`. Every install is checked before it is moved into place: the transfer's size against the
 server's Content-Length (and a SHA-256 when one is known or given), the state dict against the official
@@ -17,10 +17,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from translate.catalog import BUNDLED, weights_dir
 from translate.data import download as dl
 from translate.errors import CheckpointError, DownloadError
 from translate.registry import MODELS, PRETRAINED
+from translate.storage.catalog import BUNDLED, weights_dir
 
 
 def default_out(name: str) -> Path:
@@ -61,7 +61,7 @@ def check_translates(path: Path) -> None:
     import torch
 
     import translate
-    from translate.checkpoint import checkpoint_config
+    from translate.storage.checkpoint import checkpoint_config
 
     x = torch.linspace(-1, 1, 64 * 64 * 3).reshape(1, 3, 64, 64)
     for direction in checkpoint_config(path).get("directions", {}):

@@ -22,8 +22,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from translate.cache import cache_dir
 from translate.data.transforms import to_tensor
+from translate.storage.cache import cache_dir
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ def judge_views(x: Tensor, recipe: Recipe) -> list[Tensor]:
 @torch.inference_mode()
 def predict(net: nn.Module, x: Tensor, recipe: Recipe, batch_size: int = 64) -> Tensor:
     """Class probabilities (N, K) for float images (N, C, H, W) in [-1, 1], averaged over the judge's views;
-    with `flip`, also over their mirror images (measured on horse2zebra: +1.7 points)."""
+    with `flip`, also over their mirror images (a mirrored photo is the same photo: docs/evaluation.md)."""
     return predict_views(net, x, recipe, batch_size).mean(1)
 
 
@@ -254,7 +254,7 @@ def cached_judge(name: str, recipe: Recipe, classes: list[str], data_digest: str
     (uint8 images (N, C, S, S) as `fit` takes them, labels) and written there atomically."""
     from safetensors.torch import load_file, save
 
-    from translate.atomic import atomic_write_bytes
+    from translate.storage.atomic import atomic_write_bytes
 
     key = content_key(recipe, classes, data_digest)
     path = cache_dir() / "judges" / f"{name}-{key}.safetensors"

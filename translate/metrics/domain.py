@@ -15,8 +15,8 @@ an output counts as translated only when six checks agree (the per-image `transl
    frame fails here.
 4. local: at least LOCAL_CHANGE of the output is not explained by any global colour mapping of the input
    (`recolouring_residual`): a photo merely turned grey, tinted or re-toned is no translation, whatever the
-   judge thinks of its colours. (Colour augmentation of the judge was tried instead and measured worse: it
-   made the season judge blind to real winter translations; docs/evaluation.md.)
+   judge thinks of its colours. (A colour-augmented judge would blind the season judge to real winter
+   translations, whose difference is colour; docs/evaluation.md.)
 5. sharp: the output keeps fine detail: its finest band (grayscale minus its 1 px Gaussian blur) carries at
    least as much energy as that of the softest 5% of real target photos (`fine_detail`). A blurred zebra
    photo has lost its stripes' edges and some judges call it a horse; it is no translation.
@@ -51,6 +51,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
+from translate.config import Direction
 from translate.data import folders
 from translate.errors import DataError
 from translate.metrics.classifier import Judge, Recipe, cached_judge, file_digest
@@ -223,7 +224,7 @@ def fine_detail(x: Tensor) -> Tensor:
 
 
 # --------------------------------------------------------------------------------------- the metric
-def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: str = "AtoB", size: int = 256,
+def eval_domain(translate: Callable[[Tensor], Tensor], root: Path, direction: Direction = "AtoB", size: int = 256,
                 recipe: Recipe = DEFAULT_RECIPE, inception: Path | None = None, max_images: int = 0,
                 texture_recipe: Recipe | None = TEXTURE_RECIPE) -> dict:
     """Score `translate` ((1, 3, size, size) in [-1, 1] -> the same) on the test images of `root`

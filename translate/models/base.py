@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from translate.data.info import DataInfo
 from translate.errors import OptionError
-from translate.objectives import build_objective, gradient_penalty, r1_penalty
+from translate.models.objectives import build_objective, gradient_penalty, r1_penalty
 
 
 @dataclass
@@ -55,9 +55,7 @@ def algorithm1(d_steps: int) -> list[Phase]:
 
 
 class GanModel(nn.Module):
-    """Base class. Subclasses set `name`, build their nets in __init__ and implement the losses."""
-
-    name = ""
+    """Base class. Subclasses build their nets in __init__ and implement the losses; the registry names them."""
 
     def __init__(self, cfg, info: DataInfo):
         super().__init__()
@@ -100,7 +98,7 @@ class GanModel(nn.Module):
         fp32 against bf16 on; None when the model offers none (it then trains in fp32 on the CPU)."""
         return None
 
-    def bundle_info(self, data_cfg) -> dict:
+    def bundle_info(self) -> dict:
         """Facts about the training run that a bundle records beside export_config (none by default)."""
         return {}
 

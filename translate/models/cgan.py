@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from translate.models.configs import CGANConfig
 from translate.models.gan import NoiseModel
 from translate.nets.spec import net_spec
 
 
 class CGAN(NoiseModel):
-    name = "cgan"
-    Config = CGANConfig
     conditional = True
 
     def net_specs(self):

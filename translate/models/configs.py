@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from translate.config import PAPER_CROP, default_load
 from translate.options import opt
 from translate.registry import DISCRIMINATORS, GENERATORS, INIT_KINDS, NORM_KINDS, OBJECTIVES
 
@@ -108,7 +109,7 @@ class TranslationConfig(AdversarialConfig):
 
     TRAIN_DEFAULTS: ClassVar[dict] = _TRANSLATION_TRAIN
     # Both papers load 286 px and random-crop 256 px (Zhu et al. 2017 appendix 7.1, Isola et al. 2017 6.2).
-    DATA_DEFAULTS: ClassVar[dict] = {"load_size": 286, "crop_size": 256}
+    DATA_DEFAULTS: ClassVar[dict] = {"load_size": default_load(PAPER_CROP), "crop_size": PAPER_CROP}
 
 
 @dataclass
@@ -172,10 +173,8 @@ class CUTConfig(TranslationConfig):
                                          "(CUT: off; FastCUT: on)")
 
     TRAIN_DEFAULTS: ClassVar[dict] = _CUT_TRAIN
-    # No CPU recipe: none measured gives a usable model in a night. The official-size FastCUT at 128 px left the
-    # horses nearly unchanged after 2.4 CPU hours; CUT with the bundles' ResNet-6 ngf 32 generator at 128 px
-    # (--epochs 25 --epochs-decay 25, 6.3 hours of loop time) ends with a stripe texture over the whole frame
-    # (docs/comparison.md). The trainer names no quicker recipe for these models.
+    # No CPU recipe: none tried gives a usable model in a night (docs/comparison.md has the runs), so the
+    # trainer names no quicker recipe for these models.
     CPU_RECIPE: ClassVar[str] = ""
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import torch
 
 from translate.models.base import LossOutput, Phase, loss_output
-from translate.models.configs import CUTConfig, FastCUTConfig
 from translate.models.translation import TranslationModel, discriminator_spec, generator_spec
 from translate.nets.layers import init_weights
 from translate.nets.patch_sample import patch_nce
@@ -23,8 +22,6 @@ from translate.nets.spec import build_net, net_spec
 
 
 class CUT(TranslationModel):
-    name = "cut"
-    Config = CUTConfig
     grid_columns = 3
 
     def __init__(self, cfg, info):
@@ -125,5 +122,4 @@ def _parse_layers(text: str, n_layers: int) -> list[int]:
 
 
 class FastCUT(CUT):
-    name = "fastcut"
-    Config = FastCUTConfig
+    """CUT with FastCUT's defaults (models/configs.py FastCUTConfig): no identity PatchNCE, flip equivariance."""

@@ -19,17 +19,16 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from translate.checkpoint import net_tensors
+from translate.config import DIRECTIONS
 from translate.errors import OptionError
 from translate.models.base import LossOutput, Phase, algorithm1, loss_output
-from translate.models.configs import CycleGANConfig
 from translate.models.image_pool import ImagePool
 from translate.models.translation import TranslationModel, discriminator_spec, generator_spec
+from translate.storage.checkpoint import net_tensors
 
 
 class CycleGAN(TranslationModel):
-    name = "cyclegan"
-    Config = CycleGANConfig
+    generators = ("G_AB", "G_BA")
     grid_columns = 6
 
     def phases(self, d_steps):
@@ -105,8 +104,7 @@ class CycleGAN(TranslationModel):
         return {"G_AB": self.G_AB, "G_BA": self.G_BA}
 
     def export_config(self):
-        return self._export_config({"G_AB": self.specs["G_AB"], "G_BA": self.specs["G_BA"]},
-                                   {"AtoB": "G_AB", "BtoA": "G_BA"})
+        return self._export_config({g: self.specs[g] for g in self.generators}, dict(zip(DIRECTIONS, self.generators)))
 
     def extra_state(self):
         out = {}

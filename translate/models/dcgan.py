@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from translate.models.configs import DCGANConfig
 from translate.models.gan import NoiseModel
 from translate.nets.spec import net_spec
 
 
 class DCGAN(NoiseModel):
-    name = "dcgan"
-    Config = DCGANConfig
 
     def net_specs(self):
         c, info = self.cfg, self.info

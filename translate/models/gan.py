@@ -8,7 +8,6 @@ from torch import Tensor, nn
 
 from translate.data.info import DataInfo
 from translate.models.base import GanModel, LossOutput, loss_output
-from translate.models.configs import GANConfig
 from translate.nets.layers import init_weights
 from translate.nets.spec import build_net, net_spec
 
@@ -109,8 +108,6 @@ class NoiseModel(GanModel):
 
 
 class GAN(NoiseModel):
-    name = "gan"
-    Config = GANConfig
 
     def net_specs(self):
         c, info = self.cfg, self.info

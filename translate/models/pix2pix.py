@@ -7,13 +7,11 @@ import torch
 import torch.nn.functional as F
 
 from translate.models.base import LossOutput, Phase, loss_output
-from translate.models.configs import Pix2PixConfig
 from translate.models.translation import TranslationModel, discriminator_spec, generator_spec
 
 
 class Pix2Pix(TranslationModel):
-    name = "pix2pix"
-    Config = Pix2PixConfig
+    work_scale = "native"  # a layout maps to a photo pixel for pixel, at any size
     grid_columns = 3
 
     def phases(self, d_steps):
@@ -57,6 +55,7 @@ class Pix2Pix(TranslationModel):
         return {"G": self.G}
 
     def export_config(self):
+        # one generator whose input is the side `direction` named at training: "AtoB" means forward
         return self._export_config({"G": self.specs["G"]}, {"AtoB": "G"})
 
     def extra_state(self):

@@ -3,10 +3,11 @@ bundle description, and sample grids made of real and translated preview images.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import Tensor, nn
 
-from translate.config import default_load
 from translate.data.augment import diff_augment, parse_policy
 from translate.data.info import DataInfo
 from translate.errors import OptionError
@@ -41,7 +42,19 @@ def generator_multiple(cfg) -> int:
 
 
 class TranslationModel(GanModel):
-    """Batches: {"A": (N, C_in, S, S), "B": (N, C_out, S, S)} in [-1, 1]."""
+    """Batches: {"A": (N, C_in, S, S), "B": (N, C_out, S, S)} in [-1, 1].
+
+    A translation model declares here what the consumers of its bundles need; `_export_config` writes it
+    into the bundle, so inference, import, export and the demo read the bundle, never a model's name.
+    """
+
+    # The inference nets, in the order of DIRECTIONS for a two-way model; an official generator file of
+    # the model's published code becomes these (`translate import-official`), one file each.
+    generators: ClassVar[tuple[str, ...]] = ("G",)
+    # "train": translate a photo at the scale the net learned its domains (texture and colour over a whole
+    # photo: the official test.py resizes every photo to the crop size), the finer detail put back;
+    # "native": map every pixel at the input's own resolution (a layout to a photo).
+    work_scale: ClassVar[str] = "train"
 
     def __init__(self, cfg, info: DataInfo):
         super().__init__(cfg, info)
@@ -71,7 +84,7 @@ class TranslationModel(GanModel):
     def _export_config(self, nets: dict[str, dict], directions: dict[str, str]) -> dict:
         return {"kind": "translator", "in_channels": self.info.channels, "out_channels": self.info.out_channels,
                 "multiple": generator_multiple(self.cfg), "nets": nets, "directions": directions,
-                "train_size": self.info.image_size, "norm": self.cfg.norm}
+                "train_size": self.info.image_size, "norm": self.cfg.norm, "work_scale": self.work_scale}
 
     def fixed_inputs(self, n, generator, preview=None):
         batch = preview(n)
@@ -82,11 +95,10 @@ class TranslationModel(GanModel):
         batch = preview(n)
         return {"reals": self._interleave([batch["A"], batch["B"]])}, 2
 
-    def bundle_info(self, data_cfg):
-        info = {"train_direction": data_cfg.direction}  # which half of a pair (or which domain) was the input
-        if data_cfg.preprocess == "resize_and_crop" and self.info.image_size:
-            # the side whole photos were resized to: the scale inference works at (inference.work_side)
-            info["train_frame"] = data_cfg.load_size or default_load(self.info.image_size)
+    def bundle_info(self):
+        info = {"train_direction": self.info.direction}  # which half of a pair (or which domain) was the input
+        if self.info.load_size:  # the side whole photos were resized to: the scale inference works at
+            info["train_frame"] = self.info.load_size
         return info
 
     @staticmethod

@@ -1,5 +1,5 @@
-"""Every byte the project writes to disk goes through here: atomic files and folders, the run state
-for exact resume, and inference bundles. safetensors for tensors, JSON for the rest; no pickle.
+"""The two checkpoint formats, and everything that reads them: the run state for exact resume (written by
+training/state.py) and inference bundles. safetensors for tensors, JSON for the rest; no pickle.
 
 Run state  <run>/state/step-XXXXXXX/  weights.safetensors  (every net, "<attr>.<param>", EMA as "ema.*")
                                       optim.safetensors    (optimizer moments "optim.<role>.*", RNG "rng.*")
@@ -13,24 +13,22 @@ Bundle     <dir>/config.json + model.safetensors (generators only, EMA weights w
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
-from translate.atomic import _umask
-from translate.errors import CheckpointError, OptionError
-from translate.files import read_bounded
+from translate.config import DIRECTIONS
+from translate.errors import CheckpointError
+from translate.storage.atomic import AtomicDir
+from translate.storage.files import read_bounded
 
 STATE_FORMAT = "translate-state/1"
 BUNDLE_FORMAT = "translate-bundle/1"
 STATE_DIR = "state"
 
 
-def _write_json(path: Path, obj) -> None:
+def write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=2) + "\n")
 
 
@@ -85,7 +83,7 @@ def check_bundle_config(config: dict, where: Path | str) -> dict:
         if not isinstance(directions, dict) or not directions:
             bad("directions", "must map AtoB and/or BtoA to a net")
         for d, net in directions.items():
-            if d not in ("AtoB", "BtoA"):
+            if d not in DIRECTIONS:
                 bad("directions", f"has {d!r}; only AtoB and BtoA exist")
             if net not in nets:
                 bad("directions", f"maps {d} to {net!r}, which is not in 'nets'")
@@ -140,38 +138,8 @@ def check_tensors(tensors: dict[str, torch.Tensor], where: Path | str) -> dict[s
     return tensors
 
 
-def _contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-
-
-class _AtomicDir:
-    """Write a folder under a temporary name in the same parent, then rename it into place."""
-
-    def __init__(self, final: Path):
-        self.final = final
-        final.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-        os.chmod(self.tmp, 0o777 & ~_umask())
-
-    def __enter__(self) -> Path:
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return False
-        for f in self.tmp.iterdir():  # some writers (safetensors) create 0600 files; give the usual mode
-            if f.is_file():
-                os.chmod(f, 0o666 & ~_umask())
-        if self.final.exists():  # replacing: move the old one aside first, delete it after the swap
-            old = self.final.with_name(f".{self.final.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(self.final, old)
-            os.replace(self.tmp, self.final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(self.tmp, self.final)
-        return False
 
 
 # --------------------------------------------------------------------------------------- run state
@@ -187,21 +155,6 @@ def list_states(run_dir: Path) -> list[Path]:
 def latest_state(run_dir: Path) -> Path | None:
     states = list_states(run_dir)
     return states[-1] if states else None
-
-
-def save_state(run_dir: Path, step: int, weights: dict, optim: dict, meta: dict, keep: int) -> Path:
-    final = state_dir(run_dir, step)
-    with _AtomicDir(final) as tmp:
-        save_file(_contiguous(weights), str(tmp / "weights.safetensors"))
-        save_file(_contiguous(optim), str(tmp / "optim.safetensors"))
-        _write_json(tmp / "state.json", {"format": STATE_FORMAT, "step": step, **meta})
-    for old in list_states(run_dir)[:-keep] if keep > 0 else []:
-        shutil.rmtree(old, ignore_errors=True)
-    # half-written states of a process killed mid-save (their temporary names): one trainer owns a run folder,
-    # so none of them is being written now
-    for partial in (Path(run_dir) / STATE_DIR).glob(".step-*"):
-        shutil.rmtree(partial, ignore_errors=True)
-    return final
 
 
 def load_newest_state(run_dir: Path) -> tuple[Path, dict, dict, dict]:
@@ -235,35 +188,12 @@ def load_state(path: Path) -> tuple[dict, dict, dict]:
     return _load_tensors(path / "weights.safetensors"), _load_tensors(path / "optim.safetensors"), meta
 
 
-# ---------------------------------------------------------------------------------- optimizer state
-def flatten_optimizer(prefix: str, sd: dict) -> tuple[dict[str, torch.Tensor], dict]:
-    """Split an optimizer state_dict into tensors (for safetensors) and a JSON-able remainder."""
-    tensors, plain = {}, {"param_groups": sd["param_groups"], "state": {}}
-    for idx, st in sd["state"].items():
-        plain["state"][str(idx)] = {}
-        for k, v in st.items():
-            if torch.is_tensor(v):
-                tensors[f"{prefix}.{idx}.{k}"] = v
-            else:
-                plain["state"][str(idx)][k] = v
-    return tensors, plain
-
-
-def unflatten_optimizer(prefix: str, tensors: dict, plain: dict) -> dict:
-    state: dict = {int(i): dict(v) for i, v in plain["state"].items()}
-    for key, v in tensors.items():
-        if key.startswith(prefix + "."):
-            idx, name = key[len(prefix) + 1:].split(".", 1)
-            state.setdefault(int(idx), {})[name] = v
-    return {"state": state, "param_groups": plain["param_groups"]}
-
-
 # ------------------------------------------------------------------------------------------ bundles
 def save_bundle(out: Path, model_name: str, export_config: dict, tensors: dict, info: dict) -> Path:
     config = {"format": BUNDLE_FORMAT, "model": model_name, **export_config, **info}
-    with _AtomicDir(Path(out)) as tmp:
-        save_file(_contiguous(tensors), str(tmp / "model.safetensors"), metadata={"format": BUNDLE_FORMAT})
-        _write_json(tmp / "config.json", config)
+    with AtomicDir(Path(out)) as tmp:
+        save_file(contiguous(tensors), str(tmp / "model.safetensors"), metadata={"format": BUNDLE_FORMAT})
+        write_json(tmp / "config.json", config)
     return Path(out)
 
 
@@ -319,7 +249,7 @@ def merge_directions(parts: list[tuple[dict, dict]], where: list[str]) -> tuple[
     """One bundle from one-direction translators trained as separate runs (CUT and FastCUT learn one way):
     each part's generator becomes G_AB or G_BA by the direction it translates, so the demo and
     `convert --direction` use the result as they use a CycleGAN bundle."""
-    names = {"AtoB": "G_AB", "BtoA": "G_BA"}
+    names = dict(zip(DIRECTIONS, ("G_AB", "G_BA")))  # the two-way layout: a CycleGAN bundle's
     config: dict = {}
     tensors: dict = {}
     sources = []
@@ -388,50 +318,6 @@ def checkpoint_config(path: str | Path) -> dict:
     if not isinstance(bundle, dict):
         raise CheckpointError(f"{state / 'state.json'}: field 'bundle' must describe the nets")
     return check_bundle_config(bundle, state / "state.json")
-
-
-def warm_start(nets: dict[str, torch.nn.Module], export_config: dict, path: Path, source: str) -> str:
-    """Load a checkpoint's generators into a new run's `nets` (fine-tuning: `translate train --init-from`).
-
-    Nets are matched by the direction they translate, so a CUT run (one net "G") starts from either half of
-    a two-direction bundle and a CycleGAN run from a CycleGAN bundle or run; the architectures must be the
-    same. Everything else (discriminators, heads, optimizers, the step) starts fresh. `path` is the
-    checkpoint folder that `source` (what the user gave) resolved to. Returns a line for the log."""
-    if "directions" not in export_config:
-        raise OptionError("`init_from` fine-tunes image translators (pix2pix, CycleGAN, CUT, FastCUT)")
-    config, tensors = load_checkpoint(path)
-    if "directions" not in config:
-        raise CheckpointError(f"`init_from` {source}: it holds a {config.get('model')!r} model with no "
-                              f"translation directions; give a translator checkpoint of the same architecture")
-    loaded = []
-    for direction, name in export_config["directions"].items():
-        theirs = config["directions"].get(direction)
-        if theirs is None:
-            raise CheckpointError(f"`init_from` {source} translates {', '.join(config['directions'])}; this run "
-                                  f"needs {direction}")
-        mine, other = export_config["nets"][name], config["nets"][theirs]
-        if mine != other:
-            kw, kw_other = mine.get("kwargs", {}), other.get("kwargs", {})
-            differ = sorted(k for k in {*kw, *kw_other} if kw.get(k) != kw_other.get(k))
-            raise CheckpointError(f"`init_from` {source}: its {direction} net is {_describe(other)}, this run "
-                                  f"builds {_describe(mine)}; give the options that make them equal "
-                                  f"({', '.join(differ) or 'the net'})")
-        load_into(nets[name], net_tensors(tensors, theirs), path)
-        loaded.append(f"{name} <- {direction} of {path} (step {config.get('step', '?')})")
-    return "fine-tuning: " + "; ".join(loaded)
-
-
-def _describe(spec: dict) -> str:
-    kw = spec.get("kwargs", {})
-    return f"{spec.get('name')} ({', '.join(f'{k}={v}' for k, v in sorted(kw.items()))})"
-
-
-def expect_model(config: dict, wanted: str | tuple[str, ...], where: Path | str) -> None:
-    """Fail with both names when a checkpoint belongs to another model family."""
-    wanted = (wanted,) if isinstance(wanted, str) else wanted
-    if config.get("model") not in wanted:
-        raise CheckpointError(f"{where} holds a {config.get('model')!r} model, but this needs "
-                              f"{' or '.join(repr(w) for w in wanted)}")
 
 
 def load_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], where: Path | str) -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
-from translate.atomic import atomic_write_bytes
 from translate.device import dtype_name
 from translate.errors import OptionError, TrainingError
+from translate.storage.atomic import atomic_write_bytes
 
 
 class NonFiniteLoss(TrainingError):
@@ -177,7 +177,7 @@ def plan(cfg, model, source, info, steps_per_epoch: int, step: int, where: str, 
     nets = ", ".join(f"{name} {type(net).__name__} {sum(p.numel() for p in net.parameters()) / 1e6:.2f}M"
                      for name, net in model.named_children() if any(True for _ in net.parameters()))
     n = len(source) if hasattr(source, "__len__") else 0
-    px = d.crop_size or info.image_size
+    px = info.image_size
     data = f"{Path(info.name).name or d.data} ({n:,} examples{f', {px} px' if px else ''})" if n else Path(d.data).name
     length = f"{t.steps:,} steps"
     if t.epochs:
@@ -234,19 +234,31 @@ def plot_losses(csv_path: Path, png_path: Path) -> None:
         return
     header, body = rows[0], rows[1:]
     steps = [int(r[0]) for r in body]
-    fig = Figure(figsize=(7, 3.5), dpi=100)
-    ax = fig.subplots()
-    window = max(1, len(body) // 100)  # light smoothing so the trend is readable
-    for j, name in enumerate(header[1:], start=1):
-        ys = [float(r[j]) if r[j] else math.nan for r in body]
-        if window > 1:
-            ys = [sum(ys[max(0, i - window + 1):i + 1]) / len(ys[max(0, i - window + 1):i + 1])
-                  for i in range(len(ys))]
-        ax.plot(steps, ys, label=name, lw=1.2 if name in ("D", "G") else 0.7)
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.legend(fontsize=7, ncol=4)
-    ax.grid(alpha=0.3)
+    # two panels: what D minimises and what G minimises (a dozen CycleGAN terms in one panel are unreadable),
+    # each term its own colour from a 20-colour palette, the totals D and G drawn bold
+    sides = {"discriminator": [n for n in header[1:] if n == "D" or n.startswith("d_")]}
+    sides["generator"] = [n for n in header[1:] if n not in sides["discriminator"]]
+    fig = Figure(figsize=(9, 3.6), dpi=100)
+    axes = fig.subplots(1, 2, squeeze=False)[0]
+    window = max(1, len(body) // 50)  # a moving mean over 2% of the run, so the trend is readable
+    palette = [f"tab:{c}" for c in ("blue", "orange", "green", "red", "purple", "brown", "pink", "gray", "olive",
+                                    "cyan")]
+    for ax, (side, names) in zip(axes, sides.items()):
+        for k, name in enumerate(names):
+            j = header.index(name)
+            ys = [float(r[j]) if r[j] else math.nan for r in body]
+            if window > 1:
+                ys = [sum(ys[max(0, i - window + 1):i + 1]) / len(ys[max(0, i - window + 1):i + 1])
+                      for i in range(len(ys))]
+            total = name in ("D", "G")
+            ax.plot(steps, ys, label=name, color="black" if total else palette[k % len(palette)],
+                    lw=1.6 if total else 0.9, ls="-" if k < len(palette) else "--")
+        ax.set_title(f"{side} losses" + (f" (mean of {window} steps)" if window > 1 else ""), fontsize=9)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        if names:
+            ax.legend(fontsize=7, ncol=2)
+    axes[0].set_ylabel("loss")
     fig.tight_layout()
     tmp = png_path.with_suffix(".tmp.png")
     fig.savefig(tmp)
@@ -264,7 +276,26 @@ def save_samples(tensors: dict[str, torch.Tensor], path: Path, nrow: int = 8,
         return
     from translate.data.transforms import grid_image
 
-    _save_pil(grid_image(x, nrow=nrow), path)
+    grid = grid_image(x, nrow=nrow)
+    columns = next(iter(tensors)).split(" | ")
+    if len(columns) > 1 and nrow % len(columns) == 0:
+        grid = _with_column_labels(grid, columns * (nrow // len(columns)), x.shape[-1])
+    _save_pil(grid, path)
+
+
+def _with_column_labels(grid, labels: list[str], side: int):
+    """The grid under a white strip naming each column ("A", "G_AB(A)", "rec A", ...)."""
+    from PIL import Image, ImageDraw
+
+    strip = 14
+    out = Image.new(grid.mode, (grid.width, grid.height + strip), "white")
+    out.paste(grid, (0, strip))
+    draw = ImageDraw.Draw(out)
+    for k, label in enumerate(labels):
+        left = 2 + k * (side + 2)  # grid_image's 2-pixel gaps
+        text = label if draw.textlength(label) <= side else label[: max(1, side // 7)]
+        draw.text((left + (side - draw.textlength(text)) / 2, 1), text, fill="black")
+    return out
 
 
 def save_png(chw_uint8: torch.Tensor, path: Path) -> None:

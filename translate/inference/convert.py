@@ -197,7 +197,7 @@ def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes |
     see half a file, and an encoder failure leaves nothing behind."""
     import io
 
-    from translate.atomic import atomic_write_bytes
+    from translate.storage.atomic import atomic_write_bytes
 
     fmt = FORMATS.get(dst.suffix.lower().lstrip("."))
     if fmt is None:
@@ -318,7 +318,7 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
     if bar is not None:
         bar.close()
     for job in videos:  # frame by frame, one video at a time (each streams; memory stays flat)
-        from translate.video import convert_video
+        from translate.inference.video import convert_video
 
         try:
             frames = convert_video(translator, job.src, job.dst, max_side, progress)
@@ -370,7 +370,7 @@ def write_errors(plan: Plan, report: Report) -> None:
     if not report.failed:
         path.unlink(missing_ok=True)  # a stale list from an earlier run no longer applies
         return
-    from translate.atomic import atomic_write_text
+    from translate.storage.atomic import atomic_write_text
 
     lines = [f"{printable(src)}\t{printable(reason)}" for src, reason in sorted(report.failed, key=lambda t: str(t[0]))]
     atomic_write_text(path, "# file\treason (fix or remove these files, then re-run; converted files are skipped)\n"

@@ -1,4 +1,5 @@
-"""Learning-rate schedules as pure functions of the step, so resuming needs only the step number."""
+"""The optimizers of a run's roles and their learning rates: schedules are pure functions of the step, so
+resuming needs only the step number."""
 
 from __future__ import annotations
 
@@ -48,3 +49,31 @@ def schedule_change(saved: dict, t, step: int, steps_per_epoch: int) -> str | No
         return msg + (f"; the learning rate at step {step} jumps from {before:.3g}x to {after:.3g}x the base rate "
                       f"(the steps already taken are unchanged)")
     return msg + f"; the learning rate at step {step} is unchanged ({after:.3g}x the base rate)"
+
+
+def base_lr(t, settings: str) -> float:
+    """A role's learning rate before the schedule: `settings` "d" takes --lr-d, "g" --lr-g (TTUR)."""
+    return t.lr_d if settings == "d" else t.lr_g
+
+
+def make_optimizer(params, t, settings: str, device_type: str):
+    """The optimizer of one role, with the learning rate and betas of its `settings` ("g" or "d")."""
+    import torch
+
+    betas = t.betas_d if settings == "d" else t.betas_g
+    # One fused kernel for the whole update: on CUDA no per-parameter launches or host sync; on the CPU
+    # faster than the default per-tensor loop too (docs/performance.md, bench/optimizer_step.py).
+    fused = {"fused": True} if device_type in ("cuda", "cpu") else {}
+    if t.optim == "adam":
+        return torch.optim.Adam(params, lr=base_lr(t, settings), betas=tuple(betas), weight_decay=t.weight_decay,
+                                **fused)
+    return torch.optim.SGD(params, lr=base_lr(t, settings), momentum=t.momentum, weight_decay=t.weight_decay,
+                           **fused)
+
+
+def set_learning_rates(optimizers: dict, settings_of, t, step: int, steps_per_epoch: int) -> None:
+    """Every role's learning rate at `step`: its base rate times the run's schedule."""
+    f = run_lr_factor(step, t, steps_per_epoch)
+    for role, opt in optimizers.items():
+        for g in opt.param_groups:
+            g["lr"] = base_lr(t, settings_of(role)) * f

@@ -26,7 +26,7 @@ from pathlib import Path
 from translate.errors import CheckpointError
 
 SOURCES = ("local", "published", "bundled")  # the order a bare name is looked up in
-BUNDLED = Path(__file__).resolve().parents[1] / "checkpoints"
+BUNDLED = Path(__file__).resolve().parents[2] / "checkpoints"  # the checkout's checkpoints/
 
 
 def weights_dir() -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from translate.config import DIRECTIONS, opposite
 from translate.data.transforms import to_unit
 from translate.errors import OptionError
 from translate.inference import Sampler
@@ -82,9 +83,9 @@ def _translator_checkpoint(checkpoint: str, data: str | None, root: Path, size: 
                            example: str) -> tuple[dict, dict, Path, int]:
     """(config, tensors, data folder, size) of an image-translator checkpoint for --metric domain/paired:
     the data and size default to what the checkpoint trained on."""
-    from translate.catalog import resolve_checkpoint
-    from translate.checkpoint import load_checkpoint
     from translate.data.download import resolve_dataset
+    from translate.storage.catalog import resolve_checkpoint
+    from translate.storage.checkpoint import load_checkpoint
 
     config, tensors = load_checkpoint(resolve_checkpoint(checkpoint))  # read once, for every direction
     if config.get("kind") != "translator":
@@ -106,7 +107,7 @@ def eval_domain(checkpoint: str, data: str | None, root: Path, direction: str, s
     # upsampled for it, which blurs what it looks for)
     config, tensors, folder, size = _translator_checkpoint(checkpoint, data, root, size or 256, "domain",
                                                            "horse2zebra")
-    directions = ("AtoB", "BtoA") if direction == "both" else (direction,)
+    directions = DIRECTIONS if direction == "both" else (direction,)
     results = {d: score(ImageTranslator(config, tensors, d, device, str(checkpoint)).translate_tensor, folder, d,
                         size, inception=inception, max_images=n) for d in directions}
     return results[direction] if direction != "both" else {"metric": "domain", **results}
@@ -121,14 +122,14 @@ def eval_grain(checkpoint: str, data: str | None, root: Path, direction: str, si
 
     config, tensors, folder, size = _translator_checkpoint(checkpoint, data, root, size or 256, "grain",
                                                            "horse2zebra")
-    test = dict(zip(("AtoB", "BtoA"), domain.split_folders(folder, "test")))
+    test = dict(zip(DIRECTIONS, domain.split_folders(folder, "test")))
     results = {}
-    for d in ("AtoB", "BtoA") if direction == "both" else (direction,):
+    for d in DIRECTIONS if direction == "both" else (direction,):
         paths = domain.photos(test[d])[:n or None]
         x = domain.as_float(domain.load_square(paths, size))
         translate = ImageTranslator(config, tensors, d, device, str(checkpoint)).translate_tensor
         fakes = torch.cat([translate(x[i:i + 1]).clamp(-1, 1) for i in range(len(x))])
-        other = test["BtoA" if d == "AtoB" else "AtoB"]
+        other = test[opposite(d)]
         real = domain.as_float(domain.load_square(domain.photos(other), size))
         per_image = grain.grid_db(fakes)
         results[d] = {"metric": "grain", "data": folder.name, "direction": d, "size": size, "n_images": len(x),

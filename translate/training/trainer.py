@@ -24,29 +24,20 @@ import torch
 from torch import nn
 
 from translate import __version__
-from translate.atomic import atomic_write_bytes
-from translate.checkpoint import (
-    flatten_optimizer,
-    latest_state,
-    load_into,
-    load_newest_state,
-    net_tensors,
-    save_bundle,
-    save_state,
-    unflatten_optimizer,
-    warm_start,
-)
 from translate.config import RunConfig
 from translate.data import BatchStream, open_data
 from translate.data.loader import peek
 from translate.device import resolve_device
-from translate.distributed import RANK_SEED_STRIDE, Dist, capture_rng, restore_rng
-from translate.ema import EMA
 from translate.errors import CheckpointError, OptionError, TrainingError
 from translate.models.base import GanModel, LossOutput, Phase, check_phases
 from translate.registry import MODELS
-from translate.runlog import NonFiniteLoss, NullLog, RunLog, hardware_name, plan, quick_recipe, save_samples
-from translate.schedules import run_lr_factor, schedule_change
+from translate.storage.checkpoint import latest_state, load_into, load_newest_state, net_tensors, save_bundle
+from translate.training.distributed import RANK_SEED_STRIDE, Dist, capture_rng, restore_rng
+from translate.training.ema import EMA
+from translate.training.runlog import NonFiniteLoss, NullLog, RunLog, hardware_name, plan, quick_recipe
+from translate.training.samples import SampleGrids
+from translate.training.schedules import make_optimizer, schedule_change, set_learning_rates
+from translate.training.state import flatten_optimizer, save_state, unflatten_optimizer, warm_start
 
 # Train-config fields that may change when a run is resumed; any other change would break exactness. The
 # schedule (length, LR decay) changes only the future: the steps already taken stay as they were, and the
@@ -92,7 +83,7 @@ class Trainer:
             self.model.setup({k: v.to(self.device) if torch.is_tensor(v) else v for k, v in first.items()})
             self.model.to(self.device)
         if t.init_from and not resume:  # a resumed run has these weights (and more) in its state
-            from translate.catalog import resolve_checkpoint  # a bundled name works as in `translate convert`
+            from translate.storage.catalog import resolve_checkpoint  # a bundled name works as in `translate convert`
 
             self._say(warm_start(self.model.export(), self.model.export_config(), resolve_checkpoint(t.init_from),
                                  t.init_from))
@@ -106,18 +97,20 @@ class Trainer:
         self.phases: list[Phase] = self.model.phases(t.d_steps)
         self.roles = self.model.roles()
         check_phases(self.phases, self.roles, cfg.model_name)
-        self.optimizers = {role: self._make_optimizer(role, params) for role, params in self.roles.items()}
+        self.optimizers = {role: make_optimizer(params, t, self.model.role_settings(role), self.device.type)
+                           for role, params in self.roles.items()}
         fp16 = self.amp_dtype == torch.float16
         self.scalers = {role: torch.amp.GradScaler("cuda", enabled=fp16) for role in self.roles}
         self.ema = EMA(self.model.export(), t.ema) if t.ema else None
-        self.fixed = self._fixed_inputs(t.n_samples)
-        self.reference = self.model.grid_reference(self._preview, t.n_samples)
+        self.grids = SampleGrids(self.model, self.run_dir, self._preview, t.n_samples, t.seed, self.dist,
+                                 self.device)
         self.step, position = 0, 0
         self.last_saved: Path | None = None
         # wall time of the loop, summed over resumes, for model cards ("steps: N, wall time: T, hardware")
         self.timing = {"seconds": 0.0, "timed_steps": 0, "hardware": []}
         self._timing_mark: tuple[float, int] | None = None
-        self._seed_rank_streams()
+        if self.dist.rank > 0:  # rank 0 keeps the single-process noise stream; rank r > 0 draws its own
+            torch.manual_seed(t.seed + RANK_SEED_STRIDE * self.dist.rank)
         if resume:
             position = self._restore()
         # identical weights everywhere, whatever each process built or read (as DDP does at wrap time)
@@ -144,7 +137,7 @@ class Trainer:
             self._say(plan(self.cfg, self.model, self.source, self.info, self.steps_per_epoch, self.step,
                            hardware, self.amp_dtype, self.precision_reason))
             if self.step == 0:
-                self._write_initial_grids()
+                self.grids.initial(self._ema_nets())
         except BaseException:  # the caller's handlers come back whatever failed here
             self._restore_signals(old_handlers)
             raise
@@ -165,7 +158,7 @@ class Trainer:
                 if self.step % t.log_every == 0 or last:
                     self._log_interval(log)
                 if self.step % t.sample_every == 0 or last:
-                    self._write_samples()
+                    self.grids.write(self.step, self._ema_nets())
                     log.plot_losses()
                 if self.step % t.checkpoint_every == 0 or last:
                     log.flush()
@@ -174,7 +167,7 @@ class Trainer:
                 log.flush()
                 self._save()
                 if self.step % t.sample_every:  # the grid of the step it stopped at, unless just written
-                    self._write_samples()
+                    self.grids.write(self.step, self._ema_nets())
                 log.plot_losses()
         except NonFiniteLoss as e:
             log.close()
@@ -218,11 +211,6 @@ class Trainer:
     def _stopping(self) -> bool:
         # one process decides alone; several decide together at log intervals (see _log_interval)
         return self.stop_agreed if self.dist.enabled else bool(self.stop_requested)
-
-    def _seed_rank_streams(self) -> None:
-        """Rank 0 keeps the single-process noise stream; rank r > 0 draws its own (noise, dropout, pool)."""
-        if self.dist.rank > 0:
-            torch.manual_seed(self.cfg.train.seed + RANK_SEED_STRIDE * self.dist.rank)
 
     # --------------------------------------------------------------------------------- one step
     def _step(self) -> dict[str, torch.Tensor]:
@@ -271,25 +259,8 @@ class Trainer:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
-    def _make_optimizer(self, role: str, params) -> torch.optim.Optimizer:
-        t = self.cfg.train
-        lr, betas = self._base_lr(role), (t.betas_d if self.model.role_settings(role) == "d" else t.betas_g)
-        # One fused kernel for the whole update: on CUDA no per-parameter launches or host sync; on the CPU
-        # faster than the default per-tensor loop too (docs/performance.md, bench/optimizer_step.py).
-        fused = {"fused": True} if self.device.type in ("cuda", "cpu") else {}
-        if t.optim == "adam":
-            return torch.optim.Adam(params, lr=lr, betas=tuple(betas), weight_decay=t.weight_decay, **fused)
-        return torch.optim.SGD(params, lr=lr, momentum=t.momentum, weight_decay=t.weight_decay, **fused)
-
-    def _base_lr(self, role: str) -> float:
-        t = self.cfg.train
-        return t.lr_d if self.model.role_settings(role) == "d" else t.lr_g
-
     def _set_learning_rates(self) -> None:
-        f = run_lr_factor(self.step, self.cfg.train, self.steps_per_epoch)
-        for role, opt in self.optimizers.items():
-            for g in opt.param_groups:
-                g["lr"] = self._base_lr(role) * f
+        set_learning_rates(self.optimizers, self.model.role_settings, self.cfg.train, self.step, self.steps_per_epoch)
 
     # ------------------------------------------------------------------------------------- signals
     def _catch_signals(self):
@@ -309,29 +280,11 @@ class Trainer:
         for sig, h in old_handlers.items():
             signal.signal(sig, h)
 
-    # ------------------------------------------------------------------------------ images on disk
-    def _write_initial_grids(self) -> None:
-        reals, nrow = self.model.reals(self._preview, self.cfg.train.n_samples)
-        if self.dist.is_main:
-            save_samples(reals, self.run_dir / "reals.png", nrow=nrow)
-        self._write_samples(name="fakes_init.png")
-        if self.dist.is_main:  # samples/latest.png exists from step 0: every path the run prints can be opened
-            atomic_write_bytes(self.run_dir / "samples" / "latest.png", (self.run_dir / "fakes_init.png").read_bytes())
-
     def _preview(self, n: int) -> dict:
         return peek(self.source, n, self.cfg.train.seed)
 
-    def _write_samples(self, name: str | None = None) -> None:
-        nets = self.ema.nets if self.ema is not None else None
-        devices = [self.device.index or 0] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):  # grids (e.g. pix2pix dropout) leave training RNG alone
-            out = self.model.visuals(self.fixed, nets)  # on every rank: nets may hold collectives (SyncBN)
-        if not self.dist.is_main:
-            return
-        path = self.run_dir / (name or f"samples/step-{self.step:07d}.png")
-        save_samples(out, path, nrow=self._nrow(), reference=self.reference)
-        if not name:  # render once, copy the bytes
-            atomic_write_bytes(self.run_dir / "samples" / "latest.png", path.read_bytes())
+    def _ema_nets(self) -> dict | None:
+        return self.ema.nets if self.ema is not None else None
 
     def _speed(self, t) -> tuple[torch.dtype | None, str, int]:
         """(autocast dtype, why, layers on Winograd), timed where left to auto (accel.accelerate_training). The
@@ -350,14 +303,6 @@ class Trainer:
             t.precision = choice.name
         return choice.dtype, choice.reason, switched["winograd"]
 
-    def _fixed_inputs(self, n: int) -> dict:
-        """The model's grid inputs, drawn from their own generator (the training RNG is untouched)."""
-        fixed = self.model.fixed_inputs(n, torch.Generator().manual_seed(self.cfg.train.seed), self._preview)
-        return {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in fixed.items()}
-
-    def _nrow(self) -> int:
-        return int(self.fixed.get("nrow", 8))
-
     # ------------------------------------------------------------------------------ state on disk
     def _weights(self) -> dict[str, torch.Tensor]:
         w = dict(self.model.state_dict())
@@ -367,7 +312,7 @@ class Trainer:
         return w
 
     def _bundle_config(self) -> dict:
-        return {"model": self.cfg.model_name, **self.model.export_config(), **self.model.bundle_info(self.cfg.data)}
+        return {"model": self.cfg.model_name, **self.model.export_config(), **self.model.bundle_info()}
 
     def _save(self) -> None:
         t = self.cfg.train
@@ -441,7 +386,7 @@ class Trainer:
         nets = self.ema.nets if self.ema is not None else self.model.export()
         tensors = {f"{n}.{k}": v for n, net in nets.items() for k, v in net.state_dict().items()}
         info = {"step": self.step, "ema": self.ema is not None, "train_data": Path(self.info.name).name,
-                "translate_version": __version__, "timing": self._timing_now(), **self.model.bundle_info(self.cfg.data)}
+                "translate_version": __version__, "timing": self._timing_now(), **self.model.bundle_info()}
         config = self.model.export_config()
         return save_bundle(self.run_dir / "bundle", self.cfg.model_name, config, tensors, info)
 

@@ -1,7 +1,7 @@
 """Take the README's demo screenshot in headless Chromium: start the demo, open a tab, upload an example,
 translate, and save the page.
 
-  python -m translate.demo.screenshot --checkpoints DIR --tab object --direction "horse → zebra" \\
+  python bench/demo_screenshot.py --checkpoints DIR --tab object --direction "horse → zebra" \\
       --image translate/demo/examples/horse_1.jpg --out docs/demo.png
 """
 
@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import argparse
 import socket
+import sys
+from pathlib import Path
 
-from translate.demo import app
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from translate.cli.demo import offline_gradio  # noqa: E402
+
+offline_gradio()
+from translate.demo import app  # noqa: E402
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

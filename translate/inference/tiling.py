@@ -7,10 +7,9 @@ statistics of every such layer are first measured on the whole image and then ev
 with them. When the image is no larger than `stats_side` pixels, tiled and untiled outputs agree exactly
 wherever a pixel is farther from a tile border than the net's receptive field, and within a small
 tolerance in the blended overlaps. Larger images are measured on a copy shrunk to `stats_side`, which
-bounds that pass's memory (ResNet-9 at 2048 px: ~3 GB) at the price of approximate statistics: shrinking
-removes fine detail, so deep layers see different statistics. Measured on a 512 px horse photo with a
-CycleGAN generator, mean abs error against the untiled result: 0.0016 from exact statistics, 0.056 from
-a half-size copy, 0.086 with each tile using its own (which, worse, differ from tile to tile).
+bounds that pass's memory at the price of approximate statistics: shrinking removes fine detail, so deep
+layers see different statistics, though far closer than each tile's own (docs/performance.md, "Tiling"
+has the errors of each against the untiled result).
 """
 
 from __future__ import annotations
