@@ -179,6 +179,21 @@ def test_every_tab_and_direction_runs_the_bundle_it_names(photo):
             assert status.endswith(f"on {device_name(translate.load(name).device)}") or " on CPU (" in status
 
 
+def test_a_side_by_side_facades_pair_is_translated_from_its_label_half():
+    """The facades set ships photo | labels in one file; uploaded as is, the labels half is the input."""
+    import translate
+
+    rng = np.random.default_rng(0)
+    labels = np.kron(rng.integers(0, 255, (4, 4, 3)), np.ones((16, 16, 1))).astype(np.uint8)  # blocks, 64 px
+    pair = Image.fromarray(np.concatenate([rng.integers(0, 255, (64, 64, 3), dtype=np.uint8), labels], 1))
+    result, _, status = app.translate_image(app.ModelZoo(), "Facades", "labels → photo", pair)
+    want = translate.load("facades")(Image.fromarray(labels))
+    assert result.size == (64, 64) and np.array_equal(np.asarray(result), np.asarray(want))
+    assert "right half" in status
+    square, _, status = app.translate_image(app.ModelZoo(), "Facades", "labels → photo", Image.fromarray(labels))
+    assert square.size == (64, 64) and "half" not in status
+
+
 def test_the_generate_tab_draws_the_digit_asked_for():
     """The bundled class-conditional GAN through the demo's handler: the 16 digits of the grid it returns,
     cut back out, are read by a judge trained on real MNIST digits as the digit asked for."""

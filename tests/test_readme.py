@@ -123,3 +123,15 @@ def test_a_folder_named_translate_beside_the_caller_does_not_hide_the_package(tm
     code = "import translate; print(translate.__file__); translate.load"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_every_figure_the_readme_quotes_for_a_model_is_in_its_card():
+    """One headline figure per model: the README's table row and the model card say the same numbers."""
+    rows = re.findall(r"^\| \[`(\w+)`\]\((checkpoints/\w+/README\.md)\) \|[^|]*\|([^|]*)\|", README, re.M)
+    assert len(rows) >= 5, rows
+    for name, card, headline in rows:
+        text = (ROOT / card).read_text()
+        figures = re.findall(r"\d+(?:\.\d+)?%|\d+\.\d+", headline)
+        assert figures, (name, headline)
+        missing = [f for f in figures if f not in text]
+        assert not missing, f"{card} does not quote {missing} (README: {headline.strip()})"

@@ -67,6 +67,23 @@ def _open_upload(image) -> Image.Image:
     return image
 
 
+def _input_half(img: Image.Image, config: dict) -> tuple[Image.Image, list[str]]:
+    """A paired model's data sets ship each example as one side-by-side image (A | B). Uploaded as is, such a
+    file would be translated whole, a meaningless picture: the half the model takes as input is used instead,
+    and the status line says so."""
+    from translate.registry import MODELS
+
+    model = config.get("model")
+    paired = model in MODELS and MODELS.info(model)["data_kinds"] == ("paired",)
+    if not paired or abs(img.width - 2 * img.height) > 0.02 * img.width:
+        return img, []
+    right = config.get("train_direction") == "BtoA"  # the input was the B half, on the right
+    half = img.width // 2
+    img = img.crop((half, 0, img.width, img.height) if right else (0, 0, half, img.height))
+    side = "right" if right else "left"
+    return img, [f"a side-by-side pair (A | B, as the data set ships): translated its {side} half, the input side"]
+
+
 def translate_image(zoo: ModelZoo, task: str, direction: str, image, max_side: int = DEFAULT_MAX_SIDE):
     """-> (result image, path of the full-resolution PNG, a status line)."""
     candidates = TASKS[task].get(direction)
@@ -78,10 +95,10 @@ def translate_image(zoo: ModelZoo, task: str, direction: str, image, max_side: i
         translator = zoo.load(candidates, found)
     except Unavailable as e:
         raise friendly(str(e)) from None
+    img, notes = _input_half(img, translator.config)
     start = time.perf_counter()
     result = translator(img, max_side=max_side)  # the translator downsizes, as `translate convert --size` does
     took = time.perf_counter() - start
-    notes = []
     if result.size != img.size:
         notes.append(f"downscaled from {img.width}×{img.height} to {result.width}×{result.height} "
                      f"(limit {max_side} px)")
