@@ -11,8 +11,12 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 def resolve_device(name: str) -> torch.device:
     """"auto" is the first CUDA GPU when one is visible, else the CPU; "cuda" without a GPU is an error."""
+    import re
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", str(name)):
+        raise OptionError(f"`device` {name!r}: use auto, cpu, cuda or cuda:N")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise OptionError(f"`device` {name} was given but no CUDA GPU is visible; use `device` cpu (or auto)")
     return torch.device(name)

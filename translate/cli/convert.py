@@ -10,6 +10,8 @@ from translate.cli import Formatter
 from translate.config import DIRECTIONS
 from translate.errors import ConvertError, OptionError
 
+MIN_TILE = 64  # below it a tile's overlap and the net's receptive field leave nothing of the tile itself
+
 EPILOG = """examples:
   translate convert --checkpoint checkpoints/horse2zebra --input photos/ --output zebras/
   translate convert --checkpoint checkpoints/horse2zebra --direction BtoA --input list.txt --output out/ --format jpg
@@ -92,10 +94,19 @@ def cmd_convert(argv: list[str]) -> int:
         raise OptionError("--workers cannot be negative")
     if a.tile < 0 or a.tile_overlap < 0 or (a.size is not None and a.size < 1):
         raise OptionError("--tile, --tile-overlap and --size must be positive")
+    if 0 < a.tile < MIN_TILE:
+        raise OptionError(f"--tile {a.tile}: a tile must be at least {MIN_TILE} px (the net's border and the "
+                          f"overlap would leave nothing of a smaller one), or 0 to never tile")
+    if a.glob and (Path(a.glob).is_absolute() or ".." in Path(a.glob).parts):
+        raise OptionError(f"--glob {a.glob!r}: a pattern is matched inside --input; give a relative one such as "
+                          f"'*.jpg' or 'day/**/*.png'")
     if not 1 <= a.quality <= 100:
         raise OptionError(f"--quality is between 1 and 100, got {a.quality}")
     if a.max_pixels < 1:
         raise OptionError("--max-pixels must be positive")
+    from translate.device import resolve_device
+
+    resolve_device(a.device)  # a device that cannot run is said before any folder is made
     from translate.inference.convert import (
         Report,
         auto_workers,

@@ -87,6 +87,11 @@ def _claim_run_dir(out: Path | None, model: str, data: str) -> tuple[Path, list[
     raise OptionError("could not find a free checkpoints/run-NNN folder; pass --out DIR")
 
 
+# The papers train at 256 px (pix2pix's 2048x1024 Cityscapes runs crop 512); a side of 4096 already needs
+# gigabytes per example, and beyond it an image is resized before anything could say no.
+MAX_TRAIN_SIDE = 4096
+
+
 def _validate(cfg: RunConfig) -> None:
     t = cfg.train
     import dataclasses
@@ -117,9 +122,36 @@ def _validate(cfg: RunConfig) -> None:
     if t.epochs < 0 or t.epochs_decay < 0:
         raise OptionError("--epochs and --epochs-decay cannot be negative")
     d = cfg.data
+    for name in ("size", "load_size", "crop_size"):
+        if not 0 <= getattr(d, name) <= MAX_TRAIN_SIDE:
+            raise OptionError(f"--{name.replace('_', '-')} {getattr(d, name)}: training images are at most "
+                              f"{MAX_TRAIN_SIDE} px a side (0: the model's default)")
     if d.preprocess in ("resize_and_crop", "scale_width_and_crop") and 0 < d.load_size < d.crop_size:
         raise OptionError(f"--load-size {d.load_size} is smaller than --crop-size {d.crop_size}: the crop would not "
                          f"fit; use a load size of at least the crop size")
+
+
+def _saved_config(run: Path) -> RunConfig:
+    """The configuration of the run in `run`: its config.json, or where that is damaged or missing, the one
+    every saved state keeps (the newest that reads), with a line saying so."""
+    from translate.errors import CheckpointError
+    from translate.storage.files import read_bounded
+
+    cfg_path = run / "config.json"
+    try:
+        return RunConfig.from_dict(json.loads(read_bounded(cfg_path, 1 << 20, CheckpointError, "run config")))
+    except (CheckpointError, ValueError, KeyError, TypeError, AttributeError) as e:
+        why = str(e) if isinstance(e, CheckpointError) else f"{cfg_path} is damaged ({type(e).__name__}: {e})"
+    from translate.storage.checkpoint import list_states, read_json
+
+    for state in reversed(list_states(run)):
+        try:
+            saved = RunConfig.from_dict(read_json(state / "state.json")["config"])
+        except (CheckpointError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        print(f"note: {why}; using the configuration kept in {state / 'state.json'}", file=sys.stderr)
+        return saved
+    raise OptionError(f"--resume {run}: {why}, and no saved state keeps a configuration (is this a run folder?)")
 
 
 def _split_nproc(argv: list[str]) -> tuple[int, list[str]]:
@@ -156,10 +188,7 @@ def cmd_train(argv: list[str]) -> int:
     known, _ = pre.parse_known_args(argv)
     saved = None
     if known.resume:
-        cfg_path = Path(known.resume) / "config.json"
-        if not cfg_path.is_file():
-            raise OptionError(f"--resume {known.resume}: {cfg_path} not found (is this a run folder?)")
-        saved = RunConfig.from_dict(json.loads(cfg_path.read_text()))
+        saved = _saved_config(Path(known.resume))
         if known.model and known.model != saved.model_name:
             raise OptionError(f"{known.resume} is a {saved.model_name!r} run; it cannot resume as --model "
                              f"{known.model}")

@@ -52,6 +52,7 @@ class Report:
     errors_file: Path | None = None
     ignored: int = 0
     frames: int = 0  # video frames translated
+    flattened: int = 0  # images whose transparency the output format could not keep
 
     def summary(self) -> str:
         text = f"{self.converted:,} converted" + (f" ({self.frames:,} video frames)" if self.frames else "")
@@ -61,6 +62,9 @@ class Report:
             text += f", {self.ignored:,} other file(s) left alone (not {'/'.join(s[1:] for s in MEDIA_SUFFIXES)})"
         if self.failed:
             text += f", {len(self.failed):,} failed: see {printable(self.errors_file)}"
+        if self.flattened:
+            text += (f"; {self.flattened:,} had transparency their format cannot hold (jpg, ppm: put on white; "
+                     f"gif: on or off): png, webp or tiff keep it")
         return text
 
 
@@ -147,6 +151,11 @@ def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str |
         where = "is the input folder" if out_r == inp_r else "lies inside the input folder"
         raise ConvertError(f"`output` {out} {where} {inp}; choose another folder, or pass `overwrite_inputs` "
                            f"if you really mean to write there")
+    media = IMAGE_SUFFIXES + VIDEO_SUFFIXES
+    if inp.is_file() and inp.suffix.lower() in media and out.suffix.lower() in media and not single_file_out:
+        kinds = ("a video", "a video file (" + ", ".join(VIDEO_SUFFIXES) + ")") \
+            if inp.suffix.lower() in VIDEO_SUFFIXES else ("an image", "an image file or a folder")
+        raise ConvertError(f"`output` {out}: {kinds[0]} converts to {kinds[1]}, not to a {out.suffix} file")
     if single_file_out and out_r == inp_r and not overwrite_inputs:
         raise ConvertError(f"`output` {out} is the input file; choose another name or pass `overwrite_inputs`")
     if out.exists() and not out.is_dir() and not single_file_out:
@@ -192,9 +201,10 @@ def _side_by_side(source, result):
     return pair
 
 
-def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes | None = None) -> None:
+def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes | None = None) -> bool:
     """Encode in memory, then atomic.atomic_write_bytes (temporary file, fsync, rename): readers never
-    see half a file, and an encoder failure leaves nothing behind."""
+    see half a file, and an encoder failure leaves nothing behind. Returns whether the image's transparency
+    was lost to a format that cannot hold it (JPEG, PPM: composited on white; GIF: one transparent index)."""
     import io
 
     from translate.storage.atomic import atomic_write_bytes
@@ -202,8 +212,15 @@ def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes |
     fmt = FORMATS.get(dst.suffix.lower().lstrip("."))
     if fmt is None:
         raise ValueError(f"cannot write {dst.suffix!r} files; use `format` png|jpg|webp")
-    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
-        image = image.convert("L" if image.mode in ("L", "LA") else "RGB")  # JPEG has no alpha channel
+    from PIL import Image
+
+    translucent = image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] < 255
+    if fmt in ("JPEG", "PPM") and image.mode in ("RGBA", "LA"):  # no alpha channel: on white, as viewers show it
+        flat = Image.new(image.mode[:-1], image.size, "white")
+        flat.paste(image.convert(image.mode[:-1]), mask=image.getchannel("A"))
+        image = flat
+    elif fmt == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
     # the input's colour profile describes the output too only when both are RGB (or both gray): a CMYK
     # photo's profile on RGB pixels would make every viewer render wrong colours
@@ -214,6 +231,7 @@ def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes |
     buf = io.BytesIO()
     image.save(buf, format=fmt, **options)
     atomic_write_bytes(dst, buf.getvalue())
+    return translucent and fmt in ("JPEG", "PPM", "GIF")
 
 
 def _reason(e: BaseException, src: Path | None = None) -> str:
@@ -253,11 +271,11 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
         if bar is not None:
             bar.update(1)
 
-    def encode(job: Job, y, prep: Prepared) -> None:
+    def encode(job: Job, y, prep: Prepared) -> bool:
         image = translator.finish(y, prep)
         if side_by_side:
             image = _side_by_side(prep.source, image)
-        write_image_atomic(image, job.dst, quality, prep.icc_profile)
+        return write_image_atomic(image, job.dst, quality, prep.icc_profile)
 
     with (ThreadPoolExecutor(workers) if workers > 0 else _Inline()) as pool:
         ahead = collections.deque()  # decodes in flight, in job order
@@ -276,7 +294,7 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
             for job, fut in writes:
                 if block or fut.done():
                     try:
-                        fut.result()
+                        report.flattened += bool(fut.result())  # counted here, in one thread
                         report.converted += 1
                         if bar is not None:
                             bar.update(1)

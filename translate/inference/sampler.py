@@ -16,6 +16,8 @@ from translate.nets.spec import build_net
 from translate.storage.catalog import resolve_checkpoint
 from translate.storage.checkpoint import load_checkpoint, load_into, net_tensors
 
+MAX_SAMPLE_BYTES = 2 << 30  # what one call may hold: 680,000 MNIST digits
+
 
 class Sampler:
     """Draws samples from a trained generator.
@@ -63,8 +65,16 @@ class Sampler:
         return i
 
     def noise(self, n: int, seed: int | None = None) -> Tensor:
+        self.check_count(n)
         g = torch.Generator().manual_seed(seed) if seed is not None else None
         return torch.randn(n, self.z_dim, generator=g)
+
+    def check_count(self, n: int) -> None:
+        """Refuse a number of samples that would not fit in memory, before drawing any."""
+        per = 4 * (math.prod(self.sample_shape) + self.z_dim)  # float32 output and latent code
+        if not 1 <= n <= MAX_SAMPLE_BYTES // per:
+            raise OptionError(f"`n` {n:,}: draw from 1 to {MAX_SAMPLE_BYTES // per:,} samples at a time (at most "
+                              f"{MAX_SAMPLE_BYTES >> 30} GiB of {self.output})")
 
     @torch.inference_mode()
     def generate(self, z: Tensor, labels: Tensor | None = None, batch_size: int = 500) -> Tensor:

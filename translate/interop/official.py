@@ -18,7 +18,7 @@ import torch
 from translate.config import DIRECTIONS, PAPER_CROP, Direction
 from translate.nets.spec import build_net, net_spec
 from translate.registry import MODELS, NORM_KINDS, official_models
-from translate.storage.checkpoint import CheckpointError, save_bundle
+from translate.storage.checkpoint import CheckpointError, check_replaceable, save_bundle
 
 LEGACY_SUFFIXES = (".running_mean", ".running_var", ".num_batches_tracked")
 
@@ -134,8 +134,7 @@ def import_official(files: list[str | Path], model: str, out: str | Path, net_g:
     from translate.storage.files import refuse_overlap
 
     refuse_overlap(out, files)
-    if Path(out).exists() and not overwrite:
-        raise CheckpointError(f"{out} already exists; pick another `out` or pass `overwrite` to replace it")
+    check_replaceable(Path(out), overwrite)
     if model not in OFFICIAL_MODELS:
         raise CheckpointError(f"`model` must be one of {', '.join(OFFICIAL_MODELS)}, got {model!r}")
     facts = MODELS.get(model)  # the model class: its generators and the scale its bundles translate at

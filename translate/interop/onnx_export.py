@@ -56,6 +56,9 @@ def export_onnx(checkpoint: str | Path, out: str | Path, direction: Direction = 
     except ImportError:
         raise OptionError("ONNX export needs onnx, onnxscript and onnxruntime: pip install -e '.[onnx]'") from None
     out = Path(out)
+    if out.is_dir():
+        raise OptionError(f"`out` {out} is a folder; an ONNX export is one file: give a file name such as "
+                          f"{out / 'generator.onnx'}")
     if out.exists() and not overwrite:
         raise OptionError(f"`out` {out} already exists; pick another name or pass `overwrite` to replace it")
     from translate.storage.catalog import resolve_checkpoint

@@ -41,7 +41,7 @@ class AtomicDir:
     """Write a folder under a temporary name in the same parent, then rename it into place."""
 
     def __init__(self, final: Path):
-        self.final = final
+        self.final = Path(os.path.abspath(final))  # "." has no name to put a temporary one beside
         final.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
         os.chmod(self.tmp, 0o777 & ~_umask())

@@ -35,7 +35,7 @@ def write_json(path: Path, obj) -> None:
 MAX_JSON_DEPTH = 32  # ours nest 4 deep; a crafted document nested thousands deep must not recurse forever
 
 
-def _read_json(path: Path) -> dict:
+def read_json(path: Path) -> dict:
     if not path.exists() and not path.is_symlink():
         raise CheckpointError(f"{path} is missing: not a translate checkpoint folder")
     raw = read_bounded(path, 16 << 20, CheckpointError, "translate config")
@@ -101,8 +101,23 @@ def check_bundle_config(config: dict, where: Path | str) -> dict:
         shape = config.get("sample_shape")
         if not isinstance(shape, list) or not all(isinstance(v, int) and 1 <= v <= 8192 for v in shape):
             bad("sample_shape", "must be a list of sizes from 1 to 8192")
-        if config.get("output") not in ("images", "points"):
+        output = config.get("output")
+        if output not in ("images", "points"):
             bad("output", "must be 'images' or 'points'")
+        if (output == "points" and len(shape) != 1) or (output == "images" and len(shape) != 3):
+            bad("sample_shape", f"is {shape}: points are (D,), images (C, H, W)")
+        if output == "images" and (shape[0] not in (1, 3) or shape[1] * shape[2] > 4096 * 4096):
+            bad("sample_shape", f"is {shape}: 1 or 3 channels and at most 4096x4096 pixels")
+        kwargs = nets["G"].get("kwargs", {}) if isinstance(nets["G"], dict) else {}
+        names = config.get("class_names", [])
+        if not isinstance(names, list) or len(names) > 10_000 or not all(isinstance(n, str) for n in names):
+            bad("class_names", "must be a list of at most 10,000 names")
+        if isinstance(kwargs, dict) and int(kwargs.get("n_classes") or 0) != len(names):
+            bad("class_names", f"names {len(names)} classes; the generator takes {kwargs.get('n_classes') or 0}")
+        for field, v in (("channels", shape[0]), ("image_size", shape[-1]), ("z_dim", config["z_dim"])):
+            if isinstance(kwargs, dict) and field in kwargs and kwargs[field] != v:
+                bad("sample_shape" if field != "z_dim" else "z_dim",
+                    f"disagrees with the generator's {field} {kwargs[field]}")
     else:
         bad("kind", f"is {kind!r}; expected 'translator' or 'sampler'")
     return config
@@ -182,7 +197,7 @@ def load_newest_state(run_dir: Path) -> tuple[Path, dict, dict, dict]:
 
 def load_state(path: Path) -> tuple[dict, dict, dict]:
     """(weights, optim tensors, state.json) of one saved state folder."""
-    meta = _read_json(path / "state.json")
+    meta = read_json(path / "state.json")
     if meta.get("format") != STATE_FORMAT:
         raise CheckpointError(f"{path / 'state.json'}: unknown format {meta.get('format')!r}")
     return _load_tensors(path / "weights.safetensors"), _load_tensors(path / "optim.safetensors"), meta
@@ -210,7 +225,7 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
         weights, _, meta = load_state(path)
         return _from_state(path, weights, meta)
     if (path / "model.safetensors").is_file():
-        config = _read_json(path / "config.json")
+        config = read_json(path / "config.json")
         if config.get("format") != BUNDLE_FORMAT:
             raise CheckpointError(f"{path / 'config.json'}: unknown format {config.get('format')!r}")
         check_bundle_config(config, path / "config.json")
@@ -275,13 +290,29 @@ def merge_directions(parts: list[tuple[dict, dict]], where: list[str]) -> tuple[
     return config, tensors
 
 
+def check_replaceable(out: Path, overwrite: bool) -> None:
+    """A bundle may be written to `out` when it does not exist, or with `overwrite` when it is a bundle (or an
+    empty folder): `overwrite` never deletes a folder of other files (a run, the current folder, a user's)."""
+    out = Path(out)
+    if not out.exists() and not out.is_symlink():
+        return
+    if not overwrite:
+        raise CheckpointError(f"{out} already exists; pick another `out` or pass `overwrite` to replace it")
+    if not out.is_dir() or out.is_symlink():
+        raise CheckpointError(f"`out` {out} is not a folder; a bundle is a folder: pick another name")
+    others = sorted(p.name for p in out.iterdir() if p.name not in ("config.json", "model.safetensors"))
+    if others or (any(out.iterdir()) and not (out / "config.json").is_file()):
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise CheckpointError(f"`out` {out} is not a bundle (it holds {shown or 'other files'}); `overwrite` "
+                              f"replaces only a bundle folder: pick another `out`")
+
+
 def export_bundle(src: str | Path | list, out: str | Path, half: bool = False, overwrite: bool = False) -> dict:
     """Write the generators of a run or bundle folder as a stand-alone bundle (optionally fp16, which
     halves the size; the weights come back as fp32 on load). Several one-direction sources (a list) merge
     into one two-direction bundle (`merge_directions`). Returns {"bytes", "max_abs_rounding"}."""
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise CheckpointError(f"{out} already exists; pick another `out` or pass `overwrite`")
+    check_replaceable(out, overwrite)
     sources = [src] if isinstance(src, (str, Path)) else list(src)
     if len(sources) == 1:
         config, tensors = load_checkpoint(sources[0])
@@ -310,11 +341,11 @@ def checkpoint_config(path: str | Path) -> dict:
     pickers that list what is installed)."""
     path = Path(path)
     if (path / "config.json").is_file() and (path / "model.safetensors").is_file():
-        return check_bundle_config(_read_json(path / "config.json"), path / "config.json")
+        return check_bundle_config(read_json(path / "config.json"), path / "config.json")
     state = path if (path / "state.json").is_file() else latest_state(path) if path.is_dir() else None
     if state is None:
         raise CheckpointError(f"{path} is not a checkpoint folder")
-    bundle = _read_json(state / "state.json").get("bundle")
+    bundle = read_json(state / "state.json").get("bundle")
     if not isinstance(bundle, dict):
         raise CheckpointError(f"{state / 'state.json'}: field 'bundle' must describe the nets")
     return check_bundle_config(bundle, state / "state.json")

@@ -1,0 +1,140 @@
+"""Hostile inputs, per command: numbers and paths that would fail deep inside, crafted sampler configs, outputs
+that would replace what is not theirs, formats that cannot hold what they are given. Each gives one line and
+exit status 2 before any work, and nothing outside the named output changes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import cli_fails
+from PIL import Image
+
+from translate.cli import main
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def photos(tmp_path) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (40, 48, 3), dtype=np.uint8)).save(folder / "a.png")
+    Image.fromarray(rng.integers(0, 255, (40, 48, 4), dtype=np.uint8)).save(folder / "rgba.png")
+    return folder
+
+
+# ------------------------------------------------------------------------------------------- convert
+@pytest.mark.parametrize("flags,pattern", [
+    (["--tile", "1"], r"--tile 1: a tile must be at least 64"),
+    (["--glob", "/etc/*"], r"--glob '/etc/\*': a pattern is matched inside --input"),
+    (["--glob", "../*.png"], r"give a relative one"),
+    (["--device", "foo"], r"--device 'foo': use auto, cpu, cuda or cuda:N"),
+])
+def test_convert_refuses_settings_it_cannot_run(flags, pattern, photos, cyclegan_bundle, tmp_path):
+    cli_fails(["convert", "-c", str(cyclegan_bundle), "-i", str(photos), "-o", str(tmp_path / "out"), *flags],
+              pattern)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_video_or_image_to_the_other_kind_of_file_is_refused(photos, cyclegan_bundle, tmp_path):
+    cli_fails(["convert", "-c", str(cyclegan_bundle), "-i", str(photos / "a.png"), "-o", str(tmp_path / "a.mp4")],
+              r"an image converts to an image file or a folder, not to a \.mp4 file")
+    (tmp_path / "clip.mp4").write_bytes(b"not really a video")
+    cli_fails(["convert", "-c", str(cyclegan_bundle), "-i", str(tmp_path / "clip.mp4"),
+               "-o", str(tmp_path / "frame.png")], r"a video converts to a video file")
+    assert not (tmp_path / "frame.png").exists() and not (tmp_path / "a.mp4").exists()
+
+
+@pytest.mark.parametrize("fmt", ["ppm", "jpg", "gif", "png"])
+def test_transparency_a_format_cannot_hold_is_said_not_dropped_silently(fmt, photos, cyclegan_bundle, tmp_path,
+                                                                         capsys):
+    out = tmp_path / f"out.{fmt}"
+    assert main(["convert", "-c", str(cyclegan_bundle), "-i", str(photos / "rgba.png"), "-o", str(out)]) == 0
+    said = capsys.readouterr().out
+    written = Image.open(out)
+    if fmt == "png":
+        assert written.mode == "RGBA" and "transparency" not in said
+        return
+    assert "1 had transparency their format cannot hold" in said and "png, webp or tiff keep it" in said
+    if fmt in ("ppm", "jpg"):  # on white where transparent, as a viewer shows it
+        alpha = np.asarray(Image.open(photos / "rgba.png").getchannel("A"))
+        rgb = np.asarray(written.convert("RGB")).astype(int)
+        assert rgb[alpha == 0].min() >= 250 - (30 if fmt == "jpg" else 0)
+
+
+# -------------------------------------------------------------------------------------------- sample
+def test_sample_refuses_more_samples_than_memory_holds(tmp_path):
+    cli_fails(["sample", "--checkpoint", "mnist_cgan", "--n", "100000000", "--out", str(tmp_path / "s.png")],
+              r"--n 100,000,000: draw from 1 to [\d,]+ samples at a time")
+    assert not (tmp_path / "s.png").exists()
+
+
+@pytest.mark.parametrize("field,value,pattern", [
+    ("sample_shape", [8192, 8192, 8192], r"1 or 3 channels and at most 4096x4096"),
+    ("sample_shape", [1, 32, 32], r"disagrees with the generator's image_size 28"),
+    ("sample_shape", [2], r"points are \(D,\), images \(C, H, W\)"),
+    ("class_names", [str(i) for i in range(100_000)], r"at most 10,000 names"),
+    ("class_names", ["a", "b"], r"names 2 classes; the generator takes 10"),
+    ("z_dim", 64, r"'z_dim' disagrees with the generator's z_dim 100"),
+])
+def test_a_crafted_sampler_config_is_one_line_naming_the_field(field, value, pattern, tmp_path):
+    bundle = tmp_path / "crafted"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "checkpoints" / "mnist_cgan", bundle)
+    config = json.loads((bundle / "config.json").read_text())
+    config[field] = value
+    (bundle / "config.json").write_text(json.dumps(config))
+    cli_fails(["sample", "--checkpoint", str(bundle), "--n", "4", "--out", str(tmp_path / "s.png")], pattern)
+
+
+# --------------------------------------------------------------------------------------------- train
+@pytest.mark.parametrize("flags,pattern", [
+    (["--model", "dcgan", "--data", "digits", "--size", "100000"], r"--size 100000: training images are at most"),
+    (["--model", "cyclegan", "--data", "horse2zebra", "--load-size", "99999"], r"--load-size 99999"),
+])
+def test_train_refuses_sizes_and_devices_before_any_folder(flags, pattern, tmp_path):
+    cli_fails(["train", *flags, "--steps", "1", "--out", str(tmp_path / "run")], pattern)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("damage", ["{garbage", "", "[1, 2]"])
+def test_resume_with_a_damaged_config_uses_the_one_its_states_keep(damage, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--model", "gan", "--data", "ring8", "--g-hidden", "8", "--d-hidden", "8", "--steps", "2",
+                 "--checkpoint-every", "1", "--out", str(run)]) == 0
+    (run / "config.json").write_text(damage)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--steps", "3"]) == 0
+    assert "using the configuration kept in" in capsys.readouterr().err
+    shutil.rmtree(run / "state")
+    cli_fails(["train", "--resume", str(run)], r"no saved state")
+
+
+# -------------------------------------------------------------------------------------------- export
+def test_export_overwrite_replaces_only_a_bundle(tmp_path, cyclegan_bundle, monkeypatch):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    monkeypatch.chdir(mine)
+    cli_fails(["export", "--checkpoint", str(cyclegan_bundle), "--out", ".", "--overwrite"],
+              r"--out \. is not a bundle \(it holds notes\.txt\)")
+    assert snapshot(mine) == {"notes.txt": b"keep me"} and sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    bundle = tmp_path / "b"
+    assert main(["export", "--checkpoint", str(cyclegan_bundle), "--out", str(bundle)]) == 0
+    assert main(["export", "--checkpoint", str(cyclegan_bundle), "--out", str(bundle), "--overwrite"]) == 0
+    (tmp_path / "file").write_text("x")
+    cli_fails(["export", "--checkpoint", str(cyclegan_bundle), "--out", str(tmp_path / "file"), "--overwrite"],
+              r"is not a folder")
+
+
+def test_onnx_export_to_a_folder_names_a_file_instead(tmp_path, cyclegan_bundle):
+    (tmp_path / "dir").mkdir()
+    cli_fails(["export", "--checkpoint", str(cyclegan_bundle), "--format", "onnx", "--out", str(tmp_path / "dir"),
+               "--overwrite"], r"is a folder; an ONNX export is one file")
+    assert list((tmp_path / "dir").iterdir()) == []
