@@ -154,7 +154,7 @@ def test_unknown_data_and_empty_folder_are_clear(tmp_path):
 def test_batch_size_larger_than_data_is_explained(mnist_root):
     dcfg = DataConfig(data="mnist", root=str(mnist_root), max_images=10, holdout=0)
     source, _ = open_data(dcfg, "dcgan", ("images",))
-    with pytest.raises(ValueError, match="fewer than --batch-size"):
+    with pytest.raises(TranslateError, match="fewer than `batch_size` 64; lower `batch_size` to at most 10"):
         BatchStream(source, 64, seed=0)
 
 

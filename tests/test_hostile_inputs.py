@@ -138,3 +138,31 @@ def test_onnx_export_to_a_folder_names_a_file_instead(tmp_path, cyclegan_bundle)
     cli_fails(["export", "--checkpoint", str(cyclegan_bundle), "--format", "onnx", "--out", str(tmp_path / "dir"),
                "--overwrite"], r"is a folder; an ONNX export is one file")
     assert list((tmp_path / "dir").iterdir()) == []
+
+
+def test_training_data_too_small_for_its_batch_is_one_line(tmp_path):
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "x.png").write_text("not an image")
+    (junk / "y.png").write_bytes(b"")
+    cli_fails(["train", "--model", "dcgan", "--data", str(junk), "--steps", "1", "--out", str(tmp_path / "r")],
+              r"holds no example that reads")
+    one = tmp_path / "one"
+    one.mkdir()
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(one / "a.png")
+    cli_fails(["train", "--model", "dcgan", "--data", str(one), "--steps", "1", "--batch-size", "64",
+               "--out", str(tmp_path / "r")], r"1 example\(s\), fewer than --batch-size 64; lower --batch-size to at most 1")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_conversion_without_a_terminal_prints_progress_lines(photos, cyclegan_bundle, tmp_path, monkeypatch,
+                                                               capsys):
+    """stderr to a log file (nohup, CI): progress comes as whole lines now and then, not silence or \\r."""
+    from translate.inference import video
+
+    original = video.LineProgress.__init__
+    monkeypatch.setattr(video.LineProgress, "__init__", lambda self, total, unit, label="", every=30.0:
+                        original(self, total, unit, label, every=0.0))
+    assert main(["convert", "-c", str(cyclegan_bundle), "-i", str(photos), "-o", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "1 of 2 (50%) images" in err and "2 of 2 (100%) images" in err and "\r" not in err

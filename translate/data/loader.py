@@ -59,8 +59,13 @@ class BatchStream:
         if self.finite:
             n = len(source)
             if n < batch_size:
-                raise ValueError(f"the data has {n} examples, fewer than --batch-size {batch_size}; "
-                                 f"lower --batch-size")
+                from translate.errors import DataError
+
+                if n == 0:
+                    raise DataError("the data holds no example that reads (unreadable files were skipped, each "
+                                    "named in a warning above); check the folder")
+                raise DataError(f"the data has {n:,} example(s), fewer than `batch_size` {batch_size}; lower "
+                                f"`batch_size` to at most {n}")
             sampler = _BatchIndices(n, batch_size, seed, position, getattr(source, "wants_seeds", False), self.shard)
             if workers > 0:
                 loader = torch.utils.data.DataLoader(

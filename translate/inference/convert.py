@@ -10,7 +10,6 @@ no half-written file), and records every file that could not be read or converte
 from __future__ import annotations
 
 import collections
-import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,9 +261,9 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
         jobs = sorted(jobs, key=_header_size)
     bar = None
     if progress:
-        from tqdm import tqdm
+        from translate.inference.video import progress_bar
 
-        bar = tqdm(total=len(jobs), unit="img", file=sys.stderr, dynamic_ncols=True, disable=None)
+        bar = progress_bar(len(jobs), "image")
 
     def fail(job: Job, e: BaseException | str) -> None:
         report.failed.append((job.src, e if isinstance(e, str) else _reason(e, job.src)))

@@ -11,6 +11,7 @@ mp4/mov/mkv/avi, VP9 in webm.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -92,8 +93,46 @@ def _even(n: int) -> int:
 
 
 def _bar(total: int, label: str):
-    import sys
+    return progress_bar(total, "frame", label)
 
-    from tqdm import tqdm
 
-    return tqdm(total=total or None, unit="frame", desc=label, file=sys.stderr, disable=None)
+class LineProgress:
+    """Progress for a log file (stderr not a terminal): one full line every `every` seconds and at the end,
+    so a long batch job is never silent and a log holds no carriage returns."""
+
+    def __init__(self, total: int | None, unit: str, label: str = "", every: float = 30.0):
+        import time
+
+        self.total, self.unit, self.label, self.every, self.n = total, unit, label, every, 0
+        self.start = self.last = time.monotonic()
+
+    def update(self, n: int = 1) -> None:
+        import time
+
+        self.n += n
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            self._line(now)
+
+    def _line(self, now: float) -> None:
+        rate = self.n / max(now - self.start, 1e-9)
+        of = f" of {self.total:,} ({self.n / self.total:.0%})" if self.total else ""
+        left = (f", about {(self.total - self.n) / rate / 60:.0f} min left" if self.total and rate > 0 else "")
+        print(f"{self.label + ': ' if self.label else ''}{self.n:,}{of} {self.unit}s, {rate:.2f} {self.unit}s/s"
+              f"{left}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        import time
+
+        if self.n and time.monotonic() - self.start >= self.every:
+            self._line(time.monotonic())
+
+
+def progress_bar(total: int | None, unit: str, label: str = ""):
+    """A tqdm bar on a terminal, else progress lines (`LineProgress`)."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        return tqdm(total=total or None, unit=unit, desc=label or None, file=sys.stderr, dynamic_ncols=True)
+    return LineProgress(total, unit, label)
