@@ -166,3 +166,18 @@ def test_a_conversion_without_a_terminal_prints_progress_lines(photos, cyclegan_
     assert main(["convert", "-c", str(cyclegan_bundle), "-i", str(photos), "-o", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert "1 of 2 (50%) images" in err and "2 of 2 (100%) images" in err and "\r" not in err
+
+
+def test_an_in_place_conversion_never_translates_its_translations_again(photos, cyclegan_bundle, capsys):
+    """-i D -o D --overwrite-inputs: a re-run (or the resume of an interrupted run) skips what it already
+    translated, by the bytes it wrote there; a file the user puts back is translated again."""
+    argv = ["convert", "-c", str(cyclegan_bundle), "-i", str(photos), "-o", str(photos), "--overwrite-inputs"]
+    originals = snapshot(photos)
+    assert main(argv) == 0 and "2 converted" in capsys.readouterr().out
+    once = snapshot(photos)
+    assert once["a.png"] != originals["a.png"]
+    assert main(argv) == 0 and "nothing to convert: 2 output(s) already exist" in capsys.readouterr().out
+    assert {k: v for k, v in snapshot(photos).items() if not k.startswith(".")} == \
+        {k: v for k, v in once.items() if not k.startswith(".")}
+    (photos / "a.png").write_bytes(originals["a.png"])  # a new photo under the same name
+    assert main(argv) == 0 and "1 converted, 1 skipped" in capsys.readouterr().out

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from translate.errors import ConvertError
+from translate.inference.journal import Journal, digest
 from translate.registry import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from translate.storage.files import printable
 
 MEDIA_SUFFIXES = IMAGE_SUFFIXES + VIDEO_SUFFIXES
 
@@ -65,17 +67,6 @@ class Report:
             text += (f"; {self.flattened:,} had transparency their format cannot hold (jpg, ppm: put on white; "
                      f"gif: on or off): png, webp or tiff keep it")
         return text
-
-
-def printable(path) -> str:
-    """A file name as one printable line whatever it holds: undecodable bytes (surrogate escapes), newlines
-    and tabs are written as backslash escapes, so a listing can always be printed and read back by eye."""
-    text = str(path)
-    try:  # a file name's undecodable byte 0xe9 came in as a surrogate escape: show it as \xe9
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # other lone surrogates
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 # ------------------------------------------------------------------------------------------ planning
@@ -161,6 +152,7 @@ def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str |
         raise ConvertError(f"`output` {out} is a file; give a folder")
     jobs, skipped, seen = [], [], {}
     out_root = out.parent if single_file_out else out
+    journal = Journal(out_root)  # in place, the files already translated (journal.py)
     sources, ignored = _sources(inp, out_r, pattern, overwrite_inputs)
     for src, rel in sources:
         dst = out if single_file_out else out / rel
@@ -171,7 +163,8 @@ def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str |
                                f"or keep their formats")
         seen[dst] = src
         job = Job(src, dst)
-        if skip_existing and dst.exists() and dst.resolve() != src.resolve():
+        in_place = dst.exists() and dst.resolve() == src.resolve()
+        if skip_existing and dst.exists() and (not in_place or journal.is_translation(dst)):
             skipped.append(job)
         else:
             jobs.append(job)
@@ -200,10 +193,11 @@ def _side_by_side(source, result):
     return pair
 
 
-def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes | None = None) -> bool:
+def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes | None = None) -> tuple[bool, str]:
     """Encode in memory, then atomic.atomic_write_bytes (temporary file, fsync, rename): readers never
     see half a file, and an encoder failure leaves nothing behind. Returns whether the image's transparency
-    was lost to a format that cannot hold it (JPEG, PPM: composited on white; GIF: one transparent index)."""
+    was lost to a format that cannot hold it (JPEG, PPM: composited on white; GIF: one transparent index),
+    and the digest of the bytes written (the in-place journal keeps it)."""
     import io
 
     from translate.storage.atomic import atomic_write_bytes
@@ -230,7 +224,7 @@ def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes |
     buf = io.BytesIO()
     image.save(buf, format=fmt, **options)
     atomic_write_bytes(dst, buf.getvalue())
-    return translucent and fmt in ("JPEG", "PPM", "GIF")
+    return translucent and fmt in ("JPEG", "PPM", "GIF"), digest(buf.getvalue())
 
 
 def _reason(e: BaseException, src: Path | None = None) -> str:
@@ -255,6 +249,7 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
     import torch
 
     report = Report(skipped=len(plan.skipped), ignored=plan.ignored)
+    journal = Journal(plan.out_root)
     videos = [j for j in plan.jobs if j.src.suffix.lower() in VIDEO_SUFFIXES]
     jobs = [j for j in plan.jobs if j.src.suffix.lower() not in VIDEO_SUFFIXES]
     if batch_size > 1:  # equal sizes next to each other so they batch; header-only reads
@@ -270,7 +265,7 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
         if bar is not None:
             bar.update(1)
 
-    def encode(job: Job, y, prep: Prepared) -> bool:
+    def encode(job: Job, y, prep: Prepared) -> tuple[bool, str]:
         image = translator.finish(y, prep)
         if side_by_side:
             image = _side_by_side(prep.source, image)
@@ -293,7 +288,10 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
             for job, fut in writes:
                 if block or fut.done():
                     try:
-                        report.flattened += bool(fut.result())  # counted here, in one thread
+                        flattened, sha = fut.result()  # counted here, in one thread
+                        report.flattened += flattened
+                        if job.dst.resolve() == job.src.resolve():  # in place: remember it is a translation
+                            journal.record(job.dst, sha)
                         report.converted += 1
                         if bar is not None:
                             bar.update(1)

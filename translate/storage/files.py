@@ -49,3 +49,14 @@ def refuse_overlap(out: str | Path, sources: list[str | Path], field: str = "out
             continue
         raise OptionError(f"`{field}` {out} {how} the source {source}; writing there would destroy what is being "
                           f"read: choose a `{field}` outside it")
+
+
+def printable(path) -> str:
+    """A file name as one printable line whatever it holds: undecodable bytes (surrogate escapes), newlines
+    and tabs are written as backslash escapes, so a listing can always be printed and read back by eye."""
+    text = str(path)
+    try:  # a file name's undecodable byte 0xe9 came in as a surrogate escape: show it as \xe9
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # other lone surrogates
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
