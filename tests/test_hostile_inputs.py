@@ -181,3 +181,28 @@ def test_an_in_place_conversion_never_translates_its_translations_again(photos, 
         {k: v for k, v in once.items() if not k.startswith(".")}
     (photos / "a.png").write_bytes(originals["a.png"])  # a new photo under the same name
     assert main(argv) == 0 and "1 converted, 1 skipped" in capsys.readouterr().out
+
+
+def test_the_strip_wise_work_scale_is_the_formula_it_replaces():
+    """out = up(G(down x)) + x - up(down x), now built strip by strip from two interpolation matrices (into
+    float or straight into uint8): the same pixels as the whole-image formula."""
+    import torch
+    import torch.nn.functional as F
+
+    from translate.data.transforms import to_uint8
+    from translate.inference import images
+
+    x = torch.rand(1, 3, 150, 237, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    net = torch.nn.Conv2d(3, 3, 3, padding=1).requires_grad_(False)
+    low = F.interpolate(x, size=(64, 101), mode="bicubic", align_corners=False, antialias=True)
+    up = lambda t: F.interpolate(t, size=(150, 237), mode="bicubic", align_corners=False)  # noqa: E731
+    want = (up(net(low)) + x - up(low)).clamp(-1, 1)
+    old_strip = images.STRIP_PIXELS
+    try:
+        images.STRIP_PIXELS = 237 * 7  # strips of 7 rows: every border between strips is exercised
+        got = images.at_work_scale(net, x, 64)
+        got8 = images.at_work_scale(net, x, 64, out=torch.empty(1, 3, 150, 237, dtype=torch.uint8))
+    finally:
+        images.STRIP_PIXELS = old_strip
+    assert (got - want).abs().max() < 1e-5
+    assert (got8.int() - to_uint8(want).int()).abs().max() <= 1

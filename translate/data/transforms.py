@@ -15,12 +15,20 @@ def to_tensor(images: np.ndarray | Tensor) -> Tensor:
         raise TypeError(f"expected uint8 pixels, got {t.dtype}")
     if isinstance(images, np.ndarray):  # numpy arrays are HWC by convention
         t = t.movedim(-1, -3)
-    return t.float().div(127.5).sub(1.0)
+    return t.float().div_(127.5).sub_(1.0)  # in place: one float copy of a large image, not three
 
 
 def to_uint8(x: Tensor) -> Tensor:
-    """float in [-1, 1] (any shape) -> uint8 in [0, 255], rounded, same layout."""
-    return x.detach().float().add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+    """float in [-1, 1] (any shape) -> uint8 in [0, 255], rounded, same layout. Large tensors go in chunks, so
+    a 120-megapixel image needs no float temporaries of its own size."""
+    x = x.detach()
+    if x.numel() <= 1 << 22:
+        return x.float().add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
+    out = torch.empty(x.shape, dtype=torch.uint8)
+    flat_in, flat_out = x.reshape(-1), out.view(-1)  # reshape copies only a non-contiguous input
+    for i in range(0, flat_in.numel(), 1 << 22):
+        flat_out[i:i + (1 << 22)] = to_uint8(flat_in[i:i + (1 << 22)])
+    return out
 
 
 def to_unit(x: Tensor) -> Tensor:

@@ -305,7 +305,12 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
             if not batch:
                 return
             try:
-                ys = translator.translate_tensor(torch.stack([p.x for _, p in batch]))
+                # one image goes as a view of itself: a copy would double a large photo's memory
+                xs = batch[0][1].x[None] if len(batch) == 1 else torch.stack([p.x for _, p in batch])
+                ys = translator.translate_uint8(xs)
+                del xs
+                for _, prep in batch:  # the float input is done with: the encoders need only the result
+                    prep.x = None
             except Exception as e:  # noqa: BLE001 - e.g. out of memory on one huge image
                 for job, _ in batch:
                     fail(job, e)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor
 
 from translate.config import LOAD_PER_CROP
@@ -52,7 +53,9 @@ def prepare(image, channels: int = 3, max_side: int | None = None) -> Prepared:
     elif img.mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
         alpha = img.getchannel("A")
-    pixels = np.array(img.convert("RGB" if channels == 3 else "L"))  # a writable copy
+    converted = img.convert("RGB" if channels == 3 else "L")
+    pixels = np.array(converted)  # a writable copy (torch reads it in place)
+    del converted  # a large photo's converted copy goes before its float copy is made
     x = to_tensor(pixels.reshape(*pixels.shape[:2], -1))
     return Prepared(x, alpha, gray, as_array, img.info.get("icc_profile"), img)
 
@@ -61,7 +64,7 @@ def finish(y: Tensor, prep: Prepared):
     import numpy as np
     from PIL import Image
 
-    arr = to_uint8(y).permute(1, 2, 0).numpy()
+    arr = (y if y.dtype == torch.uint8 else to_uint8(y)).permute(1, 2, 0).numpy()
     out = Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
     if prep.gray and out.mode != "L":
         out = out.convert("L")
@@ -114,15 +117,20 @@ def declared_work_scale(config: dict) -> str:
     return getattr(MODELS.get(model), "work_scale", "native") if model in MODELS else "native"
 
 
-def at_work_scale(translate_fn, x: Tensor, side: int) -> Tensor:
+def at_work_scale(translate_fn, x: Tensor, side: int, out: Tensor | None = None) -> Tensor:
     """Translate (N, C, H, W) at a shorter side of `side` and return it at H x W with the input's detail.
 
     The net sees the photo at the scale it was trained on, so a horse is as many pixels wide as in its
     training crops and the stripes it paints have the width it learned (run at 256 px, a 128 px model
     painted a fine stripe texture over the whole frame instead). The translation is then upsampled, and
     the frequencies above the work scale (fur, grass blades, the sharpness of edges) come back from the
-    input: out = up(G(down(x))) + (x - up(down(x))). The colour and every pattern coarser than a few
-    pixels at the work scale are the model's; only finer detail is the input's.
+    input: out = up(G(down(x))) + (x - up(down(x))), computed as x + up(G(down(x)) - down(x)) (the same, as
+    upsampling is linear). The colour and every pattern coarser than a few pixels at the work scale are the
+    model's; only finer detail is the input's.
+
+    The upsampling runs strip by strip, as the product of two small interpolation matrices with the change
+    the net made, into `out` (float like x, or uint8 0-255: a 120-megapixel photo then needs little more
+    than its own float copy).
     """
     import torch.nn.functional as F
 
@@ -130,8 +138,27 @@ def at_work_scale(translate_fn, x: Tensor, side: int) -> Tensor:
     s = side / min(h, w)
     small = (max(1, round(h * s)), max(1, round(w * s)))
     low = F.interpolate(x, size=small, mode="bicubic", align_corners=False, antialias=True)
-    back = F.interpolate(low, size=(h, w), mode="bicubic", align_corners=False)
-    y = F.interpolate(translate_fn(low), size=(h, w), mode="bicubic", align_corners=False)
-    if y.shape[1] == x.shape[1]:
-        y = y + (x - back)
-    return y.clamp(-1, 1)
+    y_low = translate_fn(low).float()
+    out = torch.empty(x.shape[0], y_low.shape[1], h, w) if out is None else out
+    if y_low.shape[1] != x.shape[1]:  # other channels: none of the input's detail to put back
+        y = F.interpolate(y_low, size=(h, w), mode="bicubic", align_corners=False).clamp_(-1, 1)
+        return out.copy_(to_uint8(y) if out.dtype == torch.uint8 else y)
+    change = y_low - low  # what the net did, at the work scale
+    rows_of, cols_of = upsampling_matrix(small[0], h), upsampling_matrix(small[1], w).T
+    step = max(1, STRIP_PIXELS // w)
+    for r in range(0, h, step):
+        strip = (x[..., r:r + step, :] + rows_of[r:r + step] @ change @ cols_of).clamp_(-1, 1)
+        out[..., r:r + step, :] = to_uint8(strip) if out.dtype == torch.uint8 else strip
+    return out
+
+
+STRIP_PIXELS = 1 << 22  # pixels per strip of `at_work_scale`: 48 MB of float32 RGB at a time
+
+
+def upsampling_matrix(n: int, size: int) -> Tensor:
+    """(size, n): PyTorch's bicubic upsampling of a length-n signal to `size` samples (align_corners False,
+    borders clamped) as a matrix, read off its response to each unit impulse."""
+    import torch.nn.functional as F
+
+    impulses = torch.eye(n).view(n, 1, n, 1)
+    return F.interpolate(impulses, size=(size, 1), mode="bicubic", align_corners=False).view(n, size).T

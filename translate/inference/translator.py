@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from translate.config import Direction
+from translate.data.transforms import to_uint8
 from translate.device import dtype_name, resolve_device
 from translate.errors import CheckpointError
 from translate.inference.images import Prepared, at_work_scale, finish, prepare, work_side
@@ -173,6 +174,16 @@ class ImageTranslator:
             return at_work_scale(self._translate_native, x.float().cpu(), self.work_side)
         return self._translate_native(x)
 
+    @torch.inference_mode()
+    def translate_uint8(self, x: Tensor) -> Tensor:
+        """translate_tensor as uint8 (N, C_out, H, W) in 0-255, what images and files are made of. A photo
+        translated at the work scale is built strip by strip straight into uint8 (`at_work_scale`), so a
+        120-megapixel one needs little more memory than its own float copy."""
+        if self.rescales(*x.shape[-2:]):
+            out = torch.empty(x.shape[0], self.out_channels, *x.shape[-2:], dtype=torch.uint8)
+            return at_work_scale(self._translate_native, x.float().cpu(), self.work_side, out)
+        return to_uint8(self._translate_native(x))
+
     def _translate_native(self, x: Tensor) -> Tensor:
         """translate_tensor at the input's own resolution: padded to the net's multiple, tiled if asked."""
         import torch.nn.functional as F
@@ -212,5 +223,5 @@ class ImageTranslator:
             y = self.translate_tensor(x)
             return y if images.dim() == 4 else y[0]
         prep = self.prepare(images, max_side)
-        return self.finish(self.translate_tensor(prep.x[None])[0], prep)
+        return self.finish(self.translate_uint8(prep.x[None])[0], prep)
 
