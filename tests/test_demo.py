@@ -268,3 +268,19 @@ def test_an_error_clears_the_last_result_and_every_example_shows_without_paging(
         page.screenshot(path=str(tmp_path / "after-error.png"), full_page=True)
         assert page.locator("#object-output img").count() == 0  # the last result is gone too
         browser.close()
+
+
+def test_twenty_identical_requests_at_once_all_succeed(server, photo):
+    """Identical results used to share one cache file that one response rewrote while another streamed it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client, handle_file
+
+    def one(_):
+        client = Client(server, verbose=False)
+        image, download, status = client.predict("horse → zebra", handle_file(str(photo)), api_name="/object")
+        return Image.open(image).size, Image.open(download).size
+
+    with ThreadPoolExecutor(20) as pool:
+        sizes = list(pool.map(one, range(20)))
+    assert sizes == [((70, 50), (70, 50))] * 20

@@ -84,6 +84,14 @@ def _input_half(img: Image.Image, config: dict) -> tuple[Image.Image, list[str]]
     return img, [f"a side-by-side pair (A | B, as the data set ships): translated its {side} half, the input side"]
 
 
+def _by_path(outputs: tuple):
+    """(image, path, status) -> (path, path, status) for the page: Gradio caches a returned PIL image under a
+    name of its own, which identical results of concurrent requests share (one response rewrote the file
+    while another streamed it); the result's own file has a name no other request uses."""
+    _, path, status = outputs
+    return path, path, status
+
+
 def translate_image(zoo: ModelZoo, task: str, direction: str, image, max_side: int = DEFAULT_MAX_SIDE):
     """-> (result image, path of the full-resolution PNG, a status line)."""
     candidates = TASKS[task].get(direction)
@@ -234,11 +242,11 @@ def _translation_tab(zoo: ModelZoo, task: str, max_side: int) -> None:
         return None, None, ""
 
     button.click(clear, None, [result, download, status], queue=False, api_visibility="private").then(
-        lambda d, im: translate_image(zoo, task, d, im, max_side), [direction, source],
+        lambda d, im: _by_path(translate_image(zoo, task, d, im, max_side)), [direction, source],
         [result, download, status], api_name=key)
 
     def install(d, im, progress=gr.Progress()):  # noqa: B008 - Gradio's way of asking for a progress bar
-        return install_published_weights(zoo, task, d, im, max_side, progress)
+        return _by_path(install_published_weights(zoo, task, d, im, max_side, progress))
 
     get_published.click(clear, None, [result, download, status], queue=False, api_visibility="private").then(
         install, [direction, source], [result, download, status], api_name=f"{key}_published")
