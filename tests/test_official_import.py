@@ -175,8 +175,8 @@ def test_import_refuses_wrong_files_with_a_clear_message(tmp_path):
 
 
 def test_import_never_replaces_an_existing_folder_without_overwrite(tmp_path):
-    """A folder the user has (here with their notes in it) survives a mistyped --out; --overwrite replaces it.
-    The bundle records file names, not this machine's paths."""
+    """A folder the user has (here with their notes in it) survives a mistyped --out, --overwrite included;
+    --overwrite replaces a bundle. The bundle records file names, not this machine's paths."""
     import json
 
     from conftest import cli_fails
@@ -190,10 +190,15 @@ def test_import_never_replaces_an_existing_folder_without_overwrite(tmp_path):
     cli_fails(["import-official", str(tmp_path / "g.pth"), "--model", "cyclegan", "--out", str(mine)],
               "already exists.*--overwrite")
     assert (mine / "notes.txt").read_text() == "keep me"
-    assert main(["import-official", str(tmp_path / "g.pth"), "--model", "cyclegan", "--out", str(mine),
-                 "--overwrite"]) == 0
-    config = json.loads((mine / "config.json").read_text())
-    assert config["imported_from"] == {"G_AB": "g.pth"} and not (mine / "notes.txt").exists()
+    cli_fails(["import-official", str(tmp_path / "g.pth"), "--model", "cyclegan", "--out", str(mine), "--overwrite"],
+              r"is not a bundle \(it holds notes\.txt\).*replaces only a bundle")  # --overwrite eats no user folder
+    assert (mine / "notes.txt").read_text() == "keep me"
+    bundle = tmp_path / "bundle"
+    assert main(["import-official", str(tmp_path / "g.pth"), "--model", "cyclegan", "--out", str(bundle)]) == 0
+    assert main(["import-official", str(tmp_path / "g.pth"), "--model", "cyclegan", "--out", str(bundle),
+                 "--overwrite"]) == 0  # a bundle is replaced
+    config = json.loads((bundle / "config.json").read_text())
+    assert config["imported_from"] == {"G_AB": "g.pth"} and config["work_scale"] == "train"
 
 
 @needs_reference

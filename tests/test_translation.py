@@ -198,7 +198,7 @@ def test_cyclegan_cycle_loss_falls_on_a_fixed_batch(tmp_path, unpaired_root):
     cycle = _column(run, "cycle_A") + _column(run, "cycle_B")
     assert cycle[-10:].mean() < 0.5 * cycle[:3].mean(), (cycle[:3], cycle[-10:])
     grid = Image.open(run / "samples" / "latest.png")
-    assert grid.size == (6 * 34 + 2, 2 * 34 + 2)  # 2 rows of A | G_AB(A) | rec A | B | G_BA(B) | rec B
+    assert grid.size == (6 * 34 + 2, 2 * 34 + 2 + 14)  # 2 rows of A | G_AB(A) | rec A | B | G_BA(B) | rec B, labelled
 
 
 def test_batched_cyclegan_passes_equal_separate_passes(unpaired_root):
