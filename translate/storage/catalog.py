@@ -23,6 +23,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from translate.config import default_load
 from translate.errors import CheckpointError
 
 SOURCES = ("local", "published", "bundled")  # the order a bare name is looked up in
@@ -165,10 +166,14 @@ def _trained_on(config: dict) -> tuple[str, float | None]:
 
 
 def training_scale(config: dict) -> str:
-    """"128 px, 12,000 steps, 11.1 CPU hours" from what the bundle records of its training."""
+    """"128 px, 12,000 steps, 11.1 CPU hours" from what the bundle records of its training ("128 px crops of
+    286 px photos" where the crops were pieces of larger photos rather than whole ones)."""
     parts = []
-    if config.get("train_size"):
-        parts.append(f"{config['train_size']} px")
+    crop, frame = config.get("train_size"), config.get("train_frame")
+    if crop and frame and frame > default_load(crop) + 1:  # not the usual load size of that crop
+        parts.append(f"{crop} px crops of {frame} px photos")
+    elif crop:
+        parts.append(f"{crop} px")
     if isinstance(config.get("step"), int) and config["step"] > 0:
         parts.append(f"{config['step']:,} steps")
     kind, hours = _trained_on(config)
