@@ -1,7 +1,7 @@
 """translate: adversarial image generation and image-to-image translation on one training engine.
 
-Public API: `load(path)` returns a `Sampler` for noise -> image models (gan, dcgan, cgan) and an
-`ImageTranslator` for pix2pix / CycleGAN checkpoints.
+Public API: `load(path_or_name)` returns a `Sampler` for noise -> image models (gan, dcgan, cgan) and an
+`ImageTranslator` for pix2pix, CycleGAN, CUT and FastCUT checkpoints.
 Heavy imports (torch) happen on first use, so `import translate` and `translate --help` stay fast, and importing
 translate changes nothing in the process (no environment variables, no warning filters).
 """

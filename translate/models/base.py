@@ -1,7 +1,8 @@
 """The model contract: a GanModel builds its nets and answers two questions, d_loss and g_loss.
 
 Models never step optimizers, call backward, move themselves between devices or print: the trainer
-does all of that, once, for every model (DESIGN.md, "Models compute losses; the trainer steps").
+does all of that, once, for every model (translate/training/trainer.py), so a model reads as its paper's
+losses and nothing else.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from translate.models.base import LossOutput, Phase, loss_output
 from translate.models.translation import TranslationModel, discriminator_spec, generator_spec
+from translate.storage.checkpoint import net_tensors
 
 
 class Pix2Pix(TranslationModel):
@@ -63,7 +64,7 @@ class Pix2Pix(TranslationModel):
 
     def load_extra_state(self, tensors):
         if self.pool is not None:
-            self.pool.load_state({k[5:]: v for k, v in tensors.items() if k.startswith("pool.")})
+            self.pool.load_state(net_tensors(tensors, "pool"))
 
     @torch.no_grad()
     def visuals(self, fixed, nets=None):
