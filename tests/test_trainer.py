@@ -316,9 +316,9 @@ def test_speed_flags_train_like_the_plain_path(model, flag, values, unpaired_roo
     assert keys[0] == keys[1]  # compiled or not, the same checkpoint keys
 
 
-def test_a_translation_grid_names_its_columns_and_the_loss_plot_has_a_panel_per_side(tmp_path):
-    """A CycleGAN grid carries A | G_AB(A) | rec A | B | G_BA(B) | rec B over its columns, and losses.png
-    puts D's terms and G's terms in two panels (a dozen lines in one panel share colours)."""
+def test_a_translation_grid_names_its_columns_and_the_loss_plot_has_a_panel_per_kind(tmp_path):
+    """A CycleGAN grid carries A | G_AB(A) | rec A | B | G_BA(B) | rec B over its columns, and losses.png has
+    a panel per kind of loss (a dozen lines in one panel shared colours; a GAN's G and g_adv overlapped)."""
     import numpy as np
     from PIL import Image
 
@@ -335,4 +335,13 @@ def test_a_translation_grid_names_its_columns_and_the_loss_plot_has_a_panel_per_
     csv.write_text("step,D,G,d_real_A,d_fake_A,cycle_A,idt_AB\n" +
                    "".join(f"{i},{1 / i},{5 / i},{0.5 / i},{0.4 / i},{2 / i},{1 / i}\n" for i in range(1, 200)))
     plot_losses(csv, tmp_path / "losses.png")
-    assert Image.open(tmp_path / "losses.png").width >= 850  # two panels side by side
+    assert Image.open(tmp_path / "losses.png").width >= 800  # a panel per kind of loss, side by side
+    from translate.training.runlog import loss_panels
+
+    cyclegan = loss_panels("D,G,adv_AB,adv_BA,cycle_A,cycle_B,d_fake_A,d_fake_B,d_real_A,d_real_B,idt_AB,idt_BA"
+                           .split(","))
+    assert cyclegan == {"discriminator": ["d_fake_A", "d_fake_B", "d_real_A", "d_real_B"],
+                        "generator, adversarial": ["adv_AB", "adv_BA"],
+                        "generator, reconstruction and other terms": ["cycle_A", "cycle_B", "idt_AB", "idt_BA"]}
+    gan = loss_panels(["D", "G", "d_fake", "d_real", "g_adv"])  # G is g_adv: drawn once
+    assert gan == {"discriminator": ["d_fake", "d_real"], "generator, adversarial": ["g_adv"]}

@@ -224,6 +224,19 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+def loss_panels(names: list[str]) -> dict[str, list[str]]:
+    """The logged losses by kind, one plot panel each: what D minimises, G's adversarial terms, and G's other
+    terms (cycle, identity, L1, NCE, ...). A total (D, G) is drawn only where its side logs no terms: beside
+    them it would repeat them (a GAN's G is its g_adv)."""
+    d_side = [n for n in names if n.startswith("d_") or n in ("gp", "r1")]
+    adversarial = [n for n in names if n.startswith(("adv", "g_adv"))]
+    other = [n for n in names if n not in d_side + adversarial + ["D", "G"]]
+    panels = {"discriminator": d_side or [n for n in names if n == "D"],
+              "generator, adversarial": adversarial or ([n for n in names if n == "G"] if not other else []),
+              "generator, reconstruction and other terms": other}
+    return {title: group for title, group in panels.items() if group}
+
+
 def plot_losses(csv_path: Path, png_path: Path) -> None:
     # a bare Figure renders with Agg by itself: no pyplot, no backend choice, no environment change
     from matplotlib.figure import Figure
@@ -234,30 +247,26 @@ def plot_losses(csv_path: Path, png_path: Path) -> None:
         return
     header, body = rows[0], rows[1:]
     steps = [int(r[0]) for r in body]
-    # two panels: what D minimises and what G minimises (a dozen CycleGAN terms in one panel are unreadable),
-    # each term its own colour from a 20-colour palette, the totals D and G drawn bold
-    sides = {"discriminator": [n for n in header[1:] if n == "D" or n.startswith("d_")]}
-    sides["generator"] = [n for n in header[1:] if n not in sides["discriminator"]]
-    fig = Figure(figsize=(9, 3.6), dpi=100)
-    axes = fig.subplots(1, 2, squeeze=False)[0]
-    window = max(1, len(body) // 50)  # a moving mean over 2% of the run, so the trend is readable
+    panels = loss_panels(header[1:])
+    fig = Figure(figsize=(4.2 * len(panels), 3.6), dpi=100)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    window = max(1, len(body) // 50)  # a moving mean over 2% of the run; the raw values stay, faint
     palette = [f"tab:{c}" for c in ("blue", "orange", "green", "red", "purple", "brown", "pink", "gray", "olive",
                                     "cyan")]
-    for ax, (side, names) in zip(axes, sides.items()):
+    for ax, (title, names) in zip(axes, panels.items()):
         for k, name in enumerate(names):
             j = header.index(name)
-            ys = [float(r[j]) if r[j] else math.nan for r in body]
+            raw = [float(r[j]) if r[j] else math.nan for r in body]
+            color = palette[k % len(palette)]
             if window > 1:
-                ys = [sum(ys[max(0, i - window + 1):i + 1]) / len(ys[max(0, i - window + 1):i + 1])
-                      for i in range(len(ys))]
-            total = name in ("D", "G")
-            ax.plot(steps, ys, label=name, color="black" if total else palette[k % len(palette)],
-                    lw=1.6 if total else 0.9, ls="-" if k < len(palette) else "--")
-        ax.set_title(f"{side} losses" + (f" (mean of {window} steps)" if window > 1 else ""), fontsize=9)
+                ax.plot(steps, raw, color=color, lw=0.5, alpha=0.2)
+                raw = [sum(raw[max(0, i - window + 1):i + 1]) / len(raw[max(0, i - window + 1):i + 1])
+                       for i in range(len(raw))]
+            ax.plot(steps, raw, label=name, color=color, lw=1.2, ls="-" if k < len(palette) else "--")
+        ax.set_title(title + (f" (mean of {window} steps)" if window > 1 else ""), fontsize=9)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
-        if names:
-            ax.legend(fontsize=7, ncol=2)
+        ax.legend(fontsize=7, ncol=2)
     axes[0].set_ylabel("loss")
     fig.tight_layout()
     tmp = png_path.with_suffix(".tmp.png")
