@@ -151,7 +151,8 @@ def test_training_data_too_small_for_its_batch_is_one_line(tmp_path):
     one.mkdir()
     Image.new("RGB", (40, 40), (200, 30, 30)).save(one / "a.png")
     cli_fails(["train", "--model", "dcgan", "--data", str(one), "--steps", "1", "--batch-size", "64",
-               "--out", str(tmp_path / "r")], r"1 example\(s\), fewer than --batch-size 64; lower --batch-size to at most 1")
+               "--out", str(tmp_path / "r")], r"1 example\(s\), fewer than --batch-size 64; lower --batch-size to "
+                                              r"at most 1")
     assert not (tmp_path / "r").exists()
 
 
@@ -206,3 +207,24 @@ def test_the_strip_wise_work_scale_is_the_formula_it_replaces():
         images.STRIP_PIXELS = old_strip
     assert (got - want).abs().max() < 1e-5
     assert (got8.int() - to_uint8(want).int()).abs().max() <= 1
+
+
+def test_a_full_disk_under_convert_is_one_line_naming_the_failures(photos, cyclegan_bundle, tmp_path, monkeypatch,
+                                                                  capsys):
+    """Every write fails (ENOSPC): each image is listed as failed, and the list itself cannot be written either;
+    the command still ends in one line that names the first failures and the fix."""
+    import errno
+
+    from translate.storage import atomic
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic, "atomic_write_bytes", full)
+    out = tmp_path / "out"
+    assert main(["convert", "-c", str(cyclegan_bundle), "-i", str(photos), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert "Traceback" not in err and last.startswith("translate convert: 2 file(s) failed (")
+    assert "No space left on device" in last and "free space there, or choose another --output" in last
+    assert not any(out.rglob("*.png"))

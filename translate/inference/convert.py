@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from translate.errors import ConvertError
-from translate.inference.journal import Journal, digest
+from translate.inference.records import ERRORS_FILE, Journal, digest, write_errors
 from translate.registry import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from translate.storage.files import printable
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # the converter drives an ImageTranslator; importing it here 
 # What each output suffix is written as: every suffix the project reads (registry.IMAGE_SUFFIXES) can be written.
 FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF",
            "ppm": "PPM", "gif": "GIF"}
-ERRORS_FILE = "convert-errors.txt"
 
 
 @dataclass
@@ -383,16 +382,3 @@ def _header_size(job: Job) -> tuple[int, int]:
             return img.size
     except Exception:  # noqa: BLE001 - unreadable files sort first and fail in the decode step
         return (0, 0)
-
-
-def write_errors(plan: Plan, report: Report) -> None:
-    path = plan.out_root / ERRORS_FILE
-    if not report.failed:
-        path.unlink(missing_ok=True)  # a stale list from an earlier run no longer applies
-        return
-    from translate.storage.atomic import atomic_write_text
-
-    lines = [f"{printable(src)}\t{printable(reason)}" for src, reason in sorted(report.failed, key=lambda t: str(t[0]))]
-    atomic_write_text(path, "# file\treason (fix or remove these files, then re-run; converted files are skipped)\n"
-                      + "\n".join(lines) + "\n")
-    report.errors_file = path
