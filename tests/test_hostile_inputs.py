@@ -5,6 +5,7 @@ exit status 2 before any work, and nothing outside the named output changes."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -228,3 +229,32 @@ def test_a_full_disk_under_convert_is_one_line_naming_the_failures(photos, cycle
     assert "Traceback" not in err and last.startswith("translate convert: 2 file(s) failed (")
     assert "No space left on device" in last and "free space there, or choose another --output" in last
     assert not any(out.rglob("*.png"))
+
+
+def test_a_state_that_does_not_fit_on_the_disk_stops_training_in_one_line(tmp_path, monkeypatch, capsys):
+    """The save of step 2 fails (ENOSPC): one line naming the last good state and --resume; that state is intact."""
+    import errno
+
+    import safetensors.torch
+
+    from translate.training import state
+
+    real, calls = safetensors.torch.save_file, []
+
+    def fills_up(tensors, path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) > 2:  # step 1's two files fit, step 2's do not
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(tensors, path, *args, **kwargs)
+
+    monkeypatch.setattr(state, "save_file", fills_up)
+    run = tmp_path / "run"
+    assert main(["train", "--model", "gan", "--data", "ring8", "--g-hidden", "8", "--d-hidden", "8", "--steps", "3",
+                 "--checkpoint-every", "1", "--out", str(run)]) == 2
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert "Traceback" not in err and last.startswith("translate train: could not save the state of step 2 ")
+    assert re.search(r"No space left on device.*last saved state is .*step-0000001.*--resume", last), last
+    assert [p.name for p in (run / "state").iterdir()] == ["step-0000001"]  # no half-written folder left
+    monkeypatch.setattr(state, "save_file", real)
+    assert main(["train", "--resume", str(run)]) == 0

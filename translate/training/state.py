@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from translate.errors import CheckpointError, OptionError
+from translate.errors import CheckpointError, OptionError, TrainingError
 from translate.storage.atomic import AtomicDir
 from translate.storage.checkpoint import (
     STATE_DIR,
@@ -27,10 +27,16 @@ from translate.storage.checkpoint import (
 
 def save_state(run_dir: Path, step: int, weights: dict, optim: dict, meta: dict, keep: int) -> Path:
     final = state_dir(run_dir, step)
-    with AtomicDir(final) as tmp:
-        save_file(contiguous(weights), str(tmp / "weights.safetensors"))
-        save_file(contiguous(optim), str(tmp / "optim.safetensors"))
-        write_json(tmp / "state.json", {"format": STATE_FORMAT, "step": step, **meta})
+    try:
+        with AtomicDir(final) as tmp:  # a failed write leaves nothing: the states before it stay intact
+            save_file(contiguous(weights), str(tmp / "weights.safetensors"))
+            save_file(contiguous(optim), str(tmp / "optim.safetensors"))
+            write_json(tmp / "state.json", {"format": STATE_FORMAT, "step": step, **meta})
+    except OSError as e:  # a full disk, a folder gone read-only
+        kept = list_states(run_dir)
+        last = f"the last saved state is {kept[-1]}" if kept else "no state was saved before"
+        raise TrainingError(f"could not save the state of step {step} in {final.parent} ({e.strerror or e}); "
+                            f"{last}: free space, then continue with translate train --resume {run_dir}") from None
     for old in list_states(run_dir)[:-keep] if keep > 0 else []:
         shutil.rmtree(old, ignore_errors=True)
     # half-written states of a process killed mid-save (their temporary names): one trainer owns a run folder,
@@ -38,7 +44,6 @@ def save_state(run_dir: Path, step: int, weights: dict, optim: dict, meta: dict,
     for partial in (Path(run_dir) / STATE_DIR).glob(".step-*"):
         shutil.rmtree(partial, ignore_errors=True)
     return final
-
 
 
 def flatten_optimizer(prefix: str, sd: dict) -> tuple[dict[str, torch.Tensor], dict]:
