@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PIL import Image
+
 from translate.errors import ConvertError, OptionError
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ def convert_video(translator: ImageTranslator, src: Path, dst: Path, max_side: i
     tmp = dst.with_name(f".{dst.stem}.partial{dst.suffix}")
     written = 0
     try:
+        turn = _upright_turn(av, src)
         with av.open(str(src)) as inp:
             if not inp.streams.video:
                 raise ConvertError("no video stream")
@@ -50,9 +53,13 @@ def convert_video(translator: ImageTranslator, src: Path, dst: Path, max_side: i
             with av.open(str(tmp), "w", format=_format(dst)) as out:
                 codec, options = CODECS.get(dst.suffix.lower(), DEFAULT_CODEC)
                 vout = out.add_stream(codec, rate=vin.average_rate or vin.guessed_rate or 25, options=options)
-                vout.width, vout.height = _even(vin.codec_context.width), _even(vin.codec_context.height)
+                w, h = vin.codec_context.width, vin.codec_context.height
+                w, h = (h, w) if turn in (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270) else (w, h)
+                vout.width, vout.height = _even(w), _even(h)
                 vout.pix_fmt = "yuv420p"
-                vout.time_base = vin.time_base
+                # the encoder counts in the input's own ticks: at the nominal rate's, the frames of a
+                # variable-rate video (a phone's, dropping frames) would round onto the same instant
+                vout.time_base = vout.codec_context.time_base = vin.time_base
                 aout = {s.index: out.add_stream_from_template(s) for s in audio}
                 bar = _bar(vin.frames, src.name) if progress else None
                 for packet in inp.demux(vin, *audio):
@@ -62,7 +69,9 @@ def convert_video(translator: ImageTranslator, src: Path, dst: Path, max_side: i
                             out.mux(packet)
                         continue
                     for frame in packet.decode():
-                        image = translator(frame.to_image(), max_side=max_side)
+                        image = frame.to_image()
+                        # a phone's video is stored sideways with a display rotation: translated upright
+                        image = translator(image.transpose(turn) if turn is not None else image, max_side=max_side)
                         new = av.VideoFrame.from_image(image.convert("RGB")).reformat(
                             width=vout.width, height=vout.height, format="yuv420p")
                         new.pts, new.time_base = frame.pts, frame.time_base
@@ -81,6 +90,19 @@ def convert_video(translator: ImageTranslator, src: Path, dst: Path, max_side: i
         raise ConvertError(f"video: {e}") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _upright_turn(av, src: Path):
+    """The PIL transpose that shows the video's frames as its display matrix says (a phone held upright
+    records sideways frames and a rotation), or None. FFmpeg's convention: the display turns the frame
+    counterclockwise by `rotation` degrees."""
+    from PIL import Image
+
+    with av.open(str(src)) as probe:
+        frame = next(probe.decode(video=0), None)
+        angle = round(getattr(frame, "rotation", 0) or 0) % 360 if frame is not None else 0
+    return {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,
+            270: Image.Transpose.ROTATE_270}.get(angle)
 
 
 def _format(dst: Path) -> str:
