@@ -258,3 +258,19 @@ def test_a_state_that_does_not_fit_on_the_disk_stops_training_in_one_line(tmp_pa
     assert [p.name for p in (run / "state").iterdir()] == ["step-0000001"]  # no half-written folder left
     monkeypatch.setattr(state, "save_file", real)
     assert main(["train", "--resume", str(run)]) == 0
+
+
+@pytest.mark.parametrize("argv", [
+    ["sample", "--checkpoint", "mnist_cgan", "--n", "4", "--out", "{f}/s.png"],
+    ["train", "--model", "gan", "--data", "ring8", "--g-hidden", "8", "--d-hidden", "8", "--steps", "1",
+     "--out", "{f}/run"],
+    ["export", "--checkpoint", "mnist_cgan", "--out", "{f}/bundle"],
+])
+def test_an_output_that_cannot_be_written_is_one_line_for_every_command(argv, tmp_path):
+    """A file where a folder must be stands for every unwritable place (read-only, no permission, full): root
+    ignores permissions, so this is the fault a test can make everywhere."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("mine")
+    argv = [a.replace("{f}", str(blocker)) for a in argv]
+    cli_fails(argv, r"cannot use .*afile.* \(a file stands where a folder is needed\); pick a location")
+    assert blocker.read_text() == "mine"

@@ -99,6 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     except TranslateError as e:
         print(f"translate {argv[0]}: {as_flags(str(e))}", file=sys.stderr)
         return 2
+    except OSError as e:
+        if e.filename is None:  # not about a path: a bug to report, with its traceback
+            raise
+        # a path the command was given but cannot use (a file where a folder must be, no permission, a full
+        # or read-only disk): whichever command met it, one line naming it
+        where = e.filename if e.filename2 is None else f"{e.filename} -> {e.filename2}"
+        why = e.strerror or type(e).__name__
+        if isinstance(e, (FileExistsError, NotADirectoryError)):
+            why = "a file stands where a folder is needed"
+        print(f"translate {argv[0]}: cannot use {where} ({why}); pick a location you can write to, with room "
+              f"to spare", file=sys.stderr)
+        return 2
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
