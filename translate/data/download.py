@@ -14,7 +14,6 @@ http://efrosgans.eecs.berkeley.edu in every URL.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import sys
@@ -158,11 +157,9 @@ def _stream(resp, part: Path, mode: str, have: int, total: int | None, label: st
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    from translate.storage.files import sha256_of
+
+    return sha256_of(path)
 
 
 # ------------------------------------------------------------------------------------------ archives

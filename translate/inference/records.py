@@ -21,11 +21,9 @@ def digest(data: bytes) -> str:
 
 
 def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    from translate.storage.files import sha256_of
+
+    return sha256_of(path)
 
 
 class Journal:

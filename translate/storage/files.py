@@ -60,3 +60,14 @@ def printable(path) -> str:
     except UnicodeEncodeError:  # other lone surrogates
         text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def sha256_of(path: str | Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB blocks (hashlib.file_digest needs Python 3.11)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
