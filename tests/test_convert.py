@@ -14,6 +14,7 @@ from PIL import Image
 
 import translate
 from translate.cli import main
+from translate.data.transforms import to_uint8
 from translate.inference import tiling
 from translate.inference.convert import ERRORS_FILE, plan_conversion, write_image_atomic
 from translate.inference.tiling import run_tiled, tile_starts
@@ -211,6 +212,19 @@ def test_tiled_and_untiled_agree_away_from_seams_and_closely_at_them(monkeypatch
         monkeypatch.setattr(tiling, "global_norm_statistics", lambda *a: contextlib.nullcontext())
         per_tile = (run_tiled(net, x, net, tile=64, overlap=32) - full).abs().mean()
         assert shrunk < 0.05 and shrunk < 0.6 * per_tile, (shrunk, per_tile)
+
+
+def test_tiles_blended_band_by_band_into_uint8_are_the_float_result():
+    """Large photos at their own resolution go band by band straight into 8-bit (memory): the same pixels as
+    the whole float result, also on a side that is no multiple of the net's (tiles lie inside the photo)."""
+    torch.manual_seed(0)
+    net = init_weights(ResnetGenerator(ngf=8, n_blocks=1)).eval().requires_grad_(False)
+    for h, w in ((100, 140), (98, 139)):
+        x = torch.from_numpy(_photo(np.random.default_rng(3), h, w)).permute(2, 0, 1)[None].float() / 127.5 - 1
+        with torch.inference_mode():
+            want = to_uint8(run_tiled(net, x, net, tile=64, overlap=32))
+            got = run_tiled(net, x, net, tile=64, overlap=32, out=torch.empty(1, 3, h, w, dtype=torch.uint8))
+        assert (got.int() - want.int()).abs().max() <= 1, (h, w)
 
 
 def test_translator_tiles_large_images_only(cyclegan_bundle):

@@ -89,11 +89,13 @@ def _ramp(size: int, overlap: int, ramp_start: bool, ramp_end: bool) -> Tensor:
 
 
 def run_tiled(net: nn.Module, x: Tensor, run: Callable[[Tensor], Tensor], tile: int, overlap: int,
-              stats_side: int = 2048, multiple: int = 4) -> Tensor:
+              stats_side: int = 2048, multiple: int = 4, out: Tensor | None = None) -> Tensor:
     """`run` (a call of `net`) over one image x (1, C, H, W) in overlapping `tile`-pixel tiles.
 
-    H and W must already be multiples of `multiple`; `tile` is rounded down to one. Returns (1, C', H, W)
-    on x's device, float32."""
+    H and W must be multiples of `multiple`, or at least `tile`; `tile` is rounded down to one. Returns
+    (1, C', H, W) on x's device, float32; or, given `out` (uint8, on the CPU), fills it band by band: each
+    row of tiles is blended in a band as wide as the image, and the rows no later tile touches go to `out`
+    at once, so the float result never exists at the photo's size."""
     if x.shape[0] != 1:
         raise ValueError("run_tiled takes one image at a time")
     tile = max(multiple, tile // multiple * multiple)
@@ -105,6 +107,9 @@ def run_tiled(net: nn.Module, x: Tensor, run: Callable[[Tensor], Tensor], tile: 
         size = [max(multiple, round(h * s / multiple) * multiple), max(multiple, round(w * s / multiple) * multiple)]
         whole = F.interpolate(x, size=size, mode="area")
     ys, xs = tile_starts(h, tile, overlap), tile_starts(w, tile, overlap)
+    if out is not None:
+        with global_norm_statistics(net, whole, run):
+            return _tiled_into(out, x, run, ys, xs, tile, overlap)
     out = acc = None
     with global_norm_statistics(net, whole, run):
         for top in ys:
@@ -120,3 +125,30 @@ def run_tiled(net: nn.Module, x: Tensor, run: Callable[[Tensor], Tensor], tile: 
                 out[..., top:top + th, left:left + tw] += y * weight
                 acc[..., top:top + th, left:left + tw] += weight
     return out / acc
+
+
+def _tiled_into(out: Tensor, x: Tensor, run, ys: list[int], xs: list[int], tile: int, overlap: int) -> Tensor:
+    """run_tiled's rows of tiles, blended in a band of rows and written to the uint8 `out` as they complete."""
+    from translate.data.transforms import to_uint8
+
+    h, w = x.shape[-2:]
+    band = weights = None  # the blend of rows [lo, lo + band height), carried over from the previous row
+    for i, top in enumerate(ys):
+        th = min(tile, h)
+        fresh, fresh_w = torch.zeros(1, out.shape[1], th, w), torch.zeros(1, 1, th, w)
+        if band is not None:  # the previous row's overlap with this one
+            carried = band.shape[-2]
+            fresh[..., :carried, :], fresh_w[..., :carried, :] = band, weights
+        band, weights = fresh, fresh_w
+        for left in xs:
+            tw = min(tile, w)
+            y = run(x[..., top:top + th, left:left + tw]).float().cpu()
+            wy = _ramp(th, overlap, top > 0, top + th < h)
+            wx = _ramp(tw, overlap, left > 0, left + tw < w)
+            weight = wy[:, None] * wx[None, :]
+            band[..., left:left + tw] += y * weight
+            weights[..., left:left + tw] += weight
+        done = (ys[i + 1] if i + 1 < len(ys) else h) - top  # rows no later tile reaches
+        out[..., top:top + done, :] = to_uint8(band[..., :done, :] / weights[..., :done, :])
+        band, weights = band[..., done:, :], weights[..., done:, :]
+    return out

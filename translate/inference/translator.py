@@ -177,11 +177,18 @@ class ImageTranslator:
     @torch.inference_mode()
     def translate_uint8(self, x: Tensor) -> Tensor:
         """translate_tensor as uint8 (N, C_out, H, W) in 0-255, what images and files are made of. A photo
-        translated at the work scale is built strip by strip straight into uint8 (`at_work_scale`), so a
-        120-megapixel one needs little more memory than its own float copy."""
+        translated at the work scale is built strip by strip straight into uint8 (`at_work_scale`), and one
+        in tiles band by band (`run_tiled`), so a 120-megapixel one needs little more memory than its own
+        float copy."""
         if self.rescales(*x.shape[-2:]):
             out = torch.empty(x.shape[0], self.out_channels, *x.shape[-2:], dtype=torch.uint8)
             return at_work_scale(self._translate_native, x.float().cpu(), self.work_side, out)
+        if self.tile and len(x) == 1 and min(x.shape[-2:]) >= self.tile:  # tiles lie inside: no padded copy
+            from translate.inference.tiling import run_tiled
+
+            out = torch.empty(1, self.out_channels, *x.shape[-2:], dtype=torch.uint8)
+            return run_tiled(self.G, x, lambda t: self._run(t, self.G), self.tile, self.tile_overlap,
+                             multiple=self.multiple, out=out)
         return to_uint8(self._translate_native(x))
 
     def _translate_native(self, x: Tensor) -> Tensor:
