@@ -288,3 +288,20 @@ def test_the_published_model_button_in_a_real_browser(mirror, weights, tmp_path)
         demo.close()
     assert text.startswith("Installed the published model horse2zebra") and "horse → zebra: 256×256" in text
     assert (weights / "horse2zebra" / "model.safetensors").is_file()
+
+
+def test_a_run_trained_inside_the_checkout_is_the_users_not_bundled(tmp_path):
+    """`translate train` run from the clone writes checkpoints/run-NNN into the bundled folder: such a run
+    is listed and found as the user's own (before published weights), never as a shipped model."""
+    from translate.storage.catalog import Catalog
+
+    shipped = tmp_path / "checkpoints"
+    (shipped / "horse2zebra").mkdir(parents=True)
+    for name in ("config.json", "model.safetensors"):
+        (shipped / "horse2zebra" / name).write_text("{}")
+    (shipped / "run-001-gan-ring8" / "state").mkdir(parents=True)
+    catalog = Catalog(weights=tmp_path / "weights", bundled=shipped)
+    sources = {i.name: i.source for i in catalog.installed()}
+    assert sources == {"run-001-gan-ring8": "local", "horse2zebra": "bundled"}
+    assert catalog.find("run-001-gan-ring8:local").path == shipped / "run-001-gan-ring8"
+    assert catalog.find("run-001-gan-ring8:bundled") is None

@@ -61,6 +61,11 @@ def _is_checkpoint(folder: Path) -> bool:
     return folder.is_dir() and ((folder / "config.json").is_file() or (folder / "state").is_dir())
 
 
+def _is_bundle(folder: Path) -> bool:
+    """What the project ships: a bundle folder. A training run is a folder with states."""
+    return (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
+
+
 class Catalog:
     """The checkpoint folders of each source. `extra`: the caller's own folders, searched first among the
     local ones; `weights` and `bundled` replace the per-user and shipped folders (tests, custom layouts;
@@ -82,8 +87,10 @@ class Catalog:
                 self.local.append(root)
 
     def roots(self) -> list[tuple[str, Path]]:
-        """(source, folder) in lookup order."""
-        return ([("local", r) for r in self.local] + [("published", self.weights)]
+        """(source, folder) in lookup order. The bundled folder appears twice: the runs a user trained inside
+        the checkout (`translate train` writes checkpoints/run-NNN there) are theirs, only bundles are shipped."""
+        inside = [("local", self.bundled)] if self.bundled else []
+        return ([("local", r) for r in self.local] + inside + [("published", self.weights)]
                 + ([("bundled", self.bundled)] if self.bundled else []))
 
     def installed(self, name: str | None = None, source: str | None = None) -> list[Installed]:
@@ -93,7 +100,9 @@ class Catalog:
             if source not in (None, src) or not root.is_dir():
                 continue
             folders = [root / name] if name else sorted(root.iterdir())
-            found += [Installed(f.name, src, f) for f in folders if not f.name.startswith(".") and _is_checkpoint(f)]
+            split = self.bundled is not None and root == self.bundled  # bundles there are shipped, runs theirs
+            found += [Installed(f.name, src, f) for f in folders if not f.name.startswith(".") and _is_checkpoint(f)
+                      and (not split or _is_bundle(f) == (src == "bundled"))]
         return found
 
     def find(self, name: str) -> Installed | None:
