@@ -274,3 +274,11 @@ def test_an_output_that_cannot_be_written_is_one_line_for_every_command(argv, tm
     argv = [a.replace("{f}", str(blocker)) for a in argv]
     cli_fails(argv, r"cannot use .*afile.* \(a file stands where a folder is needed\); pick a location")
     assert blocker.read_text() == "mine"
+
+
+def test_eval_refuses_a_json_path_it_could_not_write_before_any_work(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("mine")
+    cli_fails(["eval", "--checkpoint", "mnist_cgan", "--metric", "class", "--data", "digits",
+               "--json", str(blocker / "sub" / "x.json")], r"--json .*afile is a file, where a folder must be")
+    assert blocker.read_text() == "mine"

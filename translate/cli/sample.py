@@ -201,6 +201,7 @@ def cmd_eval(argv: list[str]) -> int:
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
     _reject_arg(p)
     a = p.parse_args(argv)
+    _writable_later(a.json, "json")  # said now, not after the judges have trained
     from translate.metrics import evaluate
 
     train_data, train_root = _training_data(Path(a.checkpoint))
@@ -278,3 +279,12 @@ def _print_result(res: dict, indent: str = "") -> None:
             print(f"{indent}{k:>22}: {v:.4f}" if isinstance(v, float) else f"{indent}{k:>22}: {v}")
 
 
+def _writable_later(path: str | None, flag: str) -> None:
+    """A file a command writes at its end: refused at the start when a file stands where a folder must be."""
+    if not path:
+        return
+    folder = Path(path).parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OptionError(f"--{flag} {path}: {folder} is a file, where a folder must be; pick another path")
