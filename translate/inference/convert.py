@@ -42,6 +42,7 @@ class Plan:
     out_root: Path
     skipped: list[Job] = field(default_factory=list)  # outputs that already exist (--skip-existing)
     ignored: int = 0  # files in the input folder that are not images this project reads
+    journal: Journal | None = None  # what an in-place run already translated (records.py), read once here
 
 
 @dataclass
@@ -151,7 +152,7 @@ def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str |
         raise ConvertError(f"`output` {out} is a file; give a folder")
     jobs, skipped, seen = [], [], {}
     out_root = out.parent if single_file_out else out
-    journal = Journal(out_root)  # in place, the files already translated (journal.py)
+    journal = Journal(out_root)  # in place, the files already translated (records.py)
     sources, ignored = _sources(inp, out_r, pattern, overwrite_inputs)
     for src, rel in sources:
         dst = out if single_file_out else out / rel
@@ -167,7 +168,7 @@ def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str |
             skipped.append(job)
         else:
             jobs.append(job)
-    return Plan(jobs, out_root, skipped, ignored)
+    return Plan(jobs, out_root, skipped, ignored, journal)
 
 
 # ------------------------------------------------------------------------------------------- running
@@ -248,7 +249,7 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
     import torch
 
     report = Report(skipped=len(plan.skipped), ignored=plan.ignored)
-    journal = Journal(plan.out_root)
+    journal = plan.journal or Journal(plan.out_root)  # the plan's, read once
     videos = [j for j in plan.jobs if j.src.suffix.lower() in VIDEO_SUFFIXES]
     jobs = [j for j in plan.jobs if j.src.suffix.lower() not in VIDEO_SUFFIXES]
     if batch_size > 1:  # equal sizes next to each other so they batch; header-only reads
