@@ -192,20 +192,20 @@ def test_the_strip_wise_work_scale_is_the_formula_it_replaces():
     import torch.nn.functional as F
 
     from translate.data.transforms import to_uint8
-    from translate.inference import images
+    from translate.inference import images, resample
 
     x = torch.rand(1, 3, 150, 237, generator=torch.Generator().manual_seed(0)) * 2 - 1
     net = torch.nn.Conv2d(3, 3, 3, padding=1).requires_grad_(False)
     low = F.interpolate(x, size=(64, 101), mode="bicubic", align_corners=False, antialias=True)
     up = lambda t: F.interpolate(t, size=(150, 237), mode="bicubic", align_corners=False)  # noqa: E731
     want = (up(net(low)) + x - up(low)).clamp(-1, 1)
-    old_strip = images.STRIP_PIXELS
+    old_strip = resample.STRIP_PIXELS
     try:
-        images.STRIP_PIXELS = 237 * 7  # strips of 7 rows: every border between strips is exercised
+        resample.STRIP_PIXELS = 237 * 7  # strips of 7 rows: every border between strips is exercised
         got = images.at_work_scale(net, x, 64)
         got8 = images.at_work_scale(net, x, 64, out=torch.empty(1, 3, 150, 237, dtype=torch.uint8))
     finally:
-        images.STRIP_PIXELS = old_strip
+        resample.STRIP_PIXELS = old_strip
     assert (got - want).abs().max() < 1e-5
     assert (got8.int() - to_uint8(want).int()).abs().max() <= 1
 

@@ -9,9 +9,11 @@ import torch
 from torch import Tensor
 
 from translate.config import LOAD_PER_CROP
-from translate.data.transforms import to_tensor, to_uint8
+from translate.data.transforms import to_uint8
 from translate.errors import OptionError
+from translate.inference import resample
 
+EXIF_ORIENTATION = 0x0112
 IMAGE_TYPES = ("PIL.Image", "numpy uint8 (H, W[, C])", "tensor (C, H, W) or (N, C, H, W) in [-1, 1]")
 
 
@@ -19,7 +21,8 @@ IMAGE_TYPES = ("PIL.Image", "numpy uint8 (H, W[, C])", "tensor (C, H, W) or (N, 
 class Prepared:
     """An image made ready for the net, and what is needed to give the result the input's form."""
 
-    x: Tensor  # (C_in, H, W) float in [-1, 1]
+    x: Tensor  # (C_in, H, W) uint8 pixels 0-255 (4x smaller than floats: a large photo's float copy is made
+    # a strip or a tile at a time; ImageTranslator.translate_uint8 takes it, resample.as_float converts it)
     alpha: object = None  # PIL "L" image of the input's alpha channel, put back untouched
     gray: bool = False
     as_array: bool = False
@@ -38,7 +41,8 @@ def prepare(image, channels: int = 3, max_side: int | None = None) -> Prepared:
             raise TypeError(f"expected a uint8 array, got {image.dtype}")
         img = Image.fromarray(image)
     elif isinstance(image, Image.Image):
-        img = ImageOps.exif_transpose(image)
+        # exif_transpose copies even an upright image; the caller's is never changed here, so it is used as is
+        img = ImageOps.exif_transpose(image) if image.getexif().get(EXIF_ORIENTATION, 1) != 1 else image
     else:
         raise TypeError(f"cannot translate a {type(image).__name__}; pass one of: {'; '.join(IMAGE_TYPES)}")
     if max_side and max(img.size) > max_side:
@@ -53,11 +57,27 @@ def prepare(image, channels: int = 3, max_side: int | None = None) -> Prepared:
     elif img.mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
         alpha = img.getchannel("A")
-    converted = img.convert("RGB" if channels == 3 else "L")
-    pixels = np.array(converted)  # a writable copy (torch reads it in place)
-    del converted  # a large photo's converted copy goes before its float copy is made
-    x = to_tensor(pixels.reshape(*pixels.shape[:2], -1))
+    x = torch.from_numpy(_pixels(img, "RGB" if channels == 3 else "L")).permute(2, 0, 1)  # a view: no copy
     return Prepared(x, alpha, gray, as_array, img.info.get("icc_profile"), img)
+
+
+def _pixels(img, mode: str):
+    """A PIL image's pixels in `mode` as one (H, W, C) uint8 array, converted a band of rows at a time: a
+    120-megapixel photo's whole-image conversion would hold two more copies of it (the converted image and
+    the bytes numpy reads it through). Every conversion to RGB or L is per pixel, so bands change nothing."""
+    import numpy as np
+
+    channels = len(mode)
+    pixels = np.empty((img.height, img.width, channels), np.uint8)
+    rows = max(1, BAND_PIXELS // max(1, img.width))
+    for top in range(0, img.height, rows):
+        band = img.crop((0, top, img.width, min(img.height, top + rows)))
+        pixels[top:top + band.height] = np.asarray(band.convert(mode)).reshape(band.height, img.width, channels)
+    return pixels
+
+
+BAND_PIXELS = 1 << 22  # pixels per band of `_pixels`: 12 MB of RGB at a time
+
 
 def finish(y: Tensor, prep: Prepared):
     """The net's output (C_out, H, W) -> an image of the input's kind, mode and alpha (thread-safe)."""
@@ -128,37 +148,24 @@ def at_work_scale(translate_fn, x: Tensor, side: int, out: Tensor | None = None)
     upsampling is linear). The colour and every pattern coarser than a few pixels at the work scale are the
     model's; only finer detail is the input's.
 
-    The upsampling runs strip by strip, as the product of two small interpolation matrices with the change
-    the net made, into `out` (float like x, or uint8 0-255: a 120-megapixel photo then needs little more
-    than its own float copy).
+    x is uint8 pixels or floats in [-1, 1]. Both resizings run strip by strip (inference/resample.py), into
+    `out` (float, or uint8 0-255): from uint8 pixels into uint8, a 120-megapixel photo never exists as floats.
     """
     import torch.nn.functional as F
 
     h, w = x.shape[-2:]
     s = side / min(h, w)
     small = (max(1, round(h * s)), max(1, round(w * s)))
-    low = F.interpolate(x, size=small, mode="bicubic", align_corners=False, antialias=True)
+    low = resample.resize(x, small, "bicubic", antialias=True)
     y_low = translate_fn(low).float()
     out = torch.empty(x.shape[0], y_low.shape[1], h, w) if out is None else out
     if y_low.shape[1] != x.shape[1]:  # other channels: none of the input's detail to put back
         y = F.interpolate(y_low, size=(h, w), mode="bicubic", align_corners=False).clamp_(-1, 1)
         return out.copy_(to_uint8(y) if out.dtype == torch.uint8 else y)
     change = y_low - low  # what the net did, at the work scale
-    rows_of, cols_of = upsampling_matrix(small[0], h), upsampling_matrix(small[1], w).T
-    step = max(1, STRIP_PIXELS // w)
+    rows_of, cols_of = resample.resize_matrix(small[0], h), resample.resize_matrix(small[1], w).T
+    step = max(1, resample.STRIP_PIXELS // w)
     for r in range(0, h, step):
-        strip = (x[..., r:r + step, :] + rows_of[r:r + step] @ change @ cols_of).clamp_(-1, 1)
+        strip = (resample.as_float(x[..., r:r + step, :]) + rows_of[r:r + step] @ change @ cols_of).clamp_(-1, 1)
         out[..., r:r + step, :] = to_uint8(strip) if out.dtype == torch.uint8 else strip
     return out
-
-
-STRIP_PIXELS = 1 << 22  # pixels per strip of `at_work_scale`: 48 MB of float32 RGB at a time
-
-
-def upsampling_matrix(n: int, size: int) -> Tensor:
-    """(size, n): PyTorch's bicubic upsampling of a length-n signal to `size` samples (align_corners False,
-    borders clamped) as a matrix, read off its response to each unit impulse."""
-    import torch.nn.functional as F
-
-    impulses = torch.eye(n).view(n, 1, n, 1)
-    return F.interpolate(impulses, size=(size, 1), mode="bicubic", align_corners=False).view(n, size).T

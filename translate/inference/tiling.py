@@ -4,12 +4,13 @@ Why the normalisation statistics matter: CycleGAN's InstanceNorm (and pix2pix's 
 each image's own statistics) normalise with the mean and variance of the whole input. Tiles that each
 used their own statistics would differ in tone and show seams however well they were blended. So the
 statistics of every such layer are first measured on the whole image and then every tile is normalised
-with them. When the image is no larger than `stats_side` pixels, tiled and untiled outputs agree exactly
-wherever a pixel is farther from a tile border than the net's receptive field, and within a small
-tolerance in the blended overlaps. Larger images are measured on a copy shrunk to `stats_side`, which
-bounds that pass's memory at the price of approximate statistics: shrinking removes fine detail, so deep
-layers see different statistics, though far closer than each tile's own (docs/performance.md, "Tiling"
-has the errors of each against the untiled result).
+with them. When the image has no more pixels than `stats_pixels` (by default those of one tile), tiled and
+untiled outputs agree exactly wherever a pixel is farther from a tile border than the net's receptive
+field, and within a small tolerance in the blended overlaps. Larger images are measured on a copy shrunk to
+that many pixels, so the statistics pass needs no more memory than one tile (the tile size is the one knob
+for memory), at the price of approximate statistics: shrinking removes fine detail, so deep layers see
+different statistics, though far closer than each tile's own (docs/performance.md, "Tiling" has the errors
+of each against the untiled result).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import contextlib
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
+
+from translate.inference import resample
 
 
 def _uses_input_statistics(m: nn.Module) -> bool:
@@ -89,10 +91,12 @@ def _ramp(size: int, overlap: int, ramp_start: bool, ramp_end: bool) -> Tensor:
 
 
 def run_tiled(net: nn.Module, x: Tensor, run: Callable[[Tensor], Tensor], tile: int, overlap: int,
-              stats_side: int = 2048, multiple: int = 4, out: Tensor | None = None) -> Tensor:
-    """`run` (a call of `net`) over one image x (1, C, H, W) in overlapping `tile`-pixel tiles.
+              stats_pixels: int | None = None, multiple: int = 4, out: Tensor | None = None) -> Tensor:
+    """`run` (a call of `net`) over one image x (1, C, H, W) in overlapping `tile`-pixel tiles. `run` gets
+    slices of x, and for a large x its shrunken copy as floats in [-1, 1] (resample.resize), so x may be uint8.
 
-    H and W must be multiples of `multiple`, or at least `tile`; `tile` is rounded down to one. Returns
+    `tile` is rounded down to a multiple of `multiple`; a tile is smaller only where a side of x is, and `run`
+    must take its size (the translator pads it to the net's multiple and crops the result). Returns
     (1, C', H, W) on x's device, float32; or, given `out` (uint8, on the CPU), fills it band by band: each
     row of tiles is blended in a band as wide as the image, and the rows no later tile touches go to `out`
     at once, so the float result never exists at the photo's size."""
@@ -102,10 +106,10 @@ def run_tiled(net: nn.Module, x: Tensor, run: Callable[[Tensor], Tensor], tile: 
     overlap = min(overlap, tile // 2)
     h, w = x.shape[-2:]
     whole = x
-    if max(h, w) > stats_side:  # statistics from a shrunken copy: memory stays bounded
-        s = stats_side / max(h, w)
-        size = [max(multiple, round(h * s / multiple) * multiple), max(multiple, round(w * s / multiple) * multiple)]
-        whole = F.interpolate(x, size=size, mode="area")
+    if h * w > (stats_pixels or tile * tile):  # statistics from a shrunken copy: memory stays bounded
+        s = ((stats_pixels or tile * tile) / (h * w)) ** 0.5
+        size = (max(multiple, round(h * s / multiple) * multiple), max(multiple, round(w * s / multiple) * multiple))
+        whole = resample.resize(x, size, mode="area")  # strip by strip: x may be a photo's uint8 pixels
     ys, xs = tile_starts(h, tile, overlap), tile_starts(w, tile, overlap)
     if out is not None:
         with global_norm_statistics(net, whole, run):

@@ -15,6 +15,7 @@ from translate.data.transforms import to_uint8
 from translate.device import dtype_name, resolve_device
 from translate.errors import CheckpointError
 from translate.inference.images import Prepared, at_work_scale, finish, prepare, work_side
+from translate.inference.resample import as_float
 from translate.nets.spec import build_net
 from translate.storage.catalog import resolve_checkpoint
 from translate.storage.checkpoint import load_checkpoint, load_into, net_tensors
@@ -176,26 +177,37 @@ class ImageTranslator:
 
     @torch.inference_mode()
     def translate_uint8(self, x: Tensor) -> Tensor:
-        """translate_tensor as uint8 (N, C_out, H, W) in 0-255, what images and files are made of. A photo
-        translated at the work scale is built strip by strip straight into uint8 (`at_work_scale`), and one
-        in tiles band by band (`run_tiled`), so a 120-megapixel one needs little more memory than its own
-        float copy."""
+        """(N, C_in, H, W) uint8 pixels (what `prepare` gives) or floats in [-1, 1] -> uint8 (N, C_out, H, W),
+        what images and files are made of. A photo translated at the work scale is built strip by strip
+        (`at_work_scale`) and one in tiles band by band (`run_tiled`), each converted from uint8 as it is
+        read and to uint8 as it is written: a 120-megapixel photo never exists as floats."""
         if self.rescales(*x.shape[-2:]):
             out = torch.empty(x.shape[0], self.out_channels, *x.shape[-2:], dtype=torch.uint8)
-            return at_work_scale(self._translate_native, x.float().cpu(), self.work_side, out)
-        if self.tile and len(x) == 1 and min(x.shape[-2:]) >= self.tile:  # tiles lie inside: no padded copy
+            return at_work_scale(self._translate_native, x.cpu(), self.work_side, out)
+        if self.tile and len(x) == 1 and max(x.shape[-2:]) > self.tile:
             from translate.inference.tiling import run_tiled
 
             out = torch.empty(1, self.out_channels, *x.shape[-2:], dtype=torch.uint8)
-            return run_tiled(self.G, x, lambda t: self._run(t, self.G), self.tile, self.tile_overlap,
+            return run_tiled(self.G, x, lambda t: self._padded(as_float(t), self.G), self.tile, self.tile_overlap,
                              multiple=self.multiple, out=out)
-        return to_uint8(self._translate_native(x))
+        return to_uint8(self._translate_native(as_float(x)))
 
     def _translate_native(self, x: Tensor) -> Tensor:
-        """translate_tensor at the input's own resolution: padded to the net's multiple, tiled if asked."""
-        import torch.nn.functional as F
-
+        """translate_tensor at the input's own resolution, tiled if asked."""
         from translate.inference.tiling import run_tiled
+
+        if self.tile and max(x.shape[-2:]) > self.tile:
+            # the eager net: tiling swaps the norm layers' forward, which a compiled graph would not see
+            y = torch.cat([run_tiled(self.G, x[i:i + 1], lambda t: self._padded(t, self.G), self.tile,
+                                     self.tile_overlap, multiple=self.multiple) for i in range(len(x))])
+        else:
+            y = self._padded(x)
+        return y.float().cpu()
+
+    def _padded(self, x: Tensor, forward=None) -> Tensor:
+        """`_run` on any H and W: padded to the net's multiple, the result cropped back. A tile needs this
+        only where it spans a whole side shorter than the tile."""
+        import torch.nn.functional as F
 
         h, w = x.shape[-2:]
         # a side of at least 8: below, the bottleneck of a ResNet G (multiple 4) is 1x1, where instance norm
@@ -205,13 +217,7 @@ class ImageTranslator:
         if ph or pw:
             mode = "reflect" if ph < h and pw < w else "replicate"  # reflect needs the pad < the side
             x = F.pad(x.float(), (0, pw, 0, ph), mode=mode)
-        if self.tile and max(x.shape[-2:]) > self.tile:
-            # the eager net: tiling swaps the norm layers' forward, which a compiled graph would not see
-            y = torch.cat([run_tiled(self.G, x[i:i + 1], lambda t: self._run(t, self.G), self.tile,
-                                     self.tile_overlap, multiple=self.multiple) for i in range(len(x))])
-        else:
-            y = self._run(x)
-        return y[..., :h, :w].float().cpu()
+        return self._run(x, forward)[..., :h, :w]
 
     # ------------------------------------------------------------------------------------ images
     def prepare(self, image, max_side: int | None = None) -> Prepared:
