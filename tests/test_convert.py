@@ -16,7 +16,8 @@ import translate
 from translate.cli import main
 from translate.data.transforms import to_uint8
 from translate.inference import tiling
-from translate.inference.convert import ERRORS_FILE, plan_conversion, write_image_atomic
+from translate.inference.convert import ERRORS_FILE, plan_conversion
+from translate.inference.image_files import write_image_atomic
 from translate.inference.tiling import run_tiled, tile_starts
 from translate.nets.layers import init_weights
 from translate.nets.resnet import ResnetGenerator
@@ -103,6 +104,46 @@ def test_batched_conversion_equals_one_image_at_a_time(tmp_path, cyclegan_bundle
     for i in range(5):
         a, b = (np.asarray(Image.open(tmp_path / f"b{bs}" / f"{i}.png"), dtype=int) for bs in (1, 4))
         assert np.abs(a - b).max() <= 1  # batching changes float summation order only
+
+
+def test_images_over_the_memory_budget_are_decoded_one_at_a_time(tmp_path, mixed_folder, cyclegan_bundle,
+                                                                  monkeypatch):
+    """Decodes run ahead of the net only while the images held (decoded, not yet written) fit HELD_PIXELS:
+    with a budget below any image, one is held at a time, and every good file still converts, the bad ones
+    listed, with batches and worker threads asked for."""
+    import threading
+
+    from translate.inference import convert
+
+    held, most, lock = [0], [0], threading.Lock()
+    decode, write = convert._decode, convert.write_image_atomic
+
+    def counted_decode(*args):
+        with lock:
+            held[0] += 1
+            most[0] = max(most[0], held[0])
+        try:
+            return decode(*args)
+        except Exception:
+            with lock:
+                held[0] -= 1
+            raise
+
+    def counted_write(*args):
+        try:
+            return write(*args)
+        finally:
+            with lock:
+                held[0] -= 1
+
+    monkeypatch.setattr(convert, "HELD_PIXELS", 1)
+    monkeypatch.setattr(convert, "_decode", counted_decode)
+    monkeypatch.setattr(convert, "write_image_atomic", counted_write)
+    out = tmp_path / "out"
+    assert main(["convert", "-c", str(cyclegan_bundle), "-i", str(mixed_folder), "-o", str(out),
+                 "--batch-size", "4", "--workers", "2"]) == 1  # two bad files
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.*") if p.name != ERRORS_FILE) == sorted(GOOD)
+    assert most[0] == 1 and held[0] == 0
 
 
 def test_output_inside_or_equal_to_input_is_refused(tmp_path, mixed_folder, cyclegan_bundle):
@@ -200,7 +241,7 @@ def test_tiled_and_untiled_agree_away_from_seams_and_closely_at_them(monkeypatch
     x = torch.from_numpy(_photo(np.random.default_rng(3), 100, 140)).permute(2, 0, 1)[None].float() / 127.5 - 1
     with torch.inference_mode():
         full = net(x)
-        tiled = run_tiled(net, x, net, tile=64, overlap=32)
+        tiled = run_tiled(net, x, net, tile=64, overlap=32, stats_pixels=100 * 140)  # statistics of the whole
         # a receptive radius of 20 px: 7x7 conv, two stride-2 convs, one block at 1/4 scale, two upsamplings
         safe = _safe_mask(100, 140, 64, 32, 20)
         diff = (tiled - full).abs()[0].amax(0)
@@ -208,9 +249,9 @@ def test_tiled_and_untiled_agree_away_from_seams_and_closely_at_them(monkeypatch
         assert diff[~safe].mean() < 0.01 and diff.max() < 0.1
         # statistics measured on a shrunken copy (what bounds memory on huge images) are an approximation,
         # but a better one than each tile normalising with its own statistics
-        shrunk = (run_tiled(net, x, net, tile=64, overlap=32, stats_side=100) - full).abs().mean()
+        shrunk = (run_tiled(net, x, net, tile=64, overlap=32, stats_pixels=100 * 71) - full).abs().mean()
         monkeypatch.setattr(tiling, "global_norm_statistics", lambda *a: contextlib.nullcontext())
-        per_tile = (run_tiled(net, x, net, tile=64, overlap=32) - full).abs().mean()
+        per_tile = (run_tiled(net, x, net, tile=64, overlap=32, stats_pixels=100 * 140) - full).abs().mean()
         assert shrunk < 0.05 and shrunk < 0.6 * per_tile, (shrunk, per_tile)
 
 

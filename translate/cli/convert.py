@@ -23,7 +23,7 @@ OUTPUT/convert-errors.txt; the rest still convert, and the exit status is 1."""
 
 
 def _parser() -> argparse.ArgumentParser:
-    from translate.inference.convert import FORMATS
+    from translate.inference.image_files import FORMATS
 
     p = argparse.ArgumentParser(
         prog="translate convert", formatter_class=Formatter, epilog=EPILOG,

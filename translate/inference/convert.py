@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from translate.errors import ConvertError
-from translate.inference.records import ERRORS_FILE, Journal, digest, write_errors
+from translate.inference.image_files import FORMATS, side_by_side_pair, write_image_atomic
+from translate.inference.records import ERRORS_FILE, Journal, write_errors
 from translate.registry import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from translate.storage.files import printable
 
@@ -24,11 +25,6 @@ MEDIA_SUFFIXES = IMAGE_SUFFIXES + VIDEO_SUFFIXES
 
 if TYPE_CHECKING:  # the converter drives an ImageTranslator; importing it here would load torch for --help
     from translate.inference import ImageTranslator, Prepared
-
-# What each output suffix is written as: every suffix the project reads (registry.IMAGE_SUFFIXES) can be written.
-FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF",
-           "ppm": "PPM", "gif": "GIF"}
-
 
 @dataclass
 class Job:
@@ -172,7 +168,8 @@ def plan_conversion(inp: Path, out: Path, pattern: str | None = None, fmt: str |
 
 
 # ------------------------------------------------------------------------------------------- running
-def _decode(translator: ImageTranslator, job: Job, max_side: int | None, max_pixels: int = 0) -> Prepared:
+def _decode(translator: ImageTranslator, job: Job, max_side: int | None, max_pixels: int = 0,
+            keep_source: bool = False) -> Prepared:
     from translate.data.folders import open_image
 
     with open_image(job.src, max_pixels) as img:
@@ -180,51 +177,10 @@ def _decode(translator: ImageTranslator, job: Job, max_side: int | None, max_pix
         if frames > 1:
             raise ConvertError(f"animated ({frames} frames); only still images convert: split its frames first")
         img.load()  # a truncated or corrupt file fails here, inside the worker, with its reason
-        return translator.prepare(img, max_side)
-
-
-def _side_by_side(source, result):
-    from PIL import Image
-
-    mode = result.mode
-    pair = Image.new(mode, (source.width + result.width, max(source.height, result.height)))
-    pair.paste(source.convert(mode), (0, 0))
-    pair.paste(result, (source.width, 0))
-    return pair
-
-
-def write_image_atomic(image, dst: Path, quality: int = 95, icc_profile: bytes | None = None) -> tuple[bool, str]:
-    """Encode in memory, then atomic.atomic_write_bytes (temporary file, fsync, rename): readers never
-    see half a file, and an encoder failure leaves nothing behind. Returns whether the image's transparency
-    was lost to a format that cannot hold it (JPEG, PPM: composited on white; GIF: one transparent index),
-    and the digest of the bytes written (the in-place journal keeps it)."""
-    import io
-
-    from translate.storage.atomic import atomic_write_bytes
-
-    fmt = FORMATS.get(dst.suffix.lower().lstrip("."))
-    if fmt is None:
-        raise ValueError(f"cannot write {dst.suffix!r} files; use `format` png|jpg|webp")
-    from PIL import Image
-
-    translucent = image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] < 255
-    if fmt in ("JPEG", "PPM") and image.mode in ("RGBA", "LA"):  # no alpha channel: on white, as viewers show it
-        flat = Image.new(image.mode[:-1], image.size, "white")
-        flat.paste(image.convert(image.mode[:-1]), mask=image.getchannel("A"))
-        image = flat
-    elif fmt == "JPEG" and image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
-    # the input's colour profile describes the output too only when both are RGB (or both gray): a CMYK
-    # photo's profile on RGB pixels would make every viewer render wrong colours
-    space = icc_profile[16:20] if icc_profile and len(icc_profile) >= 20 else b""
-    if fmt in ("PNG", "JPEG", "WEBP", "TIFF") and space == (b"GRAY" if image.mode in ("L", "LA") else b"RGB "):
-        options["icc_profile"] = icc_profile
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    image.save(buf, format=fmt, **options)
-    atomic_write_bytes(dst, buf.getvalue())
-    return translucent and fmt in ("JPEG", "PPM", "GIF"), digest(buf.getvalue())
+        prep = translator.prepare(img, max_side)
+    if not keep_source:  # only --side-by-side shows the input: the decoded photo need not stay in memory
+        prep.source = None
+    return prep
 
 
 def _reason(e: BaseException, src: Path | None = None) -> str:
@@ -252,15 +208,22 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
     journal = plan.journal or Journal(plan.out_root)  # the plan's, read once
     videos = [j for j in plan.jobs if j.src.suffix.lower() in VIDEO_SUFFIXES]
     jobs = [j for j in plan.jobs if j.src.suffix.lower() not in VIDEO_SUFFIXES]
-    if batch_size > 1:  # equal sizes next to each other so they batch; header-only reads
-        jobs = sorted(jobs, key=_header_size)
+    sizes = {id(job): _header_size(job, max_pixels) for job in jobs}  # header-only reads
+    if batch_size > 1:  # equal sizes next to each other so they batch
+        jobs = sorted(jobs, key=lambda job: sizes[id(job)])
+    held = [0]  # pixels of the images decoded and not yet written: HELD_PIXELS bounds them
     bar = None
     if progress:
         from translate.inference.video import progress_bar
 
         bar = progress_bar(len(jobs), "image")
 
+    def release(job: Job) -> None:
+        w, h = sizes.get(id(job), (0, 0))  # videos stream: they hold no decoded image
+        held[0] -= w * h
+
     def fail(job: Job, e: BaseException | str) -> None:
+        release(job)
         report.failed.append((job.src, e if isinstance(e, str) else _reason(e, job.src)))
         if bar is not None:
             bar.update(1)
@@ -268,20 +231,22 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
     def encode(job: Job, y, prep: Prepared) -> tuple[bool, str]:
         image = translator.finish(y, prep)
         if side_by_side:
-            image = _side_by_side(prep.source, image)
+            image = side_by_side_pair(prep.source, image)
         return write_image_atomic(image, job.dst, quality, prep.icc_profile)
 
     with (ThreadPoolExecutor(workers) if workers > 0 else _Inline()) as pool:
         ahead = collections.deque()  # decodes in flight, in job order
         writes: list[tuple[Job, Future]] = []
-        todo = iter(jobs)
+        todo = collections.deque(jobs)
 
         def refill() -> None:
-            while len(ahead) < batch_size + 2 * workers or not ahead:
-                job = next(todo, None)
-                if job is None:
+            while todo and len(ahead) < batch_size + 2 * workers:
+                pixels = sizes[id(todo[0])][0] * sizes[id(todo[0])][1]
+                if held[0] and held[0] + pixels > HELD_PIXELS:  # decoded later, when earlier images are written
                     return
-                ahead.append((job, pool.submit(_decode, translator, job, max_side, max_pixels)))
+                held[0] += pixels
+                job = todo.popleft()
+                ahead.append((job, pool.submit(_decode, translator, job, max_side, max_pixels, side_by_side)))
 
         def reap(block: bool) -> None:
             keep = []
@@ -293,6 +258,7 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
                         if job.dst.resolve() == job.src.resolve():  # in place: remember it is a translation
                             journal.record(job.dst, sha)
                         report.converted += 1
+                        release(job)
                         if bar is not None:
                             bar.update(1)
                     except Exception as e:  # noqa: BLE001 - a bad file must not stop the others
@@ -322,7 +288,12 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
 
         batch: list = []
         refill()
-        while ahead:
+        while ahead or todo:
+            if not ahead:  # the next image waits for memory: translate and write the ones held first
+                flush(batch)
+                reap(block=True)
+                refill()
+                continue
             job, fut = ahead.popleft()
             refill()
             try:
@@ -375,11 +346,15 @@ def auto_workers(device) -> tuple[int, int]:
     return (8, 4) if getattr(device, "type", str(device)) == "cuda" else (1, 0)
 
 
-def _header_size(job: Job) -> tuple[int, int]:
-    from PIL import Image
+HELD_PIXELS = 1 << 26  # 67 megapixels decoded at once (uint8: about 0.4 GB with their sources); one larger
+# image is held alone, so a folder of 100-megapixel photos needs the memory of one
+
+
+def _header_size(job: Job, max_pixels: int = 0) -> tuple[int, int]:
+    from translate.data.folders import open_image
 
     try:
-        with Image.open(job.src) as img:
+        with open_image(job.src, max_pixels) as img:  # no decompression-bomb warning: the budget decides
             return img.size
-    except Exception:  # noqa: BLE001 - unreadable files sort first and fail in the decode step
+    except Exception:  # noqa: BLE001 - unreadable or refused files sort first and fail in the decode step
         return (0, 0)

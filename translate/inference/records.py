@@ -16,7 +16,7 @@ JOURNAL = ".translate-converted.tsv"
 ERRORS_FILE = "convert-errors.txt"
 
 
-def digest(data: bytes) -> str:
+def digest(data: bytes | memoryview) -> str:
     return hashlib.sha256(data).hexdigest()
 
 

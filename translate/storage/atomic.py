@@ -15,7 +15,7 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+def atomic_write_bytes(path: str | Path, data: bytes | memoryview) -> None:
     """Write to a temporary file beside `path`, fsync, then rename: readers see the old or the new file,
     never half of one. Permissions follow the umask like an ordinary write (mkstemp would leave 0600)."""
     path = Path(path)
