@@ -3,11 +3,14 @@
 Each case runs in its own process (peak RSS is per process: ru_maxrss) and translates one synthetic photo
 of SIDE x SIDE pixels with the bundled horse2zebra (CycleGAN ResNet-6, ngf 32), either through the demo's
 handler (`app.translate_image`: the upload as a PIL image, the demo's tile size and its max side) or
-through `translate convert` (its default tile and the pixel budget). The "untiled" case shows what the
-demo did before it tiled.
+through `translate convert` (its default tile and the pixel budget) at the default work scale ("convert")
+or at `--scale native` ("native"). The "untiled" case shows what the demo did before it tiled. `--photo
+1bit` makes a 1-bit PNG instead of the JPEG (tiny on disk, the most pixels per byte).
 
   python bench/demo_memory.py                       # 4096 px: demo, untiled, convert
   python bench/demo_memory.py --sides 2048 4096 --cases demo convert
+  python bench/demo_memory.py --sides 10950 --cases convert native            # the 120-megapixel budget
+  python bench/demo_memory.py --sides 10950 --cases convert native --photo 1bit
   (stop other jobs first; with one thread a 4096 px translation takes a few minutes)
 """
 
@@ -26,15 +29,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def photo(side: int, path: Path) -> None:
-    """Smooth colour gradients with some texture: what a photo costs to decode and translate."""
+def photo(side: int, path: Path, kind: str = "jpeg") -> Path:
+    """Smooth colour gradients with some texture: what a photo costs to decode and translate. "1bit": random
+    black and white blocks as a 1-bit PNG. Returns the file written (its suffix follows the kind)."""
     import numpy as np
     from PIL import Image
 
-    y, x = np.mgrid[0:side, 0:side].astype(np.float32) / side
     rng = np.random.default_rng(0)
+    if kind == "1bit":
+        blocks = Image.fromarray(rng.integers(0, 2, (side // 64 + 1, side // 64 + 1), dtype=np.uint8) * 255)
+        path = path.with_suffix(".png")
+        blocks.resize((side, side), Image.NEAREST).convert("1").save(path)
+        return path
+    y, x = np.mgrid[0:side, 0:side].astype(np.float32) / side
     rgb = np.stack([x, y, 1 - x * y], -1) * 200 + rng.normal(0, 12, (side, side, 3))
     Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(path, quality=92)
+    return path
 
 
 def child(case: str, path: str) -> None:
@@ -61,7 +71,8 @@ def child(case: str, path: str) -> None:
         from translate.cli import main
 
         out = Path(path).with_name("out")
-        assert main(["convert", "-c", "horse2zebra", "-i", path, "-o", str(out), "--device", "cpu"]) in (0, None)
+        scale = ["--scale", "native"] if case == "native" else []
+        assert main(["convert", "-c", "horse2zebra", "-i", path, "-o", str(out), "--device", "cpu", *scale]) == 0
         size = Image.open(next(out.iterdir())).size
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
     print(json.dumps({"case": case, "size": list(size), "seconds": round(time.perf_counter() - t0, 1),
@@ -72,11 +83,16 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sides", type=int, nargs="+", default=[4096])
     p.add_argument("--cases", nargs="+", default=["demo", "untiled", "convert"],
-                   choices=("demo", "untiled", "convert"))
+                   choices=("demo", "untiled", "convert", "native"))
+    p.add_argument("--photo", choices=("jpeg", "1bit"), default="jpeg")
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    p.add_argument("--make-photo", nargs=2, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
         child(*a.child)
+        return
+    if a.make_photo:
+        print(photo(int(a.make_photo[0]), Path(a.make_photo[1]), a.photo))
         return
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     for side in a.sides:
@@ -84,7 +100,11 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "in" / "photo.jpg"
                 path.parent.mkdir()
-                photo(side, path)
+                # made in a process of its own: a child's ru_maxrss starts from its parent's peak at fork,
+                # so a photo made here (GBs of float arrays at 10950 px) would be counted in every case
+                made = subprocess.run([sys.executable, __file__, "--make-photo", str(side), str(path), "--photo",
+                                       a.photo], capture_output=True, text=True, check=True)
+                path = Path(made.stdout.strip())
                 out = subprocess.run([sys.executable, __file__, "--child", case, str(path)], env=env,
                                      capture_output=True, text=True)
                 line = out.stdout.strip().splitlines()[-1] if out.returncode == 0 else f"failed: {out.stderr[-300:]}"
