@@ -218,9 +218,13 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
 
         bar = progress_bar(len(jobs), "image")
 
+    def pixels(job: Job) -> int:  # at least 1: a file whose header fails is held too until it is listed
+        w, h = sizes[id(job)]
+        return max(1, w * h)
+
     def release(job: Job) -> None:
-        w, h = sizes.get(id(job), (0, 0))  # videos stream: they hold no decoded image
-        held[0] -= w * h
+        if id(job) in sizes:  # videos stream: they hold no decoded image
+            held[0] -= pixels(job)
 
     def fail(job: Job, e: BaseException | str) -> None:
         release(job)
@@ -241,10 +245,9 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
 
         def refill() -> None:
             while todo and len(ahead) < batch_size + 2 * workers:
-                pixels = sizes[id(todo[0])][0] * sizes[id(todo[0])][1]
-                if held[0] and held[0] + pixels > HELD_PIXELS:  # decoded later, when earlier images are written
+                if held[0] and held[0] + pixels(todo[0]) > HELD_PIXELS:  # decoded when earlier ones are written
                     return
-                held[0] += pixels
+                held[0] += pixels(todo[0])
                 job = todo.popleft()
                 ahead.append((job, pool.submit(_decode, translator, job, max_side, max_pixels, side_by_side)))
 
