@@ -211,7 +211,7 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
     sizes = {id(job): _header_size(job, max_pixels) for job in jobs}  # header-only reads
     if batch_size > 1:  # equal sizes next to each other so they batch
         jobs = sorted(jobs, key=lambda job: sizes[id(job)])
-    held = [0]  # pixels of the images decoded and not yet written: HELD_PIXELS bounds them
+    held = 0  # pixels of the images decoded and not yet written: HELD_PIXELS bounds them
     bar = None
     if progress:
         from translate.inference.video import progress_bar
@@ -223,8 +223,9 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
         return max(1, w * h)
 
     def release(job: Job) -> None:
+        nonlocal held
         if id(job) in sizes:  # videos stream: they hold no decoded image
-            held[0] -= pixels(job)
+            held -= pixels(job)
 
     def fail(job: Job, e: BaseException | str) -> None:
         release(job)
@@ -244,10 +245,11 @@ def run_conversion(translator: ImageTranslator, plan: Plan, batch_size: int = 4,
         todo = collections.deque(jobs)
 
         def refill() -> None:
+            nonlocal held
             while todo and len(ahead) < batch_size + 2 * workers:
-                if held[0] and held[0] + pixels(todo[0]) > HELD_PIXELS:  # decoded when earlier ones are written
+                if held and held + pixels(todo[0]) > HELD_PIXELS:  # decoded when earlier ones are written
                     return
-                held[0] += pixels(todo[0])
+                held += pixels(todo[0])
                 job = todo.popleft()
                 ahead.append((job, pool.submit(_decode, translator, job, max_side, max_pixels, side_by_side)))
 

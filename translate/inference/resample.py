@@ -17,8 +17,11 @@ _IMPULSES = 1 << 23  # elements per batch of impulses when a matrix is read off 
 
 
 def as_float(x: Tensor) -> Tensor:
-    """uint8 0-255 pixels -> float in [-1, 1]; a float tensor (already in [-1, 1]) as it is."""
-    return x.float().div_(127.5).sub_(1.0) if x.dtype == torch.uint8 else x
+    """uint8 0-255 pixels -> float in [-1, 1] (data.transforms.to_tensor); a float tensor (already in [-1, 1])
+    as it is."""
+    from translate.data.transforms import to_tensor
+
+    return to_tensor(x) if x.dtype == torch.uint8 else x
 
 
 def resize_matrix(n: int, size: int, mode: str = "bicubic", antialias: bool = False) -> Tensor:

@@ -105,9 +105,9 @@ def run_tiled(net: nn.Module, x: Tensor, run: Callable[[Tensor], Tensor], tile: 
     tile = max(multiple, tile // multiple * multiple)
     overlap = min(overlap, tile // 2)
     h, w = x.shape[-2:]
-    whole = x
-    if h * w > (stats_pixels or tile * tile):  # statistics from a shrunken copy: memory stays bounded
-        s = ((stats_pixels or tile * tile) / (h * w)) ** 0.5
+    whole, budget = x, stats_pixels or tile * tile
+    if h * w > budget:  # statistics from a shrunken copy: memory stays bounded
+        s = (budget / (h * w)) ** 0.5
         size = (max(multiple, round(h * s / multiple) * multiple), max(multiple, round(w * s / multiple) * multiple))
         whole = resample.resize(x, size, mode="area")  # strip by strip: x may be a photo's uint8 pixels
     ys, xs = tile_starts(h, tile, overlap), tile_starts(w, tile, overlap)
