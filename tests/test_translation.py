@@ -351,3 +351,35 @@ def test_init_from_starts_the_generators_from_a_checkpoint_and_refuses_another_a
                                              r"\(.*ngf=8.*give the options that make them equal \(ngf\)"):
         Trainer(make_config("cyclegan", str(unpaired_root), train={"init_from": str(cyclegan_bundle)},
                             model_kw={"ngf": 8}), tmp_path / "wide", quiet=True)
+
+
+def test_init_from_turns_transposed_convs_into_anti_aliased_upsampling(cyclegan_bundle, unpaired_root, tmp_path):
+    """--init-from a transposed-conv bundle into an --antialias-up run: the new generator computes the bundle's
+    with a 4x4 binomial blur after each transposed conv (away from the borders), the checkerboard filtered out;
+    no other difference in the nets is bridged."""
+    import torch.nn.functional as F
+
+    import translate
+
+    t = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 1, "init_from": str(cyclegan_bundle)},
+                            model_kw={"antialias_up": True}), tmp_path / "aa", quiet=True)
+    plain = translate.load(cyclegan_bundle, direction="AtoB").G.float()
+    x = torch.rand(2, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        got, unblurred = t.model.G_AB.eval()(x), plain(x)
+    binomial = torch.tensor([1.0, 3.0, 3.0, 1.0]) / 8
+
+    def blurred(module, inputs, out):  # an even-sized filter: one more row and column of padding before
+        c = out.shape[1]
+        return F.conv2d(F.pad(out, (2, 1, 2, 1), mode="replicate"),
+                        (binomial[:, None] * binomial[None, :]).expand(c, 1, 4, 4), groups=c)
+    for m in plain.modules():
+        if isinstance(m, torch.nn.ConvTranspose2d):
+            m.register_forward_hook(blurred)
+    with torch.no_grad():
+        want = plain(x)
+    assert (got - want)[..., 16:-16, 16:-16].abs().max() < 0.05  # interior: instance norm sees the borders
+    assert (got - unblurred)[..., 16:-16, 16:-16].abs().max() > 0.05  # and the blur did change the net
+    with pytest.raises(TranslateError, match=r"give the options that make them equal \(antialias_up, ngf\)"):
+        Trainer(make_config("cyclegan", str(unpaired_root), train={"init_from": str(cyclegan_bundle)},
+                            model_kw={"antialias_up": True, "ngf": 8}), tmp_path / "wide", quiet=True)

@@ -9,6 +9,7 @@ convs, as in the official code.
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from translate.nets.antialias import Downsample, Upsample
@@ -85,6 +86,26 @@ class ResnetGenerator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
+
+    def take_transposed(self, plain: ResnetGenerator) -> None:
+        """Take the weights of a generator that differs from this one only in up-sampling by transposed
+        convolutions (`antialias_up` off; this one has it on): each ConvTranspose2d(W) becomes the 3x3 conv after
+        the anti-aliased up-sampling with weights flip(W^T) / 4, so that this net computes the plain one with a
+        4x4 binomial blur after each transposed conv (exactly, away from the borders). The blur removes the
+        transposed convs' checkerboard, which a trained net's later layers may rely on: fine-tune after it."""
+        mine = [m for m in self.model if not isinstance(m, Upsample)]
+        if len(mine) != len(plain.model):
+            raise ValueError("take_transposed needs a generator of the same size with transposed convolutions")
+        for a, b in zip(mine, plain.model):
+            if isinstance(b, nn.ConvTranspose2d):
+                if not isinstance(a, nn.Conv2d) or a.weight.shape != b.weight.transpose(0, 1).shape:
+                    raise ValueError("take_transposed: the nets' up-sampling layers do not correspond")
+                with torch.no_grad():
+                    a.weight.copy_(b.weight.transpose(0, 1).flip(2, 3) / 4)
+                    if b.bias is not None:
+                        a.bias.copy_(b.bias)
+            else:
+                a.load_state_dict(b.state_dict())
 
     def encode(self, x: Tensor, layers: list[int]) -> list[Tensor]:
         """The outputs of the layers `layers` (indices into `model`, ascending), computing no further than the

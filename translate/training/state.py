@@ -11,6 +11,7 @@ import torch
 from safetensors.torch import save_file
 
 from translate.errors import CheckpointError, OptionError, TrainingError
+from translate.nets.spec import build_net
 from translate.storage.atomic import AtomicDir
 from translate.storage.checkpoint import (
     STATE_DIR,
@@ -73,8 +74,9 @@ def warm_start(nets: dict[str, torch.nn.Module], export_config: dict, path: Path
 
     Nets are matched by the direction they translate, so a CUT run (one net "G") starts from either half of
     a two-direction bundle and a CycleGAN run from a CycleGAN bundle or run; the architectures must be the
-    same. Everything else (discriminators, heads, optimizers, the step) starts fresh. `path` is the
-    checkpoint folder that `source` (what the user gave) resolved to. Returns a line for the log."""
+    same, except that a ResNet generator with transposed convs may start one with `antialias_up`. Everything
+    else (discriminators, heads, optimizers, the step) starts fresh. `path` is the checkpoint folder that
+    `source` (what the user gave) resolved to. Returns a line for the log."""
     if "directions" not in export_config:
         raise OptionError("`init_from` fine-tunes image translators (pix2pix, CycleGAN, CUT, FastCUT)")
     config, tensors = load_checkpoint(path)
@@ -88,14 +90,23 @@ def warm_start(nets: dict[str, torch.nn.Module], export_config: dict, path: Path
             raise CheckpointError(f"`init_from` {source} translates {', '.join(config['directions'])}; this run "
                                   f"needs {direction}")
         mine, other = export_config["nets"][name], config["nets"][theirs]
-        if mine != other:
-            kw, kw_other = mine.get("kwargs", {}), other.get("kwargs", {})
-            differ = sorted(k for k in {*kw, *kw_other} if kw.get(k) != kw_other.get(k))
+        kw, kw_other = mine.get("kwargs", {}), other.get("kwargs", {})
+        differ = sorted(k for k in {*kw, *kw_other} if kw.get(k) != kw_other.get(k))
+        how = ""
+        if mine == other:
+            load_into(nets[name], net_tensors(tensors, theirs), path)
+        elif mine["name"] == other["name"] == "resnet_g" and differ == ["antialias_up"] and kw.get("antialias_up"):
+            # a transposed-conv generator into anti-aliased up-sampling: the same net with its
+            # checkerboard blurred away (ResnetGenerator.take_transposed), to fine-tune from
+            plain = build_net(other, str(path))
+            load_into(plain, net_tensors(tensors, theirs), path)
+            nets[name].take_transposed(plain)
+            how = ", its transposed convs as anti-aliased up-sampling"
+        else:
             raise CheckpointError(f"`init_from` {source}: its {direction} net is {_describe(other)}, this run "
                                   f"builds {_describe(mine)}; give the options that make them equal "
                                   f"({', '.join(differ) or 'the net'})")
-        load_into(nets[name], net_tensors(tensors, theirs), path)
-        loaded.append(f"{name} <- {direction} of {path} (step {config.get('step', '?')})")
+        loaded.append(f"{name} <- {direction} of {path} (step {config.get('step', '?')}{how})")
     return "fine-tuning: " + "; ".join(loaded)
 
 
