@@ -35,12 +35,14 @@ def torchrun(args: list[str], dump: Path, nproc: int = 2) -> subprocess.Complete
 
 def _cyclegan(root: Path, out: Path, steps: int, *extra: str) -> list[str]:
     # instance norm only, no image pool (its draws are per rank), SGD (Adam's first step divides by |g| and
-    # so magnifies float noise in tiny gradients): the setting where 2 x B/2 must equal 1 x B
+    # so magnifies float noise in tiny gradients): the setting where 2 x B/2 must equal 1 x B. fp32 and no
+    # Winograd, named: `auto` times the candidates per thread count, and this process (2 threads) and the
+    # workers (1 each) could pick different ones under load (a 0.006 difference after one step, seen once)
     return ["train", "--model", "cyclegan", "--data", str(root), "--netG", "resnet_6blocks", "--ngf", "4",
             "--ndf", "4", "--load-size", "36", "--crop-size", "32", "--batch-size", "4", "--pool-size", "0",
             "--optim", "sgd", "--lr-g", "0.002", "--lr-d", "0.002", "--steps", str(steps), "--checkpoint-every",
             "1", "--keep-checkpoints", "10", "--sample-every", "1000", "--n-samples", "2", "--log-every", "1",
-            "--device", "cpu", "--out", str(out), *extra]
+            "--device", "cpu", "--precision", "fp32", "--winograd", "off", "--out", str(out), *extra]
 
 
 def _state_weights(run: Path, step: int | None = None) -> dict[str, torch.Tensor]:
