@@ -32,11 +32,6 @@ def binomial_blur(y: torch.Tensor) -> torch.Tensor:
     return F.conv2d(F.pad(y, (1, 1, 1, 1), mode="reflect"), k.expand(c, 1, 3, 3), groups=c)
 
 
-@torch.no_grad()
-def batched(net, x: torch.Tensor, n: int = 20) -> torch.Tensor:
-    return torch.cat([net(x[i:i + n]) for i in range(0, len(x), n)])
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", required=True, nargs="+")
@@ -47,12 +42,12 @@ def main() -> None:
     x = domain.as_float(domain.load_square(domain.photos(Path(args.data) / "testA"), args.size))
     torch.manual_seed(0)
     for ck in args.checkpoint:
-        ab = load(ck, direction="AtoB").G.float().eval()
-        ba = load(ck, direction="BtoA").G.float().eval()
-        fake = batched(ab, x)
-        cycle = (batched(ba, fake) - x).abs().mean().item()
-        blurred = (batched(ba, binomial_blur(fake)) - x).abs().mean().item()
-        noisy = (batched(ba, (fake + args.noise * torch.randn_like(fake)).clamp(-1, 1)) - x).abs().mean().item()
+        ab = load(ck, direction="AtoB", precision="fp32").translate_tensor
+        ba = load(ck, direction="BtoA", precision="fp32").translate_tensor
+        fake = ab(x)
+        cycle = (ba(fake) - x).abs().mean().item()
+        blurred = (ba(binomial_blur(fake)) - x).abs().mean().item()
+        noisy = (ba((fake + args.noise * torch.randn_like(fake)).clamp(-1, 1)) - x).abs().mean().item()
         moved = (binomial_blur(fake) - fake).abs().mean().item()
         print(f"{ck}: cycle L1 {cycle:.3f}; translation blurred {blurred:.3f} (+{blurred - cycle:.3f}, the blur "
               f"moved the translation by {moved:.3f}); noise {args.noise} {noisy:.3f} (+{noisy - cycle:.3f})")
