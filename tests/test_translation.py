@@ -12,6 +12,7 @@ import pytest
 import torch
 from conftest import SHARED_DATA, make_config
 from PIL import Image
+from safetensors.torch import load_file
 
 from translate.config import DataConfig
 from translate.data.pairs import open_translation_data
@@ -327,8 +328,6 @@ def test_init_from_starts_the_generators_from_a_checkpoint_and_refuses_another_a
         cyclegan_bundle, unpaired_root, tmp_path):
     """--init-from: a new CycleGAN run's generators start as the bundle's (discriminators fresh); a CUT run
     in direction BtoA takes the bundle's BtoA net; another width is a one-line error naming both nets."""
-    from safetensors.torch import load_file
-
     from translate.storage.checkpoint import load_checkpoint
 
     _, want = load_checkpoint(cyclegan_bundle)
@@ -383,3 +382,21 @@ def test_init_from_turns_transposed_convs_into_anti_aliased_upsampling(cyclegan_
     with pytest.raises(TranslateError, match=r"give the options that make them equal \(antialias_up, ngf\)"):
         Trainer(make_config("cyclegan", str(unpaired_root), train={"init_from": str(cyclegan_bundle)},
                             model_kw={"antialias_up": True, "ngf": 8}), tmp_path / "wide", quiet=True)
+
+
+def test_antialias_d_changes_the_discriminators_alone(cyclegan_bundle, unpaired_root, tmp_path):
+    """--antialias-d: the PatchGANs blur before each subsampling (CUT's discriminator), the generators stay the
+    plain ones, so a transposed-conv bundle still starts the run unchanged."""
+    from translate.nets.antialias import Downsample
+    from translate.storage.checkpoint import load_checkpoint
+
+    _, want = load_checkpoint(cyclegan_bundle)
+    t = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 1, "init_from": str(cyclegan_bundle)},
+                            model_kw={"antialias_d": True}), tmp_path / "aad", quiet=True)
+    for k, v in t.model.G_AB.state_dict().items():
+        assert torch.equal(v, want[f"G_AB.{k}"].float()), k
+    for d in (t.model.D_A, t.model.D_B):
+        assert sum(isinstance(m, Downsample) for m in d.modules()) == 3  # before each of the 3 subsamplings
+    assert not any(isinstance(m, Downsample) for m in t.model.G_AB.modules())
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    assert t.model.D_A(x).shape == (1, 1, 6, 6)  # the 70x70 PatchGAN's grid at 64 px, as without it

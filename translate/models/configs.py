@@ -106,6 +106,8 @@ class TranslationConfig(AdversarialConfig):
     antialias: bool = opt(False, "anti-aliased downsampling in a ResNet G and a PatchGAN D (Zhang 2019; CUT's "
                                  "default)")
     antialias_up: bool = opt(False, "anti-aliased upsampling in a ResNet G (CUT's default)")
+    antialias_d: bool = opt(False, "anti-aliased downsampling in the PatchGAN D alone (G unchanged, so "
+                                   "--init-from a plain generator still loads)")
 
     TRAIN_DEFAULTS: ClassVar[dict] = _TRANSLATION_TRAIN
     # Both papers load 286 px and random-crop 256 px (Zhu et al. 2017 appendix 7.1, Isola et al. 2017 6.2).

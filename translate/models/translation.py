@@ -31,7 +31,8 @@ def discriminator_spec(cfg, in_channels: int) -> dict:
     if info["net"] == "pixel_d":
         return net_spec("pixel_d", in_channels=in_channels, ndf=cfg.ndf, norm=cfg.norm)
     n_layers = info.get("n_layers", cfg.n_layers_d)
-    extra = {"antialias": True} if cfg.antialias else {}  # only when on: plain PatchGAN specs stay as they were
+    # only when on: plain PatchGAN specs stay as they were
+    extra = {"antialias": True} if cfg.antialias or cfg.antialias_d else {}
     return net_spec(info["net"], in_channels=in_channels, ndf=cfg.ndf, n_layers=n_layers, norm=cfg.norm, **extra)
 
 
