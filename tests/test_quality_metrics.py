@@ -246,6 +246,29 @@ def test_a_corrupt_cache_file_is_replaced(warm2cool):
     assert domain_judge(warm2cool, TINY).trained_now is False
 
 
+def test_a_judge_computes_each_image_once_and_gives_the_same_probabilities(warm2cool):
+    """The domain metric asks about the same real photos several times; the judge answers from what it has
+    computed (by each image's content), in any order and mix, with the probabilities of a fresh pass."""
+    from translate.metrics.classifier import predict_views
+
+    judge = domain_judge(warm2cool, TINY_TEXTURE)
+    x = torch.rand(6, 3, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    calls = []
+    judge.net.register_forward_hook(lambda m, i, o: calls.append(len(i[0])))
+    first = judge.view_probabilities(x[:4])
+    assert sum(calls) == 4 * 9 * 2  # every image's 3x3 views and their mirror images
+    calls.clear()
+    mixed = torch.cat([x[3:], x[:2], x[3:4]])  # two new images, three seen, one of them twice
+    got = judge.view_probabilities(mixed)
+    assert sum(calls) == 2 * 9 * 2
+    assert torch.allclose(got[3:5], first[:2]) and torch.allclose(got[5], first[3])
+    with torch.inference_mode():
+        fresh = predict_views(judge.net, mixed, judge.recipe)
+    assert torch.allclose(got, fresh, atol=1e-6)
+    assert torch.allclose(judge.probabilities(mixed), fresh.mean(1), atol=1e-6)
+    assert judge.view_probabilities(x[:0]).shape[0] == 0
+
+
 def test_edge_ssim_is_one_for_equal_images_and_insensitive_to_a_colour_change():
     g = torch.Generator().manual_seed(0)
     x = torch.rand(2, 3, 32, 32, generator=g) * 2 - 1

@@ -16,7 +16,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -196,16 +196,10 @@ def judge_views(x: Tensor, recipe: Recipe) -> list[Tensor]:
 
 
 @torch.inference_mode()
-def predict(net: nn.Module, x: Tensor, recipe: Recipe, batch_size: int = 64) -> Tensor:
-    """Class probabilities (N, K) for float images (N, C, H, W) in [-1, 1], averaged over the judge's views;
-    with `flip`, also over their mirror images (a mirrored photo is the same photo: docs/evaluation.md)."""
-    return predict_views(net, x, recipe, batch_size).mean(1)
-
-
-@torch.inference_mode()
 def predict_views(net: nn.Module, x: Tensor, recipe: Recipe, batch_size: int = 64) -> Tensor:
-    """Class probabilities (N, V, K) of each of the judge's V views (with `flip`, each averaged with its
-    mirror image): where in the image each class shows."""
+    """Class probabilities (N, V, K) for float images (N, C, H, W) in [-1, 1], for each of the judge's V views
+    (with `flip`, each averaged with its mirror image: a mirrored photo is the same photo, docs/evaluation.md):
+    where in the image each class shows. A verdict is their average over the views."""
     return _per_view(lambda b: net(b).softmax(1), x, recipe, batch_size)
 
 
@@ -228,12 +222,23 @@ class Judge:
     recipe: Recipe
     path: Path  # where its weights are cached
     trained_now: bool
+    # per-image view probabilities by the image's bytes: the domain metric asks about the same real photos
+    # several times (validation, the realism and texture references, the real-photo rates)
+    _seen: dict[bytes, Tensor] = field(default_factory=dict, repr=False, compare=False)
 
     def probabilities(self, x: Tensor) -> Tensor:
-        return predict(self.net, x, self.recipe)
+        """(N, K) class probabilities of float images (N, C, H, W) in [-1, 1], averaged over the views."""
+        return self.view_probabilities(x).mean(1)
 
     def view_probabilities(self, x: Tensor) -> Tensor:
-        return predict_views(self.net, x, self.recipe)
+        """(N, V, K): predict_views, each image computed once per judge."""
+        keys = [hashlib.blake2b(str(tuple(img.shape)).encode() + img.float().contiguous().numpy().tobytes(),
+                                digest_size=16).digest() for img in x.detach().cpu()]
+        new = {k: i for i, k in enumerate(keys) if k not in self._seen}  # a repeated image counted once
+        if new:
+            fresh = predict_views(self.net, x[list(new.values())], self.recipe)
+            self._seen.update(zip(new, fresh))
+        return torch.stack([self._seen[k] for k in keys]) if keys else predict_views(self.net, x, self.recipe)
 
     @torch.no_grad()
     def features(self, x: Tensor, batch_size: int = 64) -> Tensor:
