@@ -141,6 +141,8 @@ class CycleGANConfig(TranslationConfig):
     lambda_a: float = opt(10.0, "weight of the cycle loss A -> B -> A")
     lambda_b: float = opt(10.0, "weight of the cycle loss B -> A -> B")
     lambda_identity: float = opt(0.5, "identity loss weight, as a multiple of lambda_A/lambda_B (0: off)")
+    lambda_spectral: float = opt(0.0, "weight of the spectral loss (Durall et al. 2020): each translation's "
+                                      "log-spectrum profile pulled towards the real target photos' (0: off)")
 
     # the bundled horse2zebra model's recipe (checkpoints/horse2zebra/README.md)
     CPU_RECIPE: ClassVar[str] = "--size 128 --netG resnet_6blocks --ngf 32 --epochs 15 --epochs-decay 15"

@@ -23,6 +23,7 @@ from translate.config import DIRECTIONS
 from translate.errors import OptionError
 from translate.models.base import LossOutput, Phase, algorithm1, loss_output
 from translate.models.image_pool import ImagePool
+from translate.models.spectral import spectral_loss
 from translate.models.translation import TranslationModel, discriminator_spec, generator_spec
 from translate.storage.checkpoint import net_tensors
 
@@ -86,6 +87,9 @@ class CycleGAN(TranslationModel):
         if idt_b is not None:
             terms["idt_AB"] = c.lambda_b * c.lambda_identity * F.l1_loss(idt_b, b)
             terms["idt_BA"] = c.lambda_a * c.lambda_identity * F.l1_loss(idt_a, a)
+        if c.lambda_spectral:
+            terms["spectral_AB"] = c.lambda_spectral * spectral_loss(fake_b, b)
+            terms["spectral_BA"] = c.lambda_spectral * spectral_loss(fake_a, a)
         return loss_output(terms, fakes=(fake_a.detach(), fake_b.detach()))
 
     def d_loss(self, batch, fakes=None) -> LossOutput:
