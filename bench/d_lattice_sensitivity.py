@@ -23,6 +23,7 @@ from safetensors.torch import load_file
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from translate import load  # noqa: E402
 from translate.metrics import domain  # noqa: E402
+from translate.models.spectral import fine_band  # noqa: E402
 from translate.nets.patchgan import PatchDiscriminator  # noqa: E402
 from translate.storage.checkpoint import net_tensors  # noqa: E402
 
@@ -52,17 +53,23 @@ def main() -> None:
     noise = args.amplitude * torch.randn_like(real_b)
     for state in args.states:
         tensors = load_file(str(Path(state) / "weights.safetensors"))
-        d_tensors = net_tensors(tensors, "D_B")
-        d = PatchDiscriminator(antialias=any(k.endswith(".filt") for k in d_tensors)).eval()
-        d.load_state_dict(d_tensors)
-        base = score(d, real_b)
         fakes = load(state, direction="AtoB", precision="fp32").translate_tensor(real_a)
-        line = [f"real {base:.3f}", f"translations {score(d, fakes):.3f}"]
-        for period in (2, 4, 8):
-            line.append(f"grid {period} px {score(d, real_b + grid(args.size, period, args.amplitude)) - base:+.3f}")
-        line.append(f"noise {score(d, real_b + noise) - base:+.3f}")
-        kind = "anti-aliased D" if any(k.endswith(".filt") for k in d_tensors) else "plain D"
-        print(f"{state} ({kind}): " + "; ".join(line))
+        # D_B sees the images; D_B_fine (CycleGAN --lambda-fine-d), where the run has one, their finest band
+        for name, view in (("D_B", lambda x: x), ("D_B_fine", fine_band)):
+            d_tensors = net_tensors(tensors, name)
+            if not d_tensors:
+                continue
+            antialias = any(k.endswith(".filt") for k in d_tensors)
+            d = PatchDiscriminator(antialias=antialias).eval()
+            d.load_state_dict(d_tensors)
+            base = score(d, view(real_b))
+            line = [f"real {base:.3f}", f"translations {score(d, view(fakes)):.3f}"]
+            for period in (2, 4, 8):
+                gridded = view(real_b + grid(args.size, period, args.amplitude))
+                line.append(f"grid {period} px {score(d, gridded) - base:+.3f}")
+            line.append(f"noise {score(d, view(real_b + noise)) - base:+.3f}")
+            kind = f"{name}, {'anti-aliased' if antialias else 'plain'}"
+            print(f"{state} ({kind}): " + "; ".join(line))
 
 
 if __name__ == "__main__":

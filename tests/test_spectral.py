@@ -45,3 +45,23 @@ def test_cyclegan_with_the_spectral_loss_trains_and_logs_it(unpaired_root, tmp_p
     run = t.fit()
     header, *rows = (run / "losses.csv").read_text().splitlines()
     assert "spectral_AB" in header and "spectral_BA" in header and rows
+
+
+def test_the_fine_band_keeps_a_grid_and_drops_smooth_content():
+    from translate.models.spectral import fine_band
+
+    x = _photos(2)
+    checker = 0.05 * (1 - 2 * ((torch.arange(64)[:, None] + torch.arange(64)[None]) % 2)).float()
+    assert fine_band(x).abs().mean() < 0.1 * x.abs().mean()  # smooth photos leave little in it
+    # a 2 px checker is the blur's zero: all of it stays (the band is linear)
+    assert torch.allclose(fine_band(x + checker) - fine_band(x), checker.expand_as(x), atol=1e-5)
+
+
+def test_cyclegan_with_fine_band_discriminators_trains_them_and_logs_both_sides(unpaired_root, tmp_path):
+    t = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 2}, model_kw={"lambda_fine_d": 1.0}),
+                tmp_path / "run", quiet=True)
+    before = {k: v.clone() for k, v in t.model.D_B_fine.state_dict().items()}
+    run = t.fit()
+    header = (run / "losses.csv").read_text().splitlines()[0]
+    assert all(k in header for k in ("adv_fine_AB", "adv_fine_BA", "d_real_fine_B", "d_fake_fine_A")), header
+    assert any(not torch.equal(before[k], v) for k, v in t.model.D_B_fine.state_dict().items())

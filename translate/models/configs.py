@@ -143,6 +143,8 @@ class CycleGANConfig(TranslationConfig):
     lambda_identity: float = opt(0.5, "identity loss weight, as a multiple of lambda_A/lambda_B (0: off)")
     lambda_spectral: float = opt(0.0, "weight of the spectral loss (Durall et al. 2020): each translation's "
                                       "log-spectrum profile pulled towards the real target photos' (0: off)")
+    lambda_fine_d: float = opt(0.0, "weight of a second pair of PatchGANs that see only the finest band of "
+                                    "an image (it minus its 3x3 binomial blur), where a grid lives (0: off)")
 
     # the bundled horse2zebra model's recipe (checkpoints/horse2zebra/README.md)
     CPU_RECIPE: ClassVar[str] = "--size 128 --netG resnet_6blocks --ngf 32 --epochs 15 --epochs-decay 15"

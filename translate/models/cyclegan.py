@@ -23,7 +23,7 @@ from translate.config import DIRECTIONS
 from translate.errors import OptionError
 from translate.models.base import LossOutput, Phase, algorithm1, loss_output
 from translate.models.image_pool import ImagePool
-from translate.models.spectral import spectral_loss
+from translate.models.spectral import fine_band, spectral_loss
 from translate.models.translation import TranslationModel, discriminator_spec, generator_spec
 from translate.storage.checkpoint import net_tensors
 
@@ -48,14 +48,19 @@ class CycleGAN(TranslationModel):
         self.specs = self._build({
             "G_AB": generator_spec(cfg, ca, cb), "G_BA": generator_spec(cfg, cb, ca),
             "D_A": discriminator_spec(cfg, ca), "D_B": discriminator_spec(cfg, cb),
+            **({"D_A_fine": discriminator_spec(cfg, ca), "D_B_fine": discriminator_spec(cfg, cb)}
+               if cfg.lambda_fine_d else {}),
         })
         self.pool_A, self.pool_B = ImagePool(cfg.pool_size), ImagePool(cfg.pool_size)
         # Batching passes is exact only when no net mixes statistics across the batch.
         self.batched = cfg.norm != "batch"
 
     def roles(self):
-        return {"G": [*self.G_AB.parameters(), *self.G_BA.parameters()],
-                "D": [*self.D_A.parameters(), *self.D_B.parameters()]}
+        ds = [self.D_A, self.D_B, *self._fine_ds()]
+        return {"G": [*self.G_AB.parameters(), *self.G_BA.parameters()], "D": [p for d in ds for p in d.parameters()]}
+
+    def _fine_ds(self) -> tuple:
+        return (self.D_A_fine, self.D_B_fine) if self.cfg.lambda_fine_d else ()
 
     def _generate(self, a, b):
         """fake_b, rec_a, fake_a, rec_b, idt_b = G_AB(b), idt_a = G_BA(a) (None without identity loss)."""
@@ -87,6 +92,9 @@ class CycleGAN(TranslationModel):
         if idt_b is not None:
             terms["idt_AB"] = c.lambda_b * c.lambda_identity * F.l1_loss(idt_b, b)
             terms["idt_BA"] = c.lambda_a * c.lambda_identity * F.l1_loss(idt_a, a)
+        if c.lambda_fine_d:
+            terms["adv_fine_AB"] = c.lambda_fine_d * g(self.judge(self.D_B_fine)(fine_band(fake_b)))
+            terms["adv_fine_BA"] = c.lambda_fine_d * g(self.judge(self.D_A_fine)(fine_band(fake_a)))
         if c.lambda_spectral:
             terms["spectral_AB"] = c.lambda_spectral * spectral_loss(fake_b, b)
             terms["spectral_BA"] = c.lambda_spectral * spectral_loss(fake_a, a)
@@ -102,6 +110,9 @@ class CycleGAN(TranslationModel):
         for dom, D, real, fake in (("A", self.D_A, a, fake_a), ("B", self.D_B, b, fake_b)):
             for k, v in self.adversarial_d_terms(self.judge(D), real, fake).items():
                 terms[f"{k}_{dom}"] = 0.5 * v  # official backward_D_basic: (real + fake) * 0.5
+        for dom, D, real, fake in zip("AB", self._fine_ds(), (a, b), (fake_a, fake_b)):
+            for k, v in self.adversarial_d_terms(self.judge(D), fine_band(real), fine_band(fake)).items():
+                terms[f"{k}_fine_{dom}"] = 0.5 * self.cfg.lambda_fine_d * v
         return loss_output(terms)
 
     def export(self):

@@ -1,8 +1,12 @@
 """Spectral regularisation of a generator (Durall, Keuper & Keuper 2020, "Watch your up-convolution"): the
 azimuthally averaged log-magnitude spectrum of its outputs is pulled towards that of real images of the same
 domain. Up-sampling nets leave too much or too little energy at the highest frequencies (a grid, a speckle, a
-blur); a discriminator that does not see them (bench/d_lattice_sensitivity.py) lets them grow, this loss
-does not. A 2 px checker sits in the spectrum's corners, so the profile runs to the corner radius."""
+blur), which a discriminator barely sees (bench/d_lattice_sensitivity.py). A 2 px checker sits in the
+spectrum's corners, so the profile runs to the corner radius. Measured on the horse2zebra bundle, the loss
+did not hold against the adversarial term and the grid grew (docs/training.md, "Recipes").
+
+`fine_band`: an image minus its 3x3 binomial blur, the octave where a 2 px grid lives, for discriminators
+that see nothing else (CycleGAN `lambda_fine_d`)."""
 
 from __future__ import annotations
 
@@ -41,3 +45,11 @@ def spectral_loss(fake: Tensor, real: Tensor) -> Tensor:
     the two spectra have the same shape."""
     target = spectral_profile(real).mean(0).detach()
     return F.binary_cross_entropy(spectral_profile(fake).mean(0).clamp(1e-6, 1 - 1e-6), target)
+
+
+def fine_band(x: Tensor) -> Tensor:
+    """x minus its 3x3 binomial blur (reflect-padded), per channel: the finest octave of detail."""
+    k = torch.tensor([1.0, 2.0, 1.0], device=x.device, dtype=x.dtype)
+    k = (k[:, None] * k[None]) / 16
+    c = x.shape[1]
+    return x - F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), k.expand(c, 1, 3, 3), groups=c)
