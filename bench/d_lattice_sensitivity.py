@@ -1,7 +1,8 @@
 """Can a CycleGAN run's discriminator see a fine grid? If it cannot, nothing in the adversarial term stops the
 generator from painting one.
 
-For each training state given, builds its D_B (the judge of translations into domain B) and scores real B
+For each training state given (of a run with the default 70x70 PatchGAN, `--netD basic --ndf 64`), builds its
+D_B (the judge of translations into domain B) and scores real B
 test photos (squashed to --size, the run's training size): plain, with a grid of period 2, 4 or 8 px added,
 and with Gaussian noise of the same RMS (a texture with no period, as a control). Prints the mean patch score
 (LSGAN: about 1 for what D takes for real, 0 for fake) and how far each change moves it, beside the score of
