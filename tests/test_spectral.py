@@ -65,3 +65,9 @@ def test_cyclegan_with_fine_band_discriminators_trains_them_and_logs_both_sides(
     header = (run / "losses.csv").read_text().splitlines()[0]
     assert all(k in header for k in ("adv_fine_AB", "adv_fine_BA", "d_real_fine_B", "d_fake_fine_A")), header
     assert any(not torch.equal(before[k], v) for k, v in t.model.D_B_fine.state_dict().items())
+    # they are nets of the run like D_A and D_B: saved, and back on resume
+    again = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 3},
+                                model_kw={"lambda_fine_d": 1.0}), tmp_path / "run", resume=True, quiet=True)
+    assert again.step == 2
+    for k, v in t.model.D_B_fine.state_dict().items():
+        assert torch.equal(again.model.D_B_fine.state_dict()[k], v), k
