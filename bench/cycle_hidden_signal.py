@@ -18,18 +18,11 @@ import sys
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from translate import load  # noqa: E402
 from translate.metrics import domain  # noqa: E402
-
-
-def binomial_blur(y: torch.Tensor) -> torch.Tensor:
-    k = torch.tensor([1.0, 2.0, 1.0])
-    k = (k[:, None] * k[None]) / 16
-    c = y.shape[1]
-    return F.conv2d(F.pad(y, (1, 1, 1, 1), mode="reflect"), k.expand(c, 1, 3, 3), groups=c)
+from translate.nets.antialias import binomial_blur  # noqa: E402
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """Can a CycleGAN run's discriminator see a fine grid? If it cannot, nothing in the adversarial term stops the
 generator from painting one.
 
-For each training state given (of a run with the default 70x70 PatchGAN, `--netD basic --ndf 64`), builds its
-D_B (the judge of translations into domain B) and scores real B
+For each training state given, builds its D_B (the judge of translations into domain B, from the run's own
+configuration kept in the state) and scores real B
 test photos (squashed to --size, the run's training size): plain, with a grid of period 2, 4 or 8 px added,
 and with Gaussian noise of the same RMS (a texture with no period, as a control). Prints the mean patch score
 (LSGAN: about 1 for what D takes for real, 0 for fake) and how far each change moves it, beside the score of
@@ -23,10 +23,12 @@ from safetensors.torch import load_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from translate import load  # noqa: E402
+from translate.config import RunConfig  # noqa: E402
 from translate.metrics import domain  # noqa: E402
 from translate.models.spectral import fine_band  # noqa: E402
-from translate.nets.patchgan import PatchDiscriminator  # noqa: E402
-from translate.storage.checkpoint import net_tensors  # noqa: E402
+from translate.models.translation import discriminator_spec  # noqa: E402
+from translate.nets.spec import build_net  # noqa: E402
+from translate.storage.checkpoint import net_tensors, read_json  # noqa: E402
 
 
 def grid(size: int, period: int, amplitude: float) -> torch.Tensor:
@@ -54,14 +56,14 @@ def main() -> None:
     noise = args.amplitude * torch.randn_like(real_b)
     for state in args.states:
         tensors = load_file(str(Path(state) / "weights.safetensors"))
+        cfg = RunConfig.from_dict(read_json(Path(state) / "state.json")["config"])
         fakes = load(state, direction="AtoB", precision="fp32").translate_tensor(real_a)
         # D_B sees the images; D_B_fine (CycleGAN --lambda-fine-d), where the run has one, their finest band
         for name, view in (("D_B", lambda x: x), ("D_B_fine", fine_band)):
             d_tensors = net_tensors(tensors, name)
             if not d_tensors:
                 continue
-            antialias = any(k.endswith(".filt") for k in d_tensors)
-            d = PatchDiscriminator(antialias=antialias).eval()
+            d = build_net(discriminator_spec(cfg.model, cfg.data.output_nc)).eval()
             d.load_state_dict(d_tensors)
             base = score(d, view(real_b))
             line = [f"real {base:.3f}", f"translations {score(d, view(fakes)):.3f}"]
@@ -69,7 +71,7 @@ def main() -> None:
                 gridded = view(real_b + grid(args.size, period, args.amplitude))
                 line.append(f"grid {period} px {score(d, gridded) - base:+.3f}")
             line.append(f"noise {score(d, view(real_b + noise)) - base:+.3f}")
-            kind = f"{name}, {'anti-aliased' if antialias else 'plain'}"
+            kind = f"{name}, {'anti-aliased' if cfg.model.antialias or cfg.model.antialias_d else 'plain'}"
             print(f"{state} ({kind}): " + "; ".join(line))
 
 

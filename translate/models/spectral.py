@@ -16,13 +16,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from translate.nets.antialias import binomial_blur
+
 
 @functools.lru_cache(maxsize=8)
 def _rings(h: int, w: int, device: str) -> tuple[Tensor, Tensor]:
-    """Each (fftshift-ed) frequency's ring index, rounded radius in cycles per image, and each ring's size."""
-    v = torch.arange(h, device=device) - h // 2
-    u = torch.arange(w, device=device) - w // 2
-    ring = (v[:, None].float() ** 2 + u[None, :].float() ** 2).sqrt().round().long().flatten()
+    """Each FFT frequency's ring index, its rounded radius in cycles per image, and each ring's size."""
+    v = torch.fft.fftfreq(h, 1 / h, device=device)
+    u = torch.fft.fftfreq(w, 1 / w, device=device)
+    ring = (v[:, None] ** 2 + u[None, :] ** 2).sqrt().round().long().flatten()
     return ring, torch.bincount(ring).float()
 
 
@@ -31,7 +33,7 @@ def spectral_profile(x: Tensor) -> Tensor:
     the mean (ring 0) to the corners, scaled to [0, 1] per image as the paper does."""
     x = x.float()
     gray = x if x.shape[1] == 1 else (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2])[:, None]
-    spectrum = torch.fft.fftshift(torch.fft.fft2(gray[:, 0]), dim=(-2, -1))
+    spectrum = torch.fft.fft2(gray[:, 0])
     # 20 ln|F| = 10 ln|F|^2; the floor keeps the gradient of near-empty frequencies finite
     log_mag = 10 * torch.log(spectrum.real ** 2 + spectrum.imag ** 2 + 1e-4).flatten(1)
     ring, size = _rings(*gray.shape[-2:], str(x.device))
@@ -49,7 +51,4 @@ def spectral_loss(fake: Tensor, real: Tensor) -> Tensor:
 
 def fine_band(x: Tensor) -> Tensor:
     """x minus its 3x3 binomial blur (reflect-padded), per channel: the finest octave of detail."""
-    k = torch.tensor([1.0, 2.0, 1.0], device=x.device, dtype=x.dtype)
-    k = (k[:, None] * k[None]) / 16
-    c = x.shape[1]
-    return x - F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), k.expand(c, 1, 3, 3), groups=c)
+    return x - binomial_blur(x)

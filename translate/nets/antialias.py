@@ -22,6 +22,13 @@ def _filter(size: int, channels: int) -> Tensor:
     return (f / f.sum())[None, None].repeat(channels, 1, 1, 1)
 
 
+def binomial_blur(x: Tensor, stride: int = 1, filt: Tensor | None = None) -> Tensor:
+    """Reflect-pad 1 and the 3x3 binomial filter, per channel (`filt`: that filter, already made for x's
+    channels); stride 2 is Downsample's blur-pool, stride 1 a plain blur that removes a 2 px checker entirely."""
+    filt = _filter(3, x.shape[1]).to(x) if filt is None else filt
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), filt, stride=stride, groups=x.shape[1])
+
+
 class Downsample(nn.Module):
     """(N, C, H, W) -> (N, C, ceil(H/2), ceil(W/2)): reflect-pad 1, 3x3 binomial blur, stride 2."""
 
@@ -30,7 +37,7 @@ class Downsample(nn.Module):
         self.register_buffer("filt", _filter(3, channels))
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), self.filt, stride=2, groups=x.shape[1])
+        return binomial_blur(x, 2, self.filt)
 
 
 class Upsample(nn.Module):
