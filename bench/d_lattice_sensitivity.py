@@ -63,7 +63,9 @@ def main() -> None:
             d_tensors = net_tensors(tensors, name)
             if not d_tensors:
                 continue
-            d = build_net(discriminator_spec(cfg.model, cfg.data.output_nc)).eval()
+            fine = name.endswith("_fine")
+            spec = discriminator_spec(cfg.model, cfg.data.output_nc, cfg.model.fine_d_norm if fine else None)
+            d = build_net(spec).eval()
             d.load_state_dict(d_tensors)
             base = score(d, view(real_b))
             line = [f"real {base:.3f}", f"translations {score(d, view(fakes)):.3f}"]
@@ -71,7 +73,8 @@ def main() -> None:
                 gridded = view(real_b + grid(args.size, period, args.amplitude))
                 line.append(f"grid {period} px {score(d, gridded) - base:+.3f}")
             line.append(f"noise {score(d, view(real_b + noise)) - base:+.3f}")
-            kind = f"{name}, {'anti-aliased' if cfg.model.antialias or cfg.model.antialias_d else 'plain'}"
+            kind = f"{name}, {'anti-aliased' if cfg.model.antialias or cfg.model.antialias_d else 'plain'}, " \
+                   f"norm {spec['kwargs']['norm']}"
             print(f"{state} ({kind}): " + "; ".join(line))
 
 

@@ -61,6 +61,10 @@ def test_cyclegan_with_fine_band_discriminators_trains_them_and_logs_both_sides(
     t = Trainer(make_config("cyclegan", str(unpaired_root), train={"steps": 2}, model_kw={"lambda_fine_d": 1.0}),
                 tmp_path / "run", quiet=True)
     before = {k: v.clone() for k, v in t.model.D_B_fine.state_dict().items()}
+    # no norm in the fine Ds by default (instance norm divides out a grid's energy); the main Ds keep theirs
+    assert t.model.specs["D_B_fine"]["kwargs"]["norm"] == "none"
+    assert t.model.specs["D_B"]["kwargs"]["norm"] == "instance"
+    assert not any(isinstance(m, torch.nn.InstanceNorm2d) for m in t.model.D_B_fine.modules())
     run = t.fit()
     header = (run / "losses.csv").read_text().splitlines()[0]
     assert all(k in header for k in ("adv_fine_AB", "adv_fine_BA", "d_real_fine_B", "d_fake_fine_A")), header

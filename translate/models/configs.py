@@ -145,6 +145,9 @@ class CycleGANConfig(TranslationConfig):
                                       "log-spectrum profile pulled towards the real target photos' (0: off)")
     lambda_fine_d: float = opt(0.0, "weight of a second pair of PatchGANs that see only the finest band of "
                                     "an image (it minus its 3x3 binomial blur), where a grid lives (0: off)")
+    # Instance norm divides out each image's feature energy, the very cue an added grid gives in the finest
+    # band: instance-normed fine Ds stayed at chance and blind to a grid; without norm they penalise it.
+    fine_d_norm: str = opt("none", "normalisation in the fine-band discriminators", choices=NORM_KINDS)
 
     # the bundled horse2zebra model's recipe (checkpoints/horse2zebra/README.md)
     CPU_RECIPE: ClassVar[str] = "--size 128 --netG resnet_6blocks --ngf 32 --epochs 15 --epochs-decay 15"

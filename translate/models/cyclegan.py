@@ -48,8 +48,8 @@ class CycleGAN(TranslationModel):
         self.specs = self._build({
             "G_AB": generator_spec(cfg, ca, cb), "G_BA": generator_spec(cfg, cb, ca),
             "D_A": discriminator_spec(cfg, ca), "D_B": discriminator_spec(cfg, cb),
-            **({"D_A_fine": discriminator_spec(cfg, ca), "D_B_fine": discriminator_spec(cfg, cb)}
-               if cfg.lambda_fine_d else {}),
+            **({"D_A_fine": discriminator_spec(cfg, ca, cfg.fine_d_norm),
+                "D_B_fine": discriminator_spec(cfg, cb, cfg.fine_d_norm)} if cfg.lambda_fine_d else {}),
         })
         self.pool_A, self.pool_B = ImagePool(cfg.pool_size), ImagePool(cfg.pool_size)
         # Batching passes is exact only when no net mixes statistics across the batch.

@@ -26,14 +26,16 @@ def generator_spec(cfg, in_channels: int, out_channels: int) -> dict:
                     dropout=cfg.dropout, **info)
 
 
-def discriminator_spec(cfg, in_channels: int) -> dict:
+def discriminator_spec(cfg, in_channels: int, norm: str | None = None) -> dict:
+    """`norm` overrides cfg.norm (CycleGAN's fine-band discriminators)."""
     info = DISCRIMINATORS.info(cfg.netD)
+    norm = norm or cfg.norm
     if info["net"] == "pixel_d":
-        return net_spec("pixel_d", in_channels=in_channels, ndf=cfg.ndf, norm=cfg.norm)
+        return net_spec("pixel_d", in_channels=in_channels, ndf=cfg.ndf, norm=norm)
     n_layers = info.get("n_layers", cfg.n_layers_d)
     # only when on: plain PatchGAN specs stay as they were
     extra = {"antialias": True} if cfg.antialias or cfg.antialias_d else {}
-    return net_spec(info["net"], in_channels=in_channels, ndf=cfg.ndf, n_layers=n_layers, norm=cfg.norm, **extra)
+    return net_spec(info["net"], in_channels=in_channels, ndf=cfg.ndf, n_layers=n_layers, norm=norm, **extra)
 
 
 def generator_multiple(cfg) -> int:
