@@ -37,9 +37,11 @@ def main() -> None:
                    help="quantize the PNG to this many colours (256 keeps model cards small; 0: full colour)")
     p.add_argument("--pairs-per-row", type=int, default=1, help="input|output pairs side by side in each row")
     p.add_argument("--scale", default="auto", help="the translator's work scale (translate convert --scale)")
+    p.add_argument("--degrid", action=argparse.BooleanOptionalAction, default=None,
+                   help="take the up-sampling grid out (translate convert --degrid; default: as the bundle says)")
     p.add_argument("--out", required=True, help="a .png, or a .jpg (quality 88) for photo strips in model cards")
     a = p.parse_args()
-    translator = load(a.checkpoint, direction=a.direction, device="cpu", scale=a.scale)
+    translator = load(a.checkpoint, direction=a.direction, device="cpu", scale=a.scale, degrid=a.degrid)
     paths, _, _ = list_images(Path(a.images), labeled=False)
     cols = []
     for path in paths[:a.n]:

@@ -73,3 +73,11 @@ def test_eval_grain_on_the_command_line(cyclegan_bundle, unpaired_root, tmp_path
         assert r["n_images"] == 3 and r["metric"] == "grain" and len(r["most_grid"]) == 3
         assert r["speckle"] >= 0 and r["real_speckle"] >= 0 and isinstance(r["within_real"], bool)
     assert "real_grid_db" in capsys.readouterr().out
+    # --degrid takes the untrained net's grid out; eval translates as convert would with the same options
+    figures = {}
+    for flag in ("--no-degrid", "--degrid"):
+        assert main(["eval", "--metric", "grain", "--checkpoint", str(cyclegan_bundle), "--data", str(unpaired_root),
+                     "--size", "64", "--n", "3", "--scale", "native", flag, "--json", str(out)]) == 0
+        figures[flag] = json.loads(out.read_text())
+    for d in ("AtoB", "BtoA"):
+        assert figures["--degrid"][d]["grid_db"] < figures["--no-degrid"][d]["grid_db"] - 3, figures

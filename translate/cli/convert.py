@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
                         "result upsampled with the input's own fine detail put back; native = the input's "
                         "resolution; N = a shorter side of N pixels (default auto: train for CycleGAN and CUT, "
                         "native for pix2pix; docs/convert.md)")
+    p.add_argument("--degrid", action=argparse.BooleanOptionalAction, default=None,
+                   help="take the grid of a ResNet generator's up-sampling lattice out of its change to the "
+                        "image (default: as the bundle says; the bundled CPU models do, published weights not)")
     p.add_argument("--tile", type=int, default=1536, metavar="N",
                    help="images with a side longer than N run in overlapping N-pixel tiles with blended seams, "
                         "so memory stays bounded (default 1536; 0 = never tile)")
@@ -133,10 +136,13 @@ def cmd_convert(argv: list[str]) -> int:
     translator = ImageTranslator.from_pretrained(
         a.checkpoint, a.direction, a.device, precision=a.precision, tile=a.tile or None,
         tile_overlap=a.tile_overlap, channels_last=a.channels_last, compile=a.compile,
-        winograd=a.winograd, seed=a.seed, eval_mode=a.eval, scale=a.scale)
+        winograd=a.winograd, seed=a.seed, eval_mode=a.eval, scale=a.scale, degrid=a.degrid)
     if translator.config.get("norm") == "batch":
         print(f"protocol: {translator.protocol}", file=sys.stderr)
     print(f"scale: {translator.scale_note}", file=sys.stderr)
+    if translator.lattice:
+        print(f"degrid: the {translator.lattice}-pixel up-sampling grid taken out of each change (--no-degrid: "
+              f"the net's raw output)", file=sys.stderr)
     print(f"precision: {translator.precision_reason}", file=sys.stderr)
     batch_size, workers = auto_workers(translator.device)
     batch_size = a.batch_size or batch_size

@@ -27,6 +27,9 @@ def cmd_export(argv: list[str]) -> int:
     p.add_argument("--out", required=True, metavar="DIR", help="the bundle folder to write")
     p.add_argument("--half", action="store_true", help="store floating-point weights in fp16")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument("--degrid", action=argparse.BooleanOptionalAction, default=None,
+                   help="whether convert, eval and the demo take the grid of a ResNet generator's up-sampling "
+                        "lattice out of its output by default (default: as the source says; off for a run)")
     p.add_argument("--format", choices=("bundle", "onnx"), default="bundle",
                    help="bundle: a translate bundle folder; onnx: one generator as an .onnx file for any image "
                         "size (multiples of the net's requirement), checked in ONNX Runtime (needs the onnx "
@@ -56,7 +59,7 @@ def cmd_export(argv: list[str]) -> int:
         return 0
     from translate.storage.checkpoint import export_bundle
 
-    res = export_bundle(a.checkpoint, a.out, half=a.half, overwrite=a.overwrite)
+    res = export_bundle(a.checkpoint, a.out, half=a.half, overwrite=a.overwrite, degrid=a.degrid)
     note = f", largest fp16 rounding {res['max_abs_rounding']:.2e}" if a.half else ""
     print(f"wrote {a.out} ({res['bytes'] / 2**20:.1f} MiB of weights{note})")
     return 0

@@ -198,6 +198,11 @@ def cmd_eval(argv: list[str]) -> int:
                         "demo's size; the training crop size for paired)")
     p.add_argument("--inception", help="Inception-v3 weights file for fid/kid, optional for domain "
                                        "(or $TRANSLATE_INCEPTION)")
+    p.add_argument("--scale", default="auto", metavar="{auto,train,native,N}",
+                   help="domain, grain: the scale the net works at, as translate convert --scale (default auto)")
+    p.add_argument("--degrid", action=argparse.BooleanOptionalAction, default=None,
+                   help="domain, grain: translate with or without the up-sampling grid taken out (translate "
+                        "convert --degrid; default: as the bundle says)")
     p.add_argument("--json", metavar="FILE", help="also write the result as JSON to FILE")
     _reject_arg(p)
     a = p.parse_args(argv)
@@ -206,13 +211,15 @@ def cmd_eval(argv: list[str]) -> int:
 
     train_data, train_root = _training_data(Path(a.checkpoint))
     root = Path(a.root or train_root or "datasets")
+    options = {"scale": a.scale, "degrid": a.degrid}  # how domain and grain translate the test photos
     if a.metric == "domain":
         res = evaluate.eval_domain(a.checkpoint, a.data or train_data, root, a.direction, a.size, a.device,
-                                   _optional_inception(a.inception), a.n)
+                                   _optional_inception(a.inception), a.n, options)
         res["checkpoint"] = str(a.checkpoint)
         return _report(res, a.json)
     if a.metric == "grain":
-        res = evaluate.eval_grain(a.checkpoint, a.data or train_data, root, a.direction, a.size, a.device, a.n)
+        res = evaluate.eval_grain(a.checkpoint, a.data or train_data, root, a.direction, a.size, a.device, a.n,
+                                  options)
         res["checkpoint"] = str(a.checkpoint)
         return _report(res, a.json)
     if a.metric == "paired":

@@ -32,7 +32,7 @@ def load(path_or_name: str | Path, direction: Direction = "AtoB", device: str = 
     """Load a bundle or run folder, or a checkpoint by name (`horse2zebra`, `horse2zebra:bundled`; the naming
     rule is in translate/storage/catalog.py), for inference: a `Sampler` for noise -> image models, an
     `ImageTranslator` (in `direction`) for pix2pix, CycleGAN, CUT and FastCUT checkpoints, trained or
-    imported. `options` go to ImageTranslator (tile, tile_overlap, channels_last, compile, winograd, scale)."""
+    imported. `options` go to ImageTranslator (tile, tile_overlap, channels_last, compile, winograd, scale, degrid)."""
     from translate.inference.sampler import Sampler
     from translate.inference.translator import ImageTranslator
     from translate.storage.catalog import resolve_checkpoint

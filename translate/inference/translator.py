@@ -14,6 +14,7 @@ from translate.config import Direction
 from translate.data.transforms import to_uint8
 from translate.device import dtype_name, resolve_device
 from translate.errors import CheckpointError
+from translate.inference.degrid import lattice_period, remove_lattice
 from translate.inference.images import Prepared, at_work_scale, finish, prepare, work_side
 from translate.inference.resample import as_float
 from translate.nets.spec import build_net
@@ -50,13 +51,17 @@ class ImageTranslator:
     (same default) runs convolutions with 1-8 output channels, such as a ResNet generator's last layer, on
     channels-last tensors, where oneDNN's CPU kernel is faster (translate/accel/narrow_conv.py). Both False
     give the plain network; docs/performance.md has the measured figures.
+
+    `degrid` takes the grid of the generator's up-sampling lattice out of its change to the image
+    (translate/inference/degrid.py); None follows the bundle's `degrid` (the bundled CPU models set it;
+    published weights do not, so they give the official output).
     """
 
     def __init__(self, config: dict, tensors: dict[str, Tensor], direction: Direction = "AtoB", device: str = "auto",
                  where: str = "", precision: str = "auto", tile: int | None = None, tile_overlap: int = 128,
                  channels_last: bool = False, compile: bool = False, winograd: bool | None = None,
                  narrow_channels_last: bool | None = None, seed: int = 0, eval_mode: bool = False,
-                 scale: str | int = "auto"):
+                 scale: str | int = "auto", degrid: bool | None = None):
         directions = config.get("directions", {})
         if direction not in directions:
             hint = ""
@@ -74,6 +79,8 @@ class ImageTranslator:
         kw = config["nets"][name]["kwargs"]
         self.in_channels, self.out_channels = int(kw.get("in_channels", 3)), int(kw.get("out_channels", 3))
         self.G = build_net(config["nets"][name], where=where or "checkpoint")
+        degrid = config.get("degrid", False) if degrid is None else degrid
+        self.lattice = lattice_period(config["nets"][name], where or "checkpoint") if degrid else None
         load_into(self.G, net_tensors(tensors, name), where)
         self.G.to(self.device).train(self.batch_stats).requires_grad_(False)
         # dropout active at test time (pix2pix's protocol): its masks come from `seed`, image by image
@@ -124,8 +131,11 @@ class ImageTranslator:
         with amp:
             if self.batch_stats:  # per-image statistics, running statistics untouched
                 with frozen_batchnorm_stats(self.G):
-                    return torch.cat([self._seeded(forward, x[i:i + 1]) for i in range(len(x))])
-            return forward(x)
+                    y = torch.cat([self._seeded(forward, x[i:i + 1]) for i in range(len(x))])
+            else:
+                y = forward(x)
+        # here, where the input is padded to the net's multiple, the lattice starts at the corner
+        return y if self.lattice is None else remove_lattice(y, x, self.lattice)
 
     def _seeded(self, forward, x: Tensor) -> Tensor:
         """One image through a net with test-time dropout: the masks of `seed`, the caller's RNG untouched."""

@@ -98,8 +98,9 @@ def _translator_checkpoint(checkpoint: str, data: str | None, root: Path, size: 
 
 
 def eval_domain(checkpoint: str, data: str | None, root: Path, direction: str, size: int, device: str,
-                inception: Path | None, n: int = 0) -> dict:
-    """--metric domain: a judge trained on real trainA/trainB scores the translated test images."""
+                inception: Path | None, n: int = 0, options: dict | None = None) -> dict:
+    """--metric domain: a judge trained on real trainA/trainB scores the translated test images (translated
+    as `translate convert` does; `options` go to ImageTranslator: scale, degrid)."""
     from translate.inference import ImageTranslator
     from translate.metrics.domain import eval_domain as score
 
@@ -108,15 +109,17 @@ def eval_domain(checkpoint: str, data: str | None, root: Path, direction: str, s
     config, tensors, folder, size = _translator_checkpoint(checkpoint, data, root, size or 256, "domain",
                                                            "horse2zebra")
     directions = DIRECTIONS if direction == "both" else (direction,)
-    results = {d: score(ImageTranslator(config, tensors, d, device, str(checkpoint)).translate_tensor, folder, d,
-                        size, inception=inception, max_images=n) for d in directions}
+    translators = {d: ImageTranslator(config, tensors, d, device, str(checkpoint), **(options or {}))
+                   for d in directions}
+    results = {d: score(translators[d].translate_tensor, folder, d, size, inception=inception, max_images=n)
+               for d in directions}
     return results[direction] if direction != "both" else {"metric": "domain", **results}
 
 
 def eval_grain(checkpoint: str, data: str | None, root: Path, direction: str, size: int, device: str,
-               n: int = 0) -> dict:
+               n: int = 0, options: dict | None = None) -> dict:
     """--metric grain: grid and colour speckle of the translated test photos beside real target photos'
-    (translate/metrics/grain.py), translated as `translate convert` does by default."""
+    (translate/metrics/grain.py), translated as `translate convert` does (`options` as for eval_domain)."""
     from translate.inference import ImageTranslator
     from translate.metrics import domain, grain
 
@@ -127,7 +130,7 @@ def eval_grain(checkpoint: str, data: str | None, root: Path, direction: str, si
     for d in DIRECTIONS if direction == "both" else (direction,):
         paths = domain.photos(test[d])[:n or None]
         x = domain.as_float(domain.load_square(paths, size))
-        translate = ImageTranslator(config, tensors, d, device, str(checkpoint)).translate_tensor
+        translate = ImageTranslator(config, tensors, d, device, str(checkpoint), **(options or {})).translate_tensor
         fakes = torch.cat([translate(x[i:i + 1]).clamp(-1, 1) for i in range(len(x))])
         other = test[opposite(d)]
         real = domain.as_float(domain.load_square(domain.photos(other), size))

@@ -55,6 +55,7 @@ class ResnetGenerator(nn.Module):
     """
 
     multiple = 4  # two stride-2 stages: inputs must be divisible by 4 to come back at the same size
+    lattice = 4  # ... and the two up-sampling stages repeat their uneven overlaps every 4 output pixels
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, ngf: int = 64, n_blocks: int = 9,
                  norm: str = "instance", dropout: bool = False, padding: str = "reflect", antialias: bool = False,

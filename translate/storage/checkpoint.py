@@ -89,6 +89,8 @@ def check_bundle_config(config: dict, where: Path | str) -> dict:
                 bad("directions", f"maps {d} to {net!r}, which is not in 'nets'")
         if not isinstance(config.get("multiple", 4), int) or not 1 <= config.get("multiple", 4) <= 1024:
             bad("multiple", "must be an integer from 1 to 1024")
+        if not isinstance(config.get("degrid", False), bool):
+            bad("degrid", "must be true or false")
         for field in ("train_size", "train_frame"):  # read by inference.work_side
             v = config.get(field, 0)
             if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 16384:
@@ -307,10 +309,12 @@ def check_replaceable(out: Path, overwrite: bool) -> None:
                               f"replaces only a bundle folder: pick another `out`")
 
 
-def export_bundle(src: str | Path | list, out: str | Path, half: bool = False, overwrite: bool = False) -> dict:
+def export_bundle(src: str | Path | list, out: str | Path, half: bool = False, overwrite: bool = False,
+                  degrid: bool | None = None) -> dict:
     """Write the generators of a run or bundle folder as a stand-alone bundle (optionally fp16, which
     halves the size; the weights come back as fp32 on load). Several one-direction sources (a list) merge
-    into one two-direction bundle (`merge_directions`). Returns {"bytes", "max_abs_rounding"}."""
+    into one two-direction bundle (`merge_directions`). `degrid` sets whether inference takes the up-sampling
+    grid out by default (None: as the source says). Returns {"bytes", "max_abs_rounding"}."""
     out = Path(out)
     check_replaceable(out, overwrite)
     sources = [src] if isinstance(src, (str, Path)) else list(src)
@@ -322,6 +326,13 @@ def export_bundle(src: str | Path | list, out: str | Path, half: bool = False, o
     config = {k: v for k, v in config.items() if k not in ("format", "model")}
     if config.get("train_data"):  # a name, not this machine's path: `--data NAME --root DIR` finds it elsewhere
         config["train_data"] = Path(config["train_data"]).name
+    if degrid:  # refused here, not when a user first converts with the bundle
+        from translate.inference.degrid import lattice_period
+
+        for net in config["nets"]:
+            lattice_period(config["nets"][net], str(sources[0]))
+    if degrid is not None:
+        config["degrid"] = degrid
     err = 0.0
     if half:
         for k, v in tensors.items():
