@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import sys
@@ -29,6 +30,8 @@ def zoo_root(tmp_path_factory, cyclegan_bundle) -> Path:
     root = tmp_path_factory.mktemp("zoo")
     for name in ("horse2zebra", "summer2winter_yosemite", "apple2orange", "facades"):
         shutil.copytree(cyclegan_bundle, root / name)  # (a stand-in for facades: one AtoB generator is used)
+    config = json.loads((root / "horse2zebra" / "config.json").read_text())
+    (root / "horse2zebra" / "config.json").write_text(json.dumps({**config, "degrid": True}))  # as the bundled one
     cfg = make_config("cgan", "digits", train={"steps": 2})
     run = Trainer(cfg, tmp_path_factory.mktemp("cgan") / "run", quiet=True).fit()
     shutil.copytree(run / "bundle", root / "mnist_cgan")
@@ -51,6 +54,8 @@ def test_translation_handler_keeps_size_and_offers_the_full_result(zoo_root, pho
             assert result.size == (70, 50) and Image.open(download).size == (70, 50)
             assert status.startswith(f"{direction}: 70×50 in ")
             assert "translated at 32 px (shorter side), the training scale" in status  # CycleGAN's work scale
+            assert ("grid of the net's up-sampling taken out" in status) == (task == "Object transfiguration"
+                                                                             and "zebra" in direction), status
     assert zoo.loaded() == 7  # each (checkpoint, direction) once, then cached
     result, _, status = app.translate_image(zoo, "Season transfer", "summer → winter", Image.open(photo), max_side=35)
     assert result.size == (35, 25) and "downscaled from 70×50 to 35×25" in status

@@ -47,3 +47,10 @@ def test_onnx_export_refuses_what_it_cannot_do(cyclegan_bundle, tmp_path):
                str(tmp_path / "h.onnx")], "in fp32")
     cli_fails(["export", "--checkpoint", "mnist_cgan", "--format", "onnx", "--out", str(tmp_path / "s.onnx")],
               "ONNX export takes translators")
+
+
+def test_onnx_export_of_a_degrid_bundle_says_the_graph_is_the_net_alone(cyclegan_bundle, tmp_path, capsys):
+    assert main(["export", "--checkpoint", str(cyclegan_bundle), "--out", str(tmp_path / "b"), "--degrid"]) == 0
+    assert main(["export", "--checkpoint", str(tmp_path / "b"), "--format", "onnx", "--out",
+                 str(tmp_path / "g.onnx")]) == 0
+    assert "takes the grid of its up-sampling out" in capsys.readouterr().out

@@ -56,6 +56,9 @@ def cmd_export(argv: list[str]) -> int:
             print(f"note: the graph runs at the size it is given; translate convert shrinks photos to a shorter "
                   f"side of {res['work_side']} px first and puts their finer detail back (its --scale), which "
                   f"this model was trained for")
+        if res["degrid"]:
+            print("note: the graph is the net alone; translate convert also takes the grid of its up-sampling "
+                  "out of each output (the bundle's degrid, docs/convert.md)")
         return 0
     from translate.storage.checkpoint import export_bundle
 

@@ -118,6 +118,8 @@ def translate_image(zoo: ModelZoo, task: str, direction: str, image, max_side: i
     if translator.rescales(result.height, result.width):
         notes.append(f"translated at {translator.work_side} px (shorter side), the training scale, with the "
                      f"photo's finer detail put back")
+    if translator.lattice:
+        notes.append(f"the {translator.lattice}-pixel grid of the net's up-sampling taken out")
     status += "".join(f"; {n}" for n in notes) + f". Model: {zoo.describe(found)}."
     return result, out_path, status
 

@@ -94,7 +94,7 @@ def export_onnx(checkpoint: str | Path, out: str | Path, direction: Direction = 
     from translate.inference import work_side
 
     return {"sizes": sizes, "max_abs_diff": worst, "bytes": len(data), "multiple": multiple,
-            "work_side": work_side(config)}
+            "work_side": work_side(config), "degrid": bool(config.get("degrid"))}
 
 
 @contextlib.contextmanager
