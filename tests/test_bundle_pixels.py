@@ -5,7 +5,9 @@ the architecture redesign (issue 21), so a refactor that changes what a bundle o
 the demo's example photos, shrunk to an odd size (the padding and crop-back path runs too); translators run
 in fp32 with their other defaults (Winograd and the narrow-conv path on the CPU); the cGAN's noise takes torch seed 0.
 pix2pix's test-time dropout takes the translator's own seed (0) since issue 24 made it reproducible; the
-facades reference was recomputed then (the only one that changed).
+facades reference was recomputed then (the only one that changed). The nets' own pixels are compared
+(`degrid=False`): the grid removal that some bundles turn on after the net is tested in test_degrid.py, on
+these bundles too.
 
     python tests/test_bundle_pixels.py   # rewrite the references (only when a change of pixels is intended)
 """
@@ -35,9 +37,10 @@ def _input(photo: str) -> Image.Image:
     return Image.open(EXAMPLES / photo).convert("RGB").resize((70, 54), Image.BICUBIC)
 
 
-def compute(bundle: str, direction: str, photo: str, precision: str = "fp32") -> np.ndarray:
+def compute(bundle: str, direction: str, photo: str, precision: str = "fp32", degrid: bool = False) -> np.ndarray:
     torch.manual_seed(0)
-    model = translate.load(REPO / "checkpoints" / bundle, direction=direction, device="cpu", precision=precision)
+    model = translate.load(REPO / "checkpoints" / bundle, direction=direction, device="cpu", precision=precision,
+                           **({"degrid": degrid} if bundle != "facades" else {}))
     return np.asarray(model(_input(photo)))
 
 
