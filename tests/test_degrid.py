@@ -74,7 +74,8 @@ def test_degrid_refuses_nets_without_one_lattice(tmp_path, cyclegan_bundle):
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("bundle,photo", [("horse2zebra", "horse_1.jpg"), ("summer2winter_yosemite", "summer_1.jpg")])
+@pytest.mark.parametrize("bundle,photo", [("horse2zebra", "horse_1.jpg"), ("summer2winter_yosemite", "summer_1.jpg"),
+                                          ("apple2orange", "apple_1.jpg")])
 def test_the_bundled_cpu_models_take_their_grid_out_by_default(bundle, photo):
     """Their config.json says so; the result is the net's output with remove_lattice applied at the size
     the net ran at (a demo photo at the 128 px work side: its own)."""
@@ -92,4 +93,4 @@ def test_the_bundled_cpu_models_take_their_grid_out_by_default(bundle, photo):
     assert default.lattice == 4 and raw.lattice is None
     y = raw.translate_tensor(x)
     assert torch.allclose(default.translate_tensor(x), remove_lattice(y, x, 4), atol=1e-5)
-    assert grid_db(y).mean() > grid_db(default.translate_tensor(x)).mean() + 3  # measured: 4.2 and 5.0 dB
+    assert grid_db(y).mean() > grid_db(default.translate_tensor(x)).mean() + 3  # measured: 4.2 to 6.5 dB
