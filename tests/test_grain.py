@@ -81,3 +81,5 @@ def test_eval_grain_on_the_command_line(cyclegan_bundle, unpaired_root, tmp_path
         figures[flag] = json.loads(out.read_text())
     for d in ("AtoB", "BtoA"):
         assert figures["--degrid"][d]["grid_db"] < figures["--no-degrid"][d]["grid_db"] - 3, figures
+        assert figures["--degrid"][d]["degrid"] and not figures["--no-degrid"][d]["degrid"]
+        assert figures["--degrid"][d]["work_side"] == 0 and res[d]["work_side"] == 32  # native; the fixture's

@@ -97,6 +97,11 @@ def _translator_checkpoint(checkpoint: str, data: str | None, root: Path, size: 
     return config, tensors, resolve_dataset(data, root), size or int(config.get("train_size") or 256)
 
 
+def _translated_as(translator) -> dict:
+    """How the test photos were translated, for the report: the work side (0: native) and the grid removal."""
+    return {"work_side": translator.work_side, "degrid": translator.lattice is not None}
+
+
 def eval_domain(checkpoint: str, data: str | None, root: Path, direction: str, size: int, device: str,
                 inception: Path | None, n: int = 0, options: dict | None = None) -> dict:
     """--metric domain: a judge trained on real trainA/trainB scores the translated test images (translated
@@ -111,8 +116,8 @@ def eval_domain(checkpoint: str, data: str | None, root: Path, direction: str, s
     directions = DIRECTIONS if direction == "both" else (direction,)
     translators = {d: ImageTranslator(config, tensors, d, device, str(checkpoint), **(options or {}))
                    for d in directions}
-    results = {d: score(translators[d].translate_tensor, folder, d, size, inception=inception, max_images=n)
-               for d in directions}
+    results = {d: {**score(translators[d].translate_tensor, folder, d, size, inception=inception, max_images=n),
+                   **_translated_as(translators[d])} for d in directions}
     return results[direction] if direction != "both" else {"metric": "domain", **results}
 
 
@@ -130,13 +135,13 @@ def eval_grain(checkpoint: str, data: str | None, root: Path, direction: str, si
     for d in DIRECTIONS if direction == "both" else (direction,):
         paths = domain.photos(test[d])[:n or None]
         x = domain.as_float(domain.load_square(paths, size))
-        translate = ImageTranslator(config, tensors, d, device, str(checkpoint), **(options or {})).translate_tensor
-        fakes = torch.cat([translate(x[i:i + 1]).clamp(-1, 1) for i in range(len(x))])
+        translator = ImageTranslator(config, tensors, d, device, str(checkpoint), **(options or {}))
+        fakes = torch.cat([translator.translate_tensor(x[i:i + 1]).clamp(-1, 1) for i in range(len(x))])
         other = test[opposite(d)]
         real = domain.as_float(domain.load_square(domain.photos(other), size))
         per_image = grain.grid_db(fakes)
         results[d] = {"metric": "grain", "data": folder.name, "direction": d, "size": size, "n_images": len(x),
-                      **grain.compare(fakes, real),
+                      **grain.compare(fakes, real), **_translated_as(translator),
                       "most_grid": {paths[int(i)].name: round(float(per_image[i]), 1)
                                     for i in per_image.argsort(descending=True)[:3]}}
     return results[direction] if direction != "both" else {"metric": "grain", **results}
