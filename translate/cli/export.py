@@ -60,8 +60,14 @@ def cmd_export(argv: list[str]) -> int:
             print("note: the graph is the net alone; translate convert also takes the grid of its up-sampling "
                   "out of each output (the bundle's degrid, docs/convert.md)")
         return 0
-    from translate.storage.checkpoint import export_bundle
+    from translate.storage.checkpoint import checkpoint_config, export_bundle
 
+    if a.degrid:  # refused now, not when a user first converts with the bundle
+        from translate.inference.degrid import lattice_period
+
+        for source in a.checkpoint:
+            for spec in checkpoint_config(source)["nets"].values():
+                lattice_period(spec, source)
     res = export_bundle(a.checkpoint, a.out, half=a.half, overwrite=a.overwrite, degrid=a.degrid)
     note = f", largest fp16 rounding {res['max_abs_rounding']:.2e}" if a.half else ""
     print(f"wrote {a.out} ({res['bytes'] / 2**20:.1f} MiB of weights{note})")

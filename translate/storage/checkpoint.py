@@ -326,12 +326,7 @@ def export_bundle(src: str | Path | list, out: str | Path, half: bool = False, o
     config = {k: v for k, v in config.items() if k not in ("format", "model")}
     if config.get("train_data"):  # a name, not this machine's path: `--data NAME --root DIR` finds it elsewhere
         config["train_data"] = Path(config["train_data"]).name
-    if degrid:  # refused here, not when a user first converts with the bundle
-        from translate.inference.degrid import lattice_period
-
-        for net in config["nets"]:
-            lattice_period(config["nets"][net], str(sources[0]))
-    if degrid is not None:
+    if degrid is not None:  # whether the nets have a lattice to take out is checked by the caller
         config["degrid"] = degrid
     err = 0.0
     if half:
