@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import cli_fails
 
-from tests.conftest import cli_fails
 from translate.errors import CheckpointError
 from translate.inference import ImageTranslator
 from translate.inference.degrid import lattice_component, lattice_period, remove_lattice
