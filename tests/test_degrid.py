@@ -91,6 +91,6 @@ def test_the_bundled_cpu_models_take_their_grid_out_by_default(bundle, photo):
     default = ImageTranslator.from_pretrained(root, precision="fp32", winograd=False)
     raw = ImageTranslator.from_pretrained(root, precision="fp32", winograd=False, degrid=False)
     assert default.lattice == 4 and raw.lattice is None
-    y = raw.translate_tensor(x)
-    assert torch.allclose(default.translate_tensor(x), remove_lattice(y, x, 4), atol=1e-5)
-    assert grid_db(y).mean() > grid_db(default.translate_tensor(x)).mean() + 3  # measured: 4.2 to 6.5 dB
+    y, y_default = raw.translate_tensor(x), default.translate_tensor(x)
+    assert torch.allclose(y_default, remove_lattice(y, x, 4), atol=1e-5)
+    assert grid_db(y).mean() > grid_db(y_default).mean() + 3  # measured: 4.2 to 6.5 dB
